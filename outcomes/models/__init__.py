@@ -1,0 +1,52 @@
+from __future__ import annotations
+
+from .audit import AuditEvent
+from .consensus import (
+    ConsensusProcess,
+    Item,
+    ItemOption,
+    ItemResult,
+    Panelist,
+    Participation,
+    Rating,
+    Round,
+    RoundItem,
+    StakeholderGroup,
+    Suggestion,
+)
+from .operations import OutboxMessage, RegistryDump
+from .sets import (
+    CoreArea,
+    CoreOutcomeSet,
+    CoreOutcomeSetVersion,
+    Instrument,
+    Measurement,
+    Outcome,
+    OutcomeDomain,
+    Reference,
+)
+
+__all__ = [
+    "AuditEvent",
+    "ConsensusProcess",
+    "CoreArea",
+    "CoreOutcomeSet",
+    "CoreOutcomeSetVersion",
+    "Instrument",
+    "Item",
+    "ItemOption",
+    "ItemResult",
+    "Measurement",
+    "OutboxMessage",
+    "Outcome",
+    "OutcomeDomain",
+    "Panelist",
+    "Participation",
+    "Rating",
+    "Reference",
+    "RegistryDump",
+    "Round",
+    "RoundItem",
+    "StakeholderGroup",
+    "Suggestion",
+]

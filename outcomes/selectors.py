@@ -1,0 +1,121 @@
+"""Reads shared by pages, the API and exports: querysets with their related rows already fetched."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from diseases.models import Condition, DiseaseArea
+from outcomes.models import (
+    CoreArea,
+    CoreOutcomeSet,
+    CoreOutcomeSetVersion,
+    Measurement,
+    Outcome,
+    OutcomeDomain,
+)
+
+Status = CoreOutcomeSetVersion.Status
+# Versions the public may see; drafts and versions in consensus belong to their curators and facilitators.
+PUBLIC_STATUSES = (Status.PUBLISHED, Status.SUPERSEDED, Status.WITHDRAWN)
+
+
+def disease_area_list() -> QuerySet[DiseaseArea]:
+    return DiseaseArea.objects.annotate(
+        condition_count=Count("conditions", distinct=True),
+        set_count=Count("core_outcome_sets", distinct=True),
+    ).order_by("name")
+
+
+def condition_list() -> QuerySet[Condition]:
+    return Condition.objects.select_related("disease_area", "parent").prefetch_related("icd10_codes")
+
+
+def outcome_queryset() -> QuerySet[Outcome]:
+    return Outcome.objects.prefetch_related(
+        "domains",
+        Prefetch("measurements", queryset=Measurement.objects.select_related("instrument")),
+    ).order_by("order", "id")
+
+
+def version_queryset() -> QuerySet[CoreOutcomeSetVersion]:
+    """Versions with everything a version page, its API document and its exports show."""
+    return CoreOutcomeSetVersion.objects.select_related(
+        "core_outcome_set__disease_area", "derived_from", "published_by"
+    ).prefetch_related(
+        Prefetch("outcomes", queryset=outcome_queryset()),
+        "references",
+        "core_outcome_set__conditions__icd10_codes",
+    )
+
+
+def core_outcome_set_list() -> QuerySet[CoreOutcomeSet]:
+    """Sets with their disease area, conditions and the current published version."""
+    return (
+        CoreOutcomeSet.objects.select_related("disease_area")
+        .prefetch_related(
+            "conditions",
+            Prefetch(
+                "versions",
+                queryset=CoreOutcomeSetVersion.objects.filter(status=Status.PUBLISHED),
+                to_attr="published_versions",
+            ),
+        )
+        .annotate(outcome_count=Count("versions__outcomes", filter=Q(versions__status=Status.PUBLISHED)))
+        .order_by("title")
+    )
+
+
+def core_outcome_set_versions(
+    cos: CoreOutcomeSet, *, include_unpublished: bool = False
+) -> QuerySet[CoreOutcomeSetVersion]:
+    qs = cos.versions.select_related("published_by", "derived_from").annotate(outcome_count=Count("outcomes"))
+    if not include_unpublished:
+        qs = qs.filter(status__in=PUBLIC_STATUSES)
+    return qs.order_by("-major", "-minor", "-patch")
+
+
+def current_version(cos: CoreOutcomeSet) -> CoreOutcomeSetVersion | None:
+    """The published version, or (when a set has been withdrawn entirely) its latest public version."""
+    qs = version_queryset().filter(core_outcome_set=cos)
+    return (
+        qs.filter(status=Status.PUBLISHED).first()
+        or qs.filter(status__in=PUBLIC_STATUSES).order_by("-major", "-minor", "-patch").first()
+    )
+
+
+@dataclass
+class DomainGroup:
+    domain: OutcomeDomain
+    outcomes: list[Outcome]
+
+
+@dataclass
+class CoreAreaGroup:
+    core_area: str
+    label: str
+    domains: list[DomainGroup]
+
+    @property
+    def outcome_count(self) -> int:
+        return len({o.pk for group in self.domains for o in group.outcomes})
+
+
+def outcomes_by_core_area(version: CoreOutcomeSetVersion) -> list[CoreAreaGroup]:
+    """Group a version's (prefetched) outcomes by COMET core area and domain, in taxonomy order.
+
+    An outcome classified into several domains appears under each of them, as the taxonomy intends.
+    """
+    by_domain: dict[int, DomainGroup] = {}
+    for outcome in version.outcomes.all():
+        for domain in outcome.domains.all():
+            by_domain.setdefault(domain.number, DomainGroup(domain, [])).outcomes.append(outcome)
+    areas: OrderedDict[str, CoreAreaGroup] = OrderedDict(
+        (value, CoreAreaGroup(value, label, [])) for value, label in CoreArea.choices
+    )
+    for number in sorted(by_domain):
+        group = by_domain[number]
+        areas[group.domain.core_area].domains.append(group)
+    return [area for area in areas.values() if area.domains]

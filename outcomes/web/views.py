@@ -1,0 +1,41 @@
+"""Public pages for clinicians: browse disease areas and the core outcome sets of each."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from diseases.models import DiseaseArea
+from outcomes import selectors
+from outcomes.models import CoreOutcomeSet
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/home.html", {"disease_areas": selectors.disease_area_list()})
+
+
+def disease_area_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    area = get_object_or_404(
+        DiseaseArea.objects.prefetch_related(
+            Prefetch("conditions", queryset=selectors.condition_list()),
+            Prefetch("core_outcome_sets", queryset=selectors.core_outcome_set_list()),
+        ),
+        slug=slug,
+    )
+    return render(request, "public/disease_area.html", {"area": area})
+
+
+def set_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    cos = get_object_or_404(
+        CoreOutcomeSet.objects.select_related("disease_area").prefetch_related("conditions__icd10_codes"),
+        slug=slug,
+    )
+    version = selectors.current_version(cos)
+    context = {
+        "cos": cos,
+        "version": version,
+        "core_areas": selectors.outcomes_by_core_area(version) if version else [],
+        "versions": selectors.core_outcome_set_versions(cos),
+    }
+    return render(request, "public/set_detail.html", context)

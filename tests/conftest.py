@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+
+from cos_registry.celery import app as celery_app
+from outcomes.models import OutcomeDomain
+from outcomes.services.reference_data import reference_data_load
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the reference data once into the test database; every test then rolls back to it."""
+    with django_db_blocker.unblock():
+        reference_data_load()
+
+
+@pytest.fixture
+def reference_data(db) -> None:
+    """The COMET taxonomy and the BD4BO sets; reloaded when a transactional test has flushed them."""
+    if OutcomeDomain.objects.count() != 38:
+        reference_data_load()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_side_effects(settings):
+    """Tasks run in-process and the cache starts empty, whatever REDIS_URL says."""
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def is_postgres() -> bool:
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
+# Concurrency and trigger tests that only PostgreSQL can answer run in CI (.ci/run sets DATABASE_URL).
+requires_postgres = pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (DATABASE_URL=postgres://...)")

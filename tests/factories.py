@@ -1,0 +1,120 @@
+"""factory-boy factories for test data; named users for permission tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import factory
+from django.contrib.auth import get_user_model
+
+from diseases.models import Condition, DiseaseArea, Icd10Code
+from outcomes.models import (
+    CoreOutcomeSet,
+    CoreOutcomeSetVersion,
+    Instrument,
+    Measurement,
+    Outcome,
+    OutcomeDomain,
+    Reference,
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ["username"]
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
+    password = factory.django.Password("correct-horse-battery-staple")
+
+
+class DiseaseAreaFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = DiseaseArea
+
+    slug = factory.Sequence(lambda n: f"area-{n}")
+    name = factory.Sequence(lambda n: f"Disease area {n}")
+
+
+class ConditionFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Condition
+
+    slug = factory.Sequence(lambda n: f"condition-{n}")
+    name = factory.Sequence(lambda n: f"Condition {n}")
+    disease_area = factory.SubFactory(DiseaseAreaFactory)
+
+
+class Icd10CodeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Icd10Code
+
+    condition = factory.SubFactory(ConditionFactory)
+    code = factory.Sequence(lambda n: f"X{n % 100:02d}")
+
+
+class InstrumentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Instrument
+
+    acronym = factory.Sequence(lambda n: f"INS-{n}")
+    name = factory.Sequence(lambda n: f"Instrument {n}")
+    kind = Instrument.Kind.PROM
+
+
+class CoreOutcomeSetFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = CoreOutcomeSet
+
+    slug = factory.Sequence(lambda n: f"set-{n}")
+    title = factory.Sequence(lambda n: f"Core outcome set {n}")
+    disease_area = factory.SubFactory(DiseaseAreaFactory)
+    scope_population = "Adults"
+    developers = "A working group"
+
+
+class VersionFactory(factory.django.DjangoModelFactory):
+    """A draft version; publish it through outcomes.services.versions to freeze it."""
+
+    class Meta:
+        model = CoreOutcomeSetVersion
+
+    core_outcome_set = factory.SubFactory(CoreOutcomeSetFactory)
+    version = "1.0.0"
+    status = CoreOutcomeSetVersion.Status.DRAFT
+    published_on = dt.date(2024, 1, 1)
+
+
+class OutcomeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Outcome
+
+    version = factory.SubFactory(VersionFactory)
+    name = factory.Sequence(lambda n: f"Outcome {n}")
+    definition = "How the outcome is defined."
+    order = factory.Sequence(int)
+
+    @factory.post_generation
+    def domains(self, create: bool, extracted: list | None, **kwargs) -> None:
+        if not create:
+            return
+        self.domains.set(extracted if extracted is not None else [OutcomeDomain.objects.get(number=1)])
+
+
+class MeasurementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Measurement
+
+    outcome = factory.SubFactory(OutcomeFactory)
+    instrument = factory.SubFactory(InstrumentFactory)
+    timing = "Baseline and 12 months"
+
+
+class ReferenceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Reference
+
+    version = factory.SubFactory(VersionFactory)
+    citation = "Author A, et al. Journal 2024;1:1-10"
+    doi = factory.Sequence(lambda n: f"10.1000/test.{n}")
