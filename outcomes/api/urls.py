@@ -1,0 +1,10 @@
+"""/api/v1/: the registry's read API and exports, and the consensus API, under one namespace."""
+
+from __future__ import annotations
+
+from outcomes.api.consensus_urls import urlpatterns as consensus_urlpatterns
+from outcomes.api.registry_urls import urlpatterns as registry_urlpatterns
+
+app_name = "api"
+
+urlpatterns = registry_urlpatterns + consensus_urlpatterns
