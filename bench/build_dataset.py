@@ -116,13 +116,44 @@ class _Ids:
 
 
 def _copy(cursor, table: str, columns: tuple[str, ...], lines: list[str]) -> int:
-    """COPY tab-separated lines (already escaped: our generated text holds no tab, newline or backslash)."""
+    """COPY tab-separated lines (already escaped: our generated text holds no tab, newline or backslash).
+
+    A NOT NULL column the lines do not give (one another lane added since) gets its model field's default.
+    """
     if not lines:
         return 0
+    extra_cols, extra_values = _defaults_for_missing(cursor, table, columns)
+    if extra_cols:
+        suffix = "".join("\t" + v for v in extra_values) + "\n"
+        lines = [line[:-1] + suffix for line in lines]
     buf = io.StringIO("".join(lines))
-    cols = ", ".join(f'"{c}"' for c in columns)
+    cols = ", ".join(f'"{c}"' for c in (*columns, *extra_cols))
     cursor.copy_expert(f'COPY "{table}" ({cols}) FROM STDIN', buf)
     return len(lines)
+
+
+def _defaults_for_missing(cursor, table: str, columns: tuple[str, ...]) -> tuple[list[str], list[str]]:
+    from django.apps import apps
+    from django.db.models import NOT_PROVIDED
+
+    cursor.execute(
+        """SELECT column_name FROM information_schema.columns
+            WHERE table_name = %s AND is_nullable = 'NO' AND column_default IS NULL AND is_identity = 'NO'""",
+        [table],
+    )
+    missing = [name for (name,) in cursor.fetchall() if name not in columns and name != "id"]
+    if not missing:
+        return [], []
+    model = next(m for m in apps.get_models(include_auto_created=True) if m._meta.db_table == table)
+    by_column = {f.column: f for f in model._meta.concrete_fields}
+    values = []
+    for name in missing:
+        field_ = by_column[name]
+        if field_.default is NOT_PROVIDED:
+            raise RuntimeError(f"{table}.{name} is required and has no default: teach bench/build_dataset.py about it")
+        value = field_.get_default()
+        values.append({True: "t", False: "f"}.get(value, str(value)) if isinstance(value, bool) else str(value))
+    return missing, values
 
 
 def _reset_sequence(cursor, table: str) -> None:
