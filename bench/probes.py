@@ -38,7 +38,7 @@ from bench.scenarios import (  # noqa: E402
     submission_path,
     version_path,
 )
-from outcomes.models import ConsensusProcess, CoreOutcomeSet, Item, Rating, Round  # noqa: E402
+from outcomes.models import ConsensusProcess, CoreOutcomeSet, Item, Participation, Rating, Round  # noqa: E402
 
 
 class _Rollback(Exception):
@@ -77,6 +77,9 @@ def querycount() -> dict:
         result["version_detail_typical"]["outcomes"] = typical.versions.get(version=number).outcomes.count()
     process = ConsensusProcess.objects.filter(title=SUBMIT_PROCESS_TITLE).first()
     if process is not None:
+        # The same starting point at every size: nobody has rated the open round yet.
+        Rating.objects.filter(round_item__round__process=process).delete()
+        Participation.objects.filter(round__process=process).update(started_at=None, completed_at=None)
         items = list(Item.objects.filter(process=process).order_by("order").values_list("pk", flat=True))
         round_ = Round.objects.get(process=process, number=1)
         result["round_submission"] = _count(
@@ -110,18 +113,26 @@ def tally(repeat: int = 5) -> dict:
     except ImportError as exc:
         result["error"] = f"tally service not on this branch: {exc}"
         return result
-    runs, query_counts = [], []
-    for _ in range(repeat):
+    from outcomes.models import ItemResult
+
+    def timed(*, fresh: bool) -> tuple[float, int, int]:
+        if fresh:  # the tally when a round closes: no results yet (the bench's outcomes cite none)
+            ItemResult.objects.filter(round_item__round__in=rounds).delete()
         t0 = time.perf_counter()
         with CaptureQueriesContext(connection) as ctx:
             made = sum(len(round_tally(round=r)) for r in rounds)
-        runs.append(time.perf_counter() - t0)
-        query_counts.append(len(ctx.captured_queries))
-    result["service_seconds"] = [round(x, 3) for x in runs]
-    result["service_median_s"] = round(statistics.median(runs), 3)
-    result["service_results_written"] = made
-    result["service_queries"] = query_counts[-1]
+        return time.perf_counter() - t0, len(ctx.captured_queries), made
+
+    first = [timed(fresh=True) for _ in range(repeat)]
+    again = [timed(fresh=False) for _ in range(repeat)]
+    result["service_seconds"] = [round(x[0], 3) for x in first]
+    result["service_median_s"] = round(statistics.median(x[0] for x in first), 3)
+    result["service_queries"] = first[-1][1]
+    result["service_results_written"] = first[-1][2]
+    result["retally_seconds"] = [round(x[0], 3) for x in again]
+    result["retally_median_s"] = round(statistics.median(x[0] for x in again), 3)
     result["ratio_service_to_group_by"] = round(result["service_median_s"] / result["group_by_median_s"], 2)
+    result["ratio_retally_to_group_by"] = round(result["retally_median_s"] / result["group_by_median_s"], 2)
     return result
 
 
