@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.db.models import Count, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.expressions import Func, OuterRef, Subquery
+from django.db.models.fields import IntegerField
 
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import (
