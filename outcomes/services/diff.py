@@ -35,6 +35,18 @@ class FieldChange:
     old: Any  # str, or a list of str for domains and measurements
     new: Any
 
+    @staticmethod
+    def _display(value: Any) -> str:
+        return "; ".join(value) if isinstance(value, list) else str(value)
+
+    @property
+    def old_display(self) -> str:
+        return self._display(self.old)
+
+    @property
+    def new_display(self) -> str:
+        return self._display(self.new)
+
     def to_dict(self) -> dict:
         return {"field": self.field, "old": self.old, "new": self.new}
 
