@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from outcomes.models import ConsensusProcess
+from outcomes.models import ConsensusProcess, CoreOutcomeSetVersion
 
 CURATORS_GROUP = "curators"
 
@@ -35,7 +35,7 @@ def is_facilitator(user: User, process: ConsensusProcess) -> bool:
     return is_admin(user) or process.facilitators.filter(pk=user.pk).exists()
 
 
-def can_view_version(user: User, version) -> bool:  # noqa: ANN001 - a CoreOutcomeSetVersion
+def can_view_version(user: User, version: CoreOutcomeSetVersion) -> bool:
     """Published, superseded and withdrawn versions are public; a draft or a version in consensus is seen only by
     curators, admins and the facilitators of the consensus process building it."""
     if version.is_frozen:

@@ -25,7 +25,7 @@ def _publish_in_threads(versions: list[CoreOutcomeSetVersion]) -> list[BaseExcep
         try:
             barrier.wait(timeout=10)
             version_publish(version=CoreOutcomeSetVersion.objects.get(pk=version_id))
-        except BaseException as exc:  # noqa: BLE001 - reported to the test below
+        except BaseException as exc:
             outcomes[index] = exc
         finally:
             connection.close()
