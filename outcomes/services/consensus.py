@@ -801,6 +801,22 @@ def _rating_problems(entry: RatingInput, round_item: RoundItem | None, options: 
     return problems
 
 
+class RatingsRefused(ValidationError):
+    """Problems with some ratings of a submission, by position in the submission; nothing was stored."""
+
+    def __init__(self, errors: dict[str, dict[str, str]], item_ids: Sequence[int]) -> None:
+        self.errors = errors
+        super().__init__(
+            {
+                "ratings": [
+                    f"Rating {int(index) + 1} (item {item_ids[int(index)]}): {message}"
+                    for index, problems in errors.items()
+                    for message in problems.values()
+                ]
+            }
+        )
+
+
 def _is_answered(entry: RatingInput) -> bool:
     return entry.score is not None or entry.unable_to_score or bool(entry.vote) or entry.option_id is not None
 
@@ -858,7 +874,7 @@ def rating_submit(
         if problems:
             errors[str(index)] = problems
     if errors:
-        raise ValidationError({"ratings": [errors]})
+        raise RatingsRefused(errors, item_ids)
     answered = [entry for entry in ratings if _is_answered(entry) or entry.comment or entry.proposed_wording]
     if answered:
         Rating.objects.bulk_create(

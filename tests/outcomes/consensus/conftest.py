@@ -31,7 +31,7 @@ def make_process(facilitator, *, items: int = 3, title: str = "Test panel") -> C
     cos = CoreOutcomeSetFactory(disease_area=DiseaseAreaFactory())
     process = svc.process_create(core_outcome_set=cos, title=title, by=facilitator, facilitators=[facilitator])
     for i in range(items):
-        svc.item_create(process=process, name=f"Outcome {chr(65 + i)}", domain_numbers=[i % 38 + 1], by=facilitator)
+        svc.item_create(process=process, name=f"Outcome {i + 1}", domain_numbers=[i % 38 + 1], by=facilitator)
     return process
 
 
@@ -63,3 +63,15 @@ def rate_all(member: Member, round_: Round, score: int | None, *, complete: bool
     items = list(round_.round_items.values_list("item_id", flat=True))
     entries = [svc.RatingInput(item_id=pk, score=None if unable else score, unable_to_score=unable) for pk in items]
     return svc.rating_submit(panelist=member.panelist, round=round_, ratings=entries, complete=complete)
+
+
+@pytest.fixture
+def api_client_for():
+    from rest_framework.test import APIClient
+
+    def make(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make
