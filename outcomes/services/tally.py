@@ -1,4 +1,4 @@
-"""Tally a round in SQL: one GROUP BY over its ratings gives, per item and stakeholder group, the 9-bin score
+"""Tally a round in SQL: one GROUP BY over its submitted ratings gives, per item and stakeholder group, the 9-bin score
 distribution (and unable-to-score, option and meeting-vote counts). Medians, quartiles, percentages and the
 classification are then derived in Python from those few counts, never from a loop over ratings.
 
@@ -190,12 +190,13 @@ def _count_ratings(round_: Round) -> dict[tuple[int, int | None], Counts]:
     aggregates["unable"] = Count("id", filter=Q(unable_to_score=True))
     for vote in VOTES:
         aggregates[vote] = Count("id", filter=Q(vote=vote))
-    rows = (
-        Rating.objects.filter(round_item__round=round_)
-        .values("round_item_id", "panelist__group_id")
-        .annotate(**aggregates)
-        .order_by()
+    # Only submitted rounds count: answers saved as progress are a draft until the panelist submits.
+    submitted = Rating.objects.filter(
+        round_item__round=round_,
+        panelist__participations__round=round_,
+        panelist__participations__completed_at__isnull=False,
     )
+    rows = submitted.values("round_item_id", "panelist__group_id").annotate(**aggregates).order_by()
     counts: dict[tuple[int, int | None], Counts] = {}
     for row in rows:
         counts[(row["round_item_id"], row["panelist__group_id"])] = Counts(
@@ -205,7 +206,7 @@ def _count_ratings(round_: Round) -> dict[tuple[int, int | None], Counts]:
         )
     if round_.round_items.filter(item__kind=Item.Kind.ALTERNATIVES).exists():
         option_rows = (
-            Rating.objects.filter(round_item__round=round_, option__isnull=False)
+            submitted.filter(option__isnull=False)
             .values("round_item_id", "panelist__group_id", "option_id")
             .annotate(votes=Count("id"))
             .order_by()

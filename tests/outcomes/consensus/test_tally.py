@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from outcomes.models import ConsensusProcess, ItemResult, Panelist, Rating, Round
+from outcomes.models import ConsensusProcess, ItemResult, Panelist, Participation, Rating, Round
 from outcomes.services import consensus as svc
 from outcomes.services.tally import quantile_from_bins, round_participation, round_tally
 
@@ -33,6 +33,9 @@ def _rate(process: ConsensusProcess, round_: Round, scores: list, *, group_index
             token_expires_at=timezone.now(),
         )
         for i in range(len(scores))
+    )
+    Participation.objects.bulk_create(
+        Participation(round=round_, panelist=p, completed_at=timezone.now()) for p in panelists
     )
     Rating.objects.bulk_create(
         Rating(round_item=round_item, panelist=p, score=s, unable_to_score=s is None)
@@ -122,6 +125,13 @@ def test_changed_thresholds_are_applied(process, round1):
     ConsensusProcess.objects.filter(pk=process.pk).update(in_high_min_pct=60)
     round_tally(round=round1)
     assert _overall(ri).classification == IN
+
+
+def test_answers_saved_as_progress_but_not_submitted_are_not_counted(process, round1):
+    ri = _rate(process, round1, [9, 9])
+    Participation.objects.filter(panelist__code="T00000").update(completed_at=None)
+    round_tally(round=round1)
+    assert _overall(ri).n == 1
 
 
 def test_tally_is_idempotent_and_a_rerun_reflects_changed_ratings(process, round1):
