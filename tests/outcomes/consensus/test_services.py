@@ -223,7 +223,7 @@ def test_reminders_email_only_panelists_who_have_not_completed_and_never_twice_a
     assert svc.reminders_send() == 0  # 10 days before closing: outside the 3-day window
     now = round1.closes_at - dt.timedelta(days=2)
     assert svc.reminders_send(now=now) == 1
-    assert [m.to for m in mail.outbox] == [["pending@example.org"]]
+    assert [m.to for m in mail.outbox] == [[pending.panelist.email]]
     assert svc.reminders_send(now=now + dt.timedelta(hours=5)) == 0
     assert svc.reminders_send(now=now + dt.timedelta(hours=24)) == 1
     assert all(m.to != ["done@example.org"] for m in mail.outbox)
