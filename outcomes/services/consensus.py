@@ -845,7 +845,11 @@ def rating_submit(
         raise _refuse("round", f"Round {round_.number} is closed; your answers were not saved.")
     if panelist.consented_at is None:
         raise _refuse("consent", "Please give your consent before rating.")
-    participation = Participation.objects.select_for_update().filter(round=round_, panelist=panelist).first()
+    # of=("self",): Participation's default ordering joins the round, and a plain FOR UPDATE would lock the round
+    # row too; concurrent submissions (each holding the round FOR SHARE) then deadlocked (docs/performance.md).
+    participation = (
+        Participation.objects.select_for_update(of=("self",)).filter(round=round_, panelist=panelist).first()
+    )
     if participation is None:
         raise _refuse("round", f"You are not invited to round {round_.number}.")
     item_ids = [entry.item_id for entry in ratings]

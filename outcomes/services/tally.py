@@ -236,11 +236,16 @@ def round_tally(*, round: Round) -> list[ItemResult]:
     now = timezone.now()
     to_create: list[ItemResult] = []
     to_update: list[ItemResult] = []
+    unchanged: list[ItemResult] = []
 
     def put(round_item_id: int, group_id: int | None, values: dict) -> None:
         row = existing.get((round_item_id, group_id))
         if row is None:
             to_create.append(ItemResult(round_item_id=round_item_id, group_id=group_id, **values))
+        elif all(getattr(row, name) == value for name, value in values.items()):
+            # A re-tally rewrites only what changed: bulk_update builds a CASE per row and field, which cost
+            # seconds for 600 rows (docs/performance.md).
+            unchanged.append(row)
         else:
             for name, value in values.items():
                 setattr(row, name, value)
@@ -286,7 +291,7 @@ def round_tally(*, round: Round) -> list[ItemResult]:
             process=process,
             after={"items": len(round_items)},
         )
-    return to_create + to_update
+    return to_create + to_update + unchanged
 
 
 @dataclass
