@@ -9,6 +9,8 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import (
+    AuditEvent,
+    ConsensusProcess,
     CoreArea,
     CoreOutcomeSet,
     CoreOutcomeSetVersion,
@@ -119,3 +121,11 @@ def outcomes_by_core_area(version: CoreOutcomeSetVersion) -> list[CoreAreaGroup]
         group = by_domain[number]
         areas[group.domain.core_area].domains.append(group)
     return [area for area in areas.values() if area.domains]
+
+
+def audit_event_list(*, process: ConsensusProcess | None = None) -> QuerySet[AuditEvent]:
+    """The audit log, newest first; one process's events when `process` is given."""
+    qs = AuditEvent.objects.select_related("actor", "process", "core_outcome_set").order_by("-created_at", "-id")
+    if process is not None:
+        qs = qs.filter(process=process)
+    return qs
