@@ -1,14 +1,22 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+
+from outcomes.ratelimit import ratelimit
+
+# Password guessing: N sign-in attempts per client IP per window (LOGIN_RATE_LIMIT).
+login_view = ratelimit(group="login", rate=settings.LOGIN_RATE_LIMIT)(auth_views.LoginView.as_view())
 
 urlpatterns = [
     path("", include("outcomes.web.urls")),
     path("", include("outcomes.web.audit")),
     path("api/v1/", include("outcomes.api.urls")),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]
+
+handler500 = "outcomes.middleware.server_error"

@@ -1,0 +1,68 @@
+"""Backup and restore of the whole registry as one JSON file (Django's dumpdata/loaddata, natural keys).
+
+What is saved: users and groups (with their permissions by natural key), API tokens, disease areas, every
+set, version, outcome, consensus process, rating and the audit log. Not saved: sessions (people sign in again)
+and content types/permissions (recreated by `migrate`). For a large production database prefer the pg_dump
+recipe in docs/deploy.md; this file format is database-independent (SQLite <-> PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+
+from diseases.models import DiseaseArea
+from outcomes.models import AuditEvent, CoreOutcomeSet
+
+BACKUP_LABELS = ("auth.group", "auth.user", "authtoken", "diseases", "outcomes")
+
+
+def registry_backup_write(*, path: Path) -> Path:
+    """Write the backup to `path` (compressed when it ends in .gz, .bz2, .xz or .lzma); return the path.
+
+    Written to a hidden file next to it and renamed into place, so `path` is either the previous complete
+    backup or the new complete one, never half a file (a worker killed mid-backup leaves no torn file).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}")
+    call_command(
+        "dumpdata",
+        *BACKUP_LABELS,
+        natural_foreign=True,
+        natural_primary=False,
+        output=str(partial),
+        verbosity=0,
+    )
+    os.chmod(partial, 0o600)  # password hashes and API tokens
+    os.replace(partial, path)
+    return path
+
+
+def registry_is_empty() -> bool:
+    return not (
+        DiseaseArea.objects.exists()
+        or CoreOutcomeSet.objects.exists()
+        or AuditEvent.objects.exists()
+        or get_user_model().objects.exists()
+    )
+
+
+def registry_restore(*, path: Path) -> None:
+    """Load a backup into an empty, migrated database (one transaction: all or nothing).
+
+    Refuses a database that already holds registry data: loaddata would overwrite rows with the same ids, and
+    the append-only audit log cannot be overwritten.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValidationError({"path": f"No backup file at {path}."})
+    if not registry_is_empty():
+        raise ValidationError(
+            {"database": "The database already holds registry data: restore into a new, migrated database."}
+        )
+    call_command("loaddata", str(path), verbosity=0)
