@@ -1,4 +1,7 @@
-"""Backup and restore of the whole registry as one JSON file (Django's dumpdata/loaddata, natural keys).
+"""Backup and restore of the whole registry as one file (Django's dumpdata/loaddata, natural keys).
+
+The format is Django's XML serialization: unlike its JSON encoder, which cuts timestamps to milliseconds, it
+keeps every value exactly, so a restored registry is identical to the saved one (tests/outcomes/test_backup.py).
 
 What is saved: users and groups (with their permissions by natural key), API tokens, disease areas, every
 set, version, outcome, consensus process, rating and the audit log. Not saved: sessions (people sign in again)
@@ -21,13 +24,24 @@ from outcomes.models import AuditEvent, CoreOutcomeSet
 BACKUP_LABELS = ("auth.group", "auth.user", "authtoken", "diseases", "outcomes")
 
 
+COMPRESSIONS = ("", ".gz", ".bz2", ".xz", ".lzma")
+
+
+def _check_name(path: Path) -> None:
+    if not any(path.name.endswith(f".xml{suffix}") for suffix in COMPRESSIONS):
+        raise ValidationError(
+            {"path": f"A registry backup is an .xml file (or .xml.gz, .xml.xz, ...), got {path.name}."}
+        )
+
+
 def registry_backup_write(*, path: Path) -> Path:
-    """Write the backup to `path` (compressed when it ends in .gz, .bz2, .xz or .lzma); return the path.
+    """Write the backup to `path` (registry.xml, compressed when it ends in .gz, .bz2, .xz or .lzma).
 
     Written to a hidden file next to it and renamed into place, so `path` is either the previous complete
     backup or the new complete one, never half a file (a worker killed mid-backup leaves no torn file).
     """
     path = Path(path)
+    _check_name(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}")
     call_command(
@@ -35,6 +49,7 @@ def registry_backup_write(*, path: Path) -> Path:
         *BACKUP_LABELS,
         natural_foreign=True,
         natural_primary=False,
+        format="xml",
         output=str(partial),
         verbosity=0,
     )
@@ -59,6 +74,7 @@ def registry_restore(*, path: Path) -> None:
     the append-only audit log cannot be overwritten.
     """
     path = Path(path)
+    _check_name(path)
     if not path.is_file():
         raise ValidationError({"path": f"No backup file at {path}."})
     if not registry_is_empty():

@@ -8,10 +8,10 @@ from outcomes.services.backup import registry_backup_write
 
 
 class Command(BaseCommand):
-    help = "Write the whole registry to one JSON file (compressed if the name ends in .gz). See docs/deploy.md."
+    help = "Write the whole registry to one XML file (compressed if the name ends in .gz or .xz). See docs/deploy.md."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("path", type=Path, help="e.g. var/backups/registry-2026-01-31.json.gz")
+        parser.add_argument("path", type=Path, help="e.g. var/backups/registry-2026-01-31.xml.gz")
 
     def handle(self, *args, path: Path, **options) -> None:
         written = registry_backup_write(path=path)
