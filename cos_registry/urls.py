@@ -8,7 +8,9 @@ from django.urls import include, path
 from outcomes.ratelimit import ratelimit
 
 # Password guessing: N sign-in attempts per client IP per window (LOGIN_RATE_LIMIT).
-login_view = ratelimit(group="login", rate=settings.LOGIN_RATE_LIMIT)(auth_views.LoginView.as_view())
+login_limit = ratelimit(group="login", rate=settings.LOGIN_RATE_LIMIT)
+login_view = login_limit(auth_views.LoginView.as_view())
+admin.site.login = login_limit(admin.site.login)
 
 urlpatterns = [
     path("", include("outcomes.web.urls")),
