@@ -16,6 +16,8 @@ urlpatterns = [
     path("", include("outcomes.web.urls")),
     path("", include("outcomes.web.audit")),
     path("api/v1/", include("outcomes.api.urls")),
+    path("panel/", include("outcomes.web.panel_urls")),
+    path("facilitate/", include("outcomes.web.facilitator_urls")),
     path("accounts/login/", login_view, name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

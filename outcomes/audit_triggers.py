@@ -1,19 +1,20 @@
 """Database triggers that make the audit log append-only below the ORM.
 
 Any UPDATE or DELETE of outcomes_auditevent, whether from Django, a raw cursor or psql, is refused with an
-integrity error. The SQL differs by vendor; the migration `0002_auditevent_append_only` installs it.
+integrity error. The SQL differs by vendor; the migration `0004_auditevent_append_only` installs it, and
+`OutcomesConfig` puts it back after every migrate (SQLite drops a table's triggers when a migration rebuilds it).
 
-Two deliberate openings, both documented in docs/security.md:
-- PostgreSQL TRUNCATE is not refused: Django's `flush` (and so the test suite's transactional tests) empties
-  tables with TRUNCATE. In production the application's database role should not own the table.
-- SQLite has no TRUNCATE, so `flush` deletes rows: our `flush` command removes the triggers around it.
-SQLite also drops a table's triggers when a migration rebuilds the table: a migration that alters AuditEvent must
-call `audit_triggers_install` again (tests/outcomes/test_audit_log.py checks the triggers exist after migrating).
+A whole-database flush is not an edit (as for the version immutability triggers, outcomes/immutability.py):
+- PostgreSQL's TRUNCATE does not fire row triggers, so Django's `flush` (test teardown) works. In production the
+  application's database role should not own the table, so it cannot TRUNCATE it (docs/security.md).
+- On SQLite the DELETE trigger stands aside while `allow_flush_on_sqlite` marks a flush in its own transaction.
 """
 
 from __future__ import annotations
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+from outcomes.immutability import FLUSH_TABLE
 
 TABLE = "outcomes_auditevent"
 REFUSAL = "outcomes_auditevent is append-only"
@@ -44,8 +45,9 @@ _SQLITE_INSTALL = [
     """,
     f"""
     CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
+    WHEN NOT EXISTS (SELECT 1 FROM {FLUSH_TABLE})
     BEGIN SELECT RAISE(ABORT, '{REFUSAL}: DELETE refused'); END
-    """,
+    """,  # noqa: S608 - constant names
 ]
 _SQLITE_REMOVE = [f"DROP TRIGGER IF EXISTS {TABLE}_no_update", f"DROP TRIGGER IF EXISTS {TABLE}_no_delete"]
 

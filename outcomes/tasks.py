@@ -1,7 +1,7 @@
-"""Celery tasks: each takes ids or paths, calls one service, and is safe to run twice.
+"""Celery tasks: each takes ids (or a path), loads the rows and calls a service. Enqueued through the outbox.
 
 Settings (cos_registry/settings.py) make every task acks_late with reject_on_worker_lost: a worker killed in the
-middle of a task leaves the message on the broker and the task runs again, so a task must be idempotent.
+middle of a task leaves the message on the broker and the task runs again, so every task must be idempotent.
 """
 
 from __future__ import annotations
@@ -11,8 +11,40 @@ from pathlib import Path
 from celery import shared_task
 from celery.signals import worker_ready
 
+from outcomes.models import Panelist, Round
 from outcomes.services import outbox
 from outcomes.services.backup import registry_backup_write
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def round_tally(round_id: int) -> int:
+    """Tally a closed round (idempotent: a retry or a second run rewrites the same results)."""
+    from outcomes.services.tally import round_tally as tally
+
+    round_ = Round.objects.filter(pk=round_id).first()
+    if round_ is None:
+        return 0
+    return len(tally(round=round_))
+
+
+@shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def panelist_invitation_send(panelist_id: int) -> bool:
+    """Email a panelist a fresh personal link (only its hash is stored)."""
+    from outcomes.services.consensus import panelist_invitation_email
+
+    panelist = Panelist.objects.select_related("process__core_outcome_set").filter(pk=panelist_id).first()
+    if panelist is None:
+        return False
+    panelist_invitation_email(panelist=panelist)
+    return True
+
+
+@shared_task
+def consensus_reminders_send() -> int:
+    """Run by beat (CELERY_BEAT_SCHEDULE): remind panelists who have not completed an open round."""
+    from outcomes.services.consensus import reminders_send
+
+    return reminders_send()
 
 
 @shared_task(name="outcomes.tasks.outbox_relay")

@@ -17,8 +17,11 @@ from pathlib import Path
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from diseases.models import DiseaseArea
+from outcomes import immutability
 from outcomes.models import AuditEvent, CoreOutcomeSet
 
 BACKUP_LABELS = ("auth.group", "auth.user", "authtoken", "diseases", "outcomes")
@@ -81,4 +84,21 @@ def registry_restore(*, path: Path) -> None:
         raise ValidationError(
             {"database": "The database already holds registry data: restore into a new, migrated database."}
         )
-    call_command("loaddata", str(path), verbosity=0)
+    with transaction.atomic():
+        # Loading a published version's outcomes is not an edit: the immutability triggers stand aside for the
+        # load and are back before the transaction commits (DDL is transactional on PostgreSQL and SQLite).
+        _run(immutability_sql(connection, install=False))
+        call_command("loaddata", str(path), verbosity=0)
+        _run(immutability_sql(connection, install=True))
+
+
+def immutability_sql(connection: BaseDatabaseWrapper, *, install: bool) -> list[str]:
+    if connection.vendor == "postgresql":
+        return immutability.postgresql_install_sql() if install else immutability.postgresql_remove_sql()
+    return immutability.sqlite_install_sql() if install else immutability.sqlite_remove_sql()
+
+
+def _run(statements: list[str]) -> None:
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)

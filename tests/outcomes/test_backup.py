@@ -11,12 +11,14 @@ from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
 from django.urls import reverse
 
 from diseases.models import DiseaseArea
 from outcomes import selectors
-from outcomes.models import AuditEvent, CoreOutcomeSet
+from outcomes.audit_triggers import audit_triggers_present
+from outcomes.models import AuditEvent, CoreOutcomeSet, Outcome
 from outcomes.services.audit import audit_record
 from outcomes.services.backup import registry_backup_write, registry_restore
 from tests.factories import UserFactory
@@ -57,6 +59,11 @@ def test_a_backup_restored_into_an_empty_database_gives_the_same_registry(refere
     assert canonical() == snapshot
     assert public_pages() == pages
     assert list(AuditEvent.objects.values()) == audit
+    # The restore put the database guards back: published content and the audit log are still frozen.
+    published = Outcome.objects.filter(version__status="published").first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Outcome.objects.filter(pk=published.pk).update(name="changed")
+    assert audit_triggers_present(connection)
     assert Client().login(username="curator", password="correct-horse-battery-staple")
     assert UserFactory._meta.model.objects.get(username="curator").groups.filter(name="curators").exists()
 

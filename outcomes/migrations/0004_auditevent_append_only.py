@@ -17,7 +17,7 @@ def remove(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("outcomes", "0001_initial"),
+        ("outcomes", "0003_published_versions_immutable_triggers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
