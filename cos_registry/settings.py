@@ -130,6 +130,7 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Attempts per client IP (outcomes/ratelimit.py): "N/s", "N/m" or "N/h".
 LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10/m")
+PANEL_LINK_RATE_LIMIT = env_str("PANEL_LINK_RATE_LIMIT", "20/m")
 # The request header holding the client IP when behind a proxy (e.g. HTTP_X_REAL_IP); unset: REMOTE_ADDR.
 RATELIMIT_IP_HEADER = env_str("RATELIMIT_IP_HEADER", "")
 LOGIN_URL = "login"

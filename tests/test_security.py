@@ -38,7 +38,7 @@ def _fast_password_hashing(settings):
 @pytest.fixture
 def fresh_window(settings) -> None:
     """Start the attempts well inside one rate-limit window (the limit counts per fixed window)."""
-    _, period = parse_rate(settings.LOGIN_RATE_LIMIT)
+    period = max(parse_rate(settings.LOGIN_RATE_LIMIT)[1], parse_rate(settings.PANEL_LINK_RATE_LIMIT)[1])
     left = period - time.time() % period
     if left < 5:
         time.sleep(left + 0.1)
@@ -289,3 +289,14 @@ def test_a_draft_version_is_not_public(client, reference_data):
     OutcomeFactory(version=draft, name="Secret draft outcome")
     response = client.get(reverse("web:set-detail", args=[draft.core_outcome_set.slug]))
     assert b"Secret draft outcome" not in response.content
+
+
+@pytest.mark.django_db
+def test_guessing_panel_invitation_links_is_rate_limited(client, settings, fresh_window):
+    limit, _ = parse_rate(settings.PANEL_LINK_RATE_LIMIT)
+    for attempt in range(limit):
+        response = client.get(reverse("panel:enter", args=[f"guess-{attempt}"]), REMOTE_ADDR="203.0.113.9")
+        assert response.status_code != 429
+    response = client.get(reverse("panel:enter", args=["guess-last"]), REMOTE_ADDR="203.0.113.9")
+    assert response.status_code == 429
+    assert "Too many attempts" in response.content.decode()
