@@ -61,7 +61,6 @@ def registry_dump_build(*, dump: RegistryDump) -> RegistryDump:
     if not claimed:
         dump.refresh_from_db()
         return dump
-    fmt = export_format(dump.format)
     target = dump_file_path(dump)
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".zip.partial")
@@ -73,6 +72,7 @@ def registry_dump_build(*, dump: RegistryDump) -> RegistryDump:
     )
     count = 0
     try:
+        fmt = export_format(dump.format)
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             manifest = ["set_slug,version,status,file"]
             for version in versions:
