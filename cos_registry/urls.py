@@ -14,3 +14,6 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
 ]
+
+handler404 = "outcomes.api.errors.handler404"
+handler500 = "outcomes.api.errors.handler500"

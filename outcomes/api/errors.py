@@ -9,7 +9,8 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -82,3 +83,18 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 def error_response(*, status_code: int, code: str, message: str, fields: dict | None = None) -> Response:
     return Response(error_payload(status_code=status_code, code=code, message=message, fields=fields), status_code)
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """404 for a URL that matches no route: in the API's error shape under /api/, the usual page elsewhere."""
+    if request.path.startswith("/api/"):
+        payload = error_payload(status_code=404, code="not_found", message="No API endpoint at this address.")
+        return JsonResponse(payload, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        payload = error_payload(status_code=500, code="server_error", message="An unexpected error; it is logged.")
+        return JsonResponse(payload, status=500)
+    return defaults.server_error(request)

@@ -59,14 +59,25 @@ def errors(*codes: int) -> dict:
     return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_TEXT[code]) for code in (*codes, 429)}
 
 
-SLUG_PARAM = OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The set's slug.")
-VERSION_PARAM = OpenApiParameter(
+def path_param(name: str, kind: type, description: str, *examples) -> OpenApiParameter:
+    """A path parameter with examples from the reference data (shown in the docs, used by schemathesis)."""
+    return OpenApiParameter(
+        name,
+        kind,
+        OpenApiParameter.PATH,
+        description=description,
+        examples=[OpenApiExample(str(value), value=value) for value in examples],
+    )
+
+
+SLUG_PARAM = path_param("slug", str, "The set's slug.", "ichom-heart-failure", "localised-prostate-cancer-compacters")
+VERSION_PARAM = path_param(
     "version",
     str,
-    OpenApiParameter.PATH,
-    description="`latest` (the published version) or a semantic version MAJOR.MINOR.PATCH. A malformed value is "
+    "`latest` (the published version) or a semantic version MAJOR.MINOR.PATCH. A malformed value is "
     "a 400; a well-formed version the set does not have is a 404.",
-    examples=[OpenApiExample("latest", value="latest"), OpenApiExample("number", value="1.0.0")],
+    "latest",
+    "1.0.0",
 )
 ETAG_HEADERS = [
     OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, description="An ETag from an earlier answer."),
@@ -93,7 +104,11 @@ class DiseaseAreaDetail(generics.RetrieveAPIView):
     lookup_field = "slug"
     filter_backends: list = []
 
-    @extend_schema(summary="A disease area", responses={200: DiseaseAreaSerializer, **errors(404)})
+    @extend_schema(
+        summary="A disease area",
+        parameters=[path_param("slug", str, "The disease area's slug.", "heart-disease")],
+        responses={200: DiseaseAreaSerializer, **errors(404)},
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -114,7 +129,11 @@ class ConditionDetail(generics.RetrieveAPIView):
     lookup_field = "slug"
     filter_backends: list = []
 
-    @extend_schema(summary="A condition", responses={200: ConditionSerializer, **errors(404)})
+    @extend_schema(
+        summary="A condition",
+        parameters=[path_param("slug", str, "The condition's slug.", "heart-failure")],
+        responses={200: ConditionSerializer, **errors(404)},
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -137,7 +156,11 @@ class OutcomeDomainDetail(generics.RetrieveAPIView):
     lookup_field = "number"
     filter_backends: list = []
 
-    @extend_schema(summary="A COMET outcome domain", responses={200: OutcomeDomainSerializer, **errors(404)})
+    @extend_schema(
+        summary="A COMET outcome domain",
+        parameters=[path_param("number", int, "The domain's number in the COMET taxonomy (1-38).", 1)],
+        responses={200: OutcomeDomainSerializer, **errors(404)},
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -158,7 +181,11 @@ class InstrumentDetail(generics.RetrieveAPIView):
     lookup_field = "acronym"
     filter_backends: list = []
 
-    @extend_schema(summary="An instrument", responses={200: InstrumentSerializer, **errors(404)})
+    @extend_schema(
+        summary="An instrument",
+        parameters=[path_param("acronym", str, "The instrument's acronym.", "KCCQ-12")],
+        responses={200: InstrumentSerializer, **errors(404)},
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -219,7 +246,11 @@ class CoreOutcomeSetDetail(generics.RetrieveAPIView):
             raise exceptions.NotFound(f"There is no core outcome set {slug!r}.")
         return cos
 
-    @extend_schema(summary="A core outcome set", responses={200: CoreOutcomeSetDetailSerializer, **errors(404)})
+    @extend_schema(
+        summary="A core outcome set",
+        parameters=[SLUG_PARAM],
+        responses={200: CoreOutcomeSetDetailSerializer, **errors(404)},
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
 
@@ -364,8 +395,8 @@ class VersionDiff(APIView):
         "versions, so a renamed outcome shows as changed.",
         parameters=[
             SLUG_PARAM,
-            OpenApiParameter("a", str, OpenApiParameter.PATH, description="The older version (or `latest`)."),
-            OpenApiParameter("b", str, OpenApiParameter.PATH, description="The newer version (or `latest`)."),
+            path_param("a", str, "The older version (or `latest`).", "1.0.0"),
+            path_param("b", str, "The newer version (or `latest`).", "latest"),
         ],
         responses={200: VersionDiffSerializer, **errors(400, 404)},
     )
@@ -401,6 +432,7 @@ class VersionExport(APIView):
                 OpenApiParameter.PATH,
                 enum=list(EXPORT_FORMAT_NAMES),
                 description="The export format; another value is a 400.",
+                examples=[OpenApiExample(name, value=name) for name in EXPORT_FORMAT_NAMES],
             ),
             *ETAG_HEADERS,
         ],
