@@ -171,23 +171,56 @@ class OutcomeRefSerializer(serializers.Serializer):
 
 
 class FieldChangeSerializer(serializers.Serializer):
-    old = serializers.JSONField(allow_null=True)
-    new = serializers.JSONField(allow_null=True)
+    field = serializers.CharField()
+    old = serializers.JSONField(help_text="Text, or a list of texts for domains and measurements.")
+    new = serializers.JSONField(help_text="Text, or a list of texts for domains and measurements.")
 
 
 class OutcomeChangeSerializer(serializers.Serializer):
     identity = serializers.UUIDField()
-    name = serializers.CharField(help_text="The outcome's name in the newer version.")
-    fields = serializers.DictField(child=FieldChangeSerializer(), help_text="What changed, field by field.")
+    old_name = serializers.CharField()
+    new_name = serializers.CharField()
+    meaning_changed = serializers.BooleanField(help_text="The curator flagged that the definition changed meaning.")
+    fields = FieldChangeSerializer(many=True)
 
 
-class VersionDiffSerializer(serializers.Serializer):
-    set = serializers.CharField(help_text="The set's slug.")
-    old = serializers.CharField(help_text="The version compared from.")
-    new = serializers.CharField(help_text="The version compared to.")
+class OutcomeDiffSerializer(serializers.Serializer):
     added = OutcomeRefSerializer(many=True)
     removed = OutcomeRefSerializer(many=True)
     changed = OutcomeChangeSerializer(many=True)
+    unchanged = serializers.IntegerField()
+
+
+class ReferenceRefSerializer(serializers.Serializer):
+    citation = serializers.CharField()
+    doi = serializers.CharField()
+    pmid = serializers.CharField()
+    pmcid = serializers.CharField()
+
+
+class ReferenceChangeSerializer(serializers.Serializer):
+    old = ReferenceRefSerializer()
+    new = ReferenceRefSerializer()
+    fields = FieldChangeSerializer(many=True)
+
+
+class ReferenceDiffSerializer(serializers.Serializer):
+    added = ReferenceRefSerializer(many=True)
+    removed = ReferenceRefSerializer(many=True)
+    changed = ReferenceChangeSerializer(many=True)
+
+
+class VersionDiffSerializer(serializers.Serializer):
+    """The shape of outcomes.services.diff.VersionDiff.to_dict(), plus the set's slug."""
+
+    set = serializers.CharField(help_text="The set's slug.")
+    old = serializers.CharField(help_text="The version compared from.")
+    new = serializers.CharField(help_text="The version compared to.")
+    level = serializers.ChoiceField(
+        choices=["major", "minor", "patch"], help_text="The semantic-version bump this change needs."
+    )
+    outcomes = OutcomeDiffSerializer()
+    references = ReferenceDiffSerializer()
 
 
 class RegistryDumpRequestSerializer(serializers.Serializer):

@@ -39,6 +39,7 @@ from outcomes.exports.json import VersionDocumentSerializer, version_document
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, OutcomeDomain, RegistryDump
 from outcomes.models.sets import SEMVER_RE
 from outcomes.permissions import is_admin
+from outcomes.services.diff import version_diff
 from outcomes.services.dumps import dump_file_path, registry_dump_request
 
 Status = CoreOutcomeSetVersion.Status
@@ -346,48 +347,6 @@ class VersionDetail(APIView):
         return _caching_headers(Response(document), etag=etag, frozen=True, latest=latest)
 
 
-def _change_fields(change) -> dict:
-    fields = getattr(change, "fields", None) or getattr(change, "changes", None) or {}
-    result = {}
-    for name, value in fields.items():
-        if isinstance(value, dict):
-            old, new = value.get("old"), value.get("new")
-        elif isinstance(value, tuple | list) and len(value) == 2:
-            old, new = value
-        else:
-            old, new = getattr(value, "old", None), getattr(value, "new", None)
-        result[name] = {"old": old, "new": new}
-    return result
-
-
-def _outcome_ref(outcome) -> dict:
-    return {"identity": str(outcome.identity), "name": outcome.name}
-
-
-def diff_document(*, cos: CoreOutcomeSet, old: CoreOutcomeSetVersion, new: CoreOutcomeSetVersion) -> dict:
-    from outcomes.services.diff import version_diff  # the versions lane's service
-
-    result = version_diff(old=old, new=new)
-    changed = []
-    for change in result.changed:
-        outcome = getattr(change, "new", None) or getattr(change, "outcome", None)
-        changed.append(
-            {
-                "identity": str(getattr(change, "identity", None) or outcome.identity),
-                "name": getattr(change, "name", None) or outcome.name,
-                "fields": _change_fields(change),
-            }
-        )
-    return {
-        "set": cos.slug,
-        "old": old.version,
-        "new": new.version,
-        "added": [_outcome_ref(o) for o in result.added],
-        "removed": [_outcome_ref(o) for o in result.removed],
-        "changed": changed,
-    }
-
-
 class VersionDiff(APIView):
     @extend_schema(
         summary="What changed between two versions",
@@ -410,8 +369,7 @@ class VersionDiff(APIView):
             raise exceptions.ValidationError(problems)
         old, _ = version_lookup(request, slug, a)
         new, _ = version_lookup(request, slug, b)
-        data = diff_document(cos=old.core_outcome_set, old=version_full(old), new=version_full(new))
-        return Response(data)
+        return Response({"set": slug, **version_diff(old=old, new=new).to_dict()})
 
 
 class VersionExport(APIView):

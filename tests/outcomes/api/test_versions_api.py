@@ -3,7 +3,6 @@ from __future__ import annotations
 import pytest
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone
 
 from outcomes.models import CoreOutcomeSetVersion
 
@@ -29,10 +28,13 @@ def test_version_detail_carries_outcomes_domains_measurements_references_and_pro
 
 
 def test_published_by_is_a_display_name_never_a_username_or_email(client, reference_data, curator):
+    from outcomes.services.versions import version_publish
+    from tests.factories import VersionFactory
+
     curator.first_name, curator.last_name = "Ada", "Lovelace"
     curator.save()
-    CoreOutcomeSetVersion.objects.filter(core_outcome_set__slug=HF).update(published_by=curator)
-    doc = client.get(reverse("api:version-detail", args=[HF, "1.0.0"])).json()
+    version = version_publish(version=VersionFactory(), by=curator)
+    doc = client.get(reverse("api:version-detail", args=[version.core_outcome_set.slug, "1.0.0"])).json()
     assert doc["provenance"]["published_by"] == "Ada Lovelace"
     assert "curator" not in str(doc["provenance"]) and "@" not in str(doc["provenance"])
 
@@ -152,13 +154,44 @@ def test_the_etag_changes_when_a_published_version_is_superseded(client, referen
     version_publish(version=newer, by=None)
     after = client.get(url, HTTP_IF_NONE_MATCH=before["ETag"])
     assert after.status_code == 200 and after["ETag"] != before["ETag"]
-    assert after.json()["status"] == "superseded" and after.json()["provenance"]["successors"] == ["1.1.0"]
+    assert after.json()["status"] == "superseded" and after.json()["provenance"]["successors"] == [newer.version]
 
 
 def test_a_withdrawn_version_is_still_readable_with_its_reason(client, reference_data):
-    CoreOutcomeSetVersion.objects.filter(core_outcome_set__slug=HF).update(
-        status="withdrawn", withdrawn_reason="Superseded by a corrected set", withdrawn_at=timezone.now()
-    )
+    from outcomes.services.versions import version_withdraw
+
+    version = CoreOutcomeSetVersion.objects.get(core_outcome_set__slug=HF, version="1.0.0")
+    version_withdraw(version=version, reason="Superseded by a corrected set", by=None)
     doc = client.get(reverse("api:version-detail", args=[HF, "latest"])).json()
     assert doc["status"] == "withdrawn"
     assert doc["provenance"]["withdrawn_reason"] == "Superseded by a corrected set"
+
+
+def test_the_diff_matches_outcomes_by_identity_and_lists_changes_field_by_field(client, reference_data):
+    response = client.get(reverse("api:version-diff", args=[COMPACTERS, "1.0.0", "1.1.0"]))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["set"] == COMPACTERS and body["old"] == "1.0.0" and body["new"] == "1.1.0"
+    # Same outcomes, same identities: nothing added or removed; the references changed.
+    assert body["outcomes"]["added"] == [] and body["outcomes"]["removed"] == []
+    assert body["outcomes"]["unchanged"] == 19
+    assert body["references"]["added"][0]["doi"] == "10.1016/j.eururo.2022.01.042"
+    assert body["level"] == "patch"
+
+
+def test_the_diff_shows_a_renamed_outcome_as_changed_and_a_new_one_as_added(client, heart_failure_draft, curator):
+    client.force_login(curator)
+    body = client.get(reverse("api:version-diff", args=[HF, "1.0.0", "2.0.0"])).json()
+    assert [o["name"] for o in body["outcomes"]["added"]] == ['=HYPERLINK("http://evil")']
+    assert len(body["outcomes"]["removed"]) == 5 and body["level"] == "major"
+
+
+def test_the_diff_with_a_draft_is_hidden_from_anonymous_clients(client, heart_failure_draft):
+    assert client.get(reverse("api:version-diff", args=[HF, "1.0.0", "2.0.0"])).status_code == 404
+
+
+def test_the_diff_accepts_latest_and_refuses_malformed_versions_naming_both(client, reference_data):
+    assert client.get(reverse("api:version-diff", args=[COMPACTERS, "1.0.0", "latest"])).json()["new"] == "1.1.0"
+    response = client.get(reverse("api:version-diff", args=[COMPACTERS, "one", "two"]))
+    assert response.status_code == 400
+    assert set(response.json()["error"]["fields"]) == {"a", "b"}
