@@ -23,6 +23,12 @@ def api_schema(reference_data, settings, tmp_path, monkeypatch):
     return schemathesis.from_wsgi("/api/schema/", get_wsgi_application())
 
 
+@pytest.fixture
+def api_token(db) -> str:
+    token, _ = Token.objects.get_or_create(user=UserFactory(username="schemathesis"))
+    return token.key
+
+
 schema = schemathesis.from_pytest_fixture("api_schema")
 
 CHECKS = (
@@ -51,7 +57,5 @@ def test_anonymous_clients_get_no_server_error_and_schema_conforming_answers(cas
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
-def test_authenticated_clients_get_no_server_error_and_schema_conforming_answers(case):
-    user = UserFactory(username="schemathesis")
-    token, _ = Token.objects.get_or_create(user=user)
-    case.call_and_validate(checks=CHECKS, headers={"Authorization": f"Token {token.key}"})
+def test_authenticated_clients_get_no_server_error_and_schema_conforming_answers(case, api_token):
+    case.call_and_validate(checks=CHECKS, headers={"Authorization": f"Token {api_token}"})
