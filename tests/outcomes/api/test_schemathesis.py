@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
 from rest_framework.throttling import AnonRateThrottle
@@ -20,7 +22,12 @@ def api_schema(reference_data, settings, tmp_path, monkeypatch):
     settings.MEDIA_ROOT = tmp_path
     # The throttle is tested on its own; here it would turn generated requests into 429s.
     monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "100000/minute"})
-    return schemathesis.from_wsgi("/api/schema/", get_wsgi_application())
+    # As Django's test client does: a request must not close the connection that holds the test's transaction.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield schemathesis.from_wsgi("/api/schema/", get_wsgi_application())
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture
