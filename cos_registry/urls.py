@@ -10,6 +10,8 @@ urlpatterns = [
     path("api/v1/", include("outcomes.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
+    path("panel/", include("outcomes.web.panel_urls")),
+    path("facilitate/", include("outcomes.web.facilitator_urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
