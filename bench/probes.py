@@ -139,9 +139,8 @@ def tally(repeat: int = 5) -> dict:
 def dump() -> dict:
     """Build a JSON whole-registry dump in this process (the Celery task's body); the parent samples our RSS."""
     try:
-        from outcomes.tasks import registry_dump_build
-
         from outcomes.models import RegistryDump
+        from outcomes.tasks import registry_dump_build
     except ImportError as exc:
         return {"error": f"dump task not on this branch: {exc}"}
     fmt = os.environ.get("BENCH_DUMP_FORMAT", "json")

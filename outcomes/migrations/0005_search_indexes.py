@@ -35,7 +35,7 @@ def drop(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("outcomes", "0003_published_versions_immutable_triggers"),
+        ("outcomes", "0004_auditevent_append_only"),
     ]
 
     operations = [
