@@ -383,6 +383,9 @@ def dataset_populate(*, scale: Scale) -> DatasetReport:
             c["ratings"] = c.get("ratings", 0) + _copy(cursor, t_rating, RATING_COLUMNS, lines)
             lines = []
         _reset_sequence(cursor, t_rating)
+        # Django's foreign keys are DEFERRABLE INITIALLY DEFERRED: check them now, as CREATE INDEX refuses a table
+        # with pending trigger events.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for ddl in deferred:
             cursor.execute(ddl)
         c["panelists"] = Panelist.objects.count()
