@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "outcomes.middleware.ImmutableVersionMiddleware",
 ]
 
 ROOT_URLCONF = "cos_registry.urls"
