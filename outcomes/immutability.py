@@ -210,23 +210,25 @@ def sqlite_remove_sql() -> list[str]:
     return [f"DROP TRIGGER IF EXISTS {name};" for name in names] + [f"DROP TABLE IF EXISTS {FLUSH_TABLE};"]
 
 
-def install(schema_editor) -> None:
-    vendor = schema_editor.connection.vendor
+def _statements(vendor: str, *, remove: bool = False) -> list[str]:
     if vendor == "postgresql":
-        statements = postgresql_install_sql()
-    elif vendor == "sqlite":
-        statements = sqlite_install_sql()
-    else:  # pragma: no cover - the registry runs on PostgreSQL and SQLite only
-        raise NotImplementedError(f"No immutability triggers for database vendor {vendor!r}")
-    for sql in statements:
-        schema_editor.execute(sql, params=None)
+        return postgresql_remove_sql() if remove else postgresql_install_sql()
+    if vendor == "sqlite":
+        return sqlite_remove_sql() if remove else sqlite_install_sql()
+    raise NotImplementedError(f"No immutability triggers for database vendor {vendor!r}")  # pragma: no cover
 
 
-def remove(schema_editor) -> None:
-    vendor = schema_editor.connection.vendor
-    statements = postgresql_remove_sql() if vendor == "postgresql" else sqlite_remove_sql()
-    for sql in statements:
-        schema_editor.execute(sql, params=None)
+def install(connection) -> None:
+    """Create (or re-create) the triggers; idempotent on both databases."""
+    with connection.cursor() as cursor:
+        for sql in _statements(connection.vendor):
+            cursor.execute(sql)
+
+
+def remove(connection) -> None:
+    with connection.cursor() as cursor:
+        for sql in _statements(connection.vendor, remove=True):
+            cursor.execute(sql)
 
 
 def immutability_error_message(exc: BaseException) -> str | None:
