@@ -32,3 +32,5 @@ class OutcomesConfig(AppConfig):
 
         allow_flush_on_sqlite()
         post_migrate.connect(_reinstall_immutability_triggers, sender=self)
+        # Register the Celery tasks in every process (web too), so the outbox can send them by name.
+        from outcomes import tasks  # noqa: F401

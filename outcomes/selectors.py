@@ -34,10 +34,15 @@ def condition_list() -> QuerySet[Condition]:
 
 
 def outcome_queryset() -> QuerySet[Outcome]:
-    return Outcome.objects.prefetch_related(
-        "domains",
-        Prefetch("measurements", queryset=Measurement.objects.select_related("instrument")),
-    ).order_by("order", "id")
+    # evidence: the consensus result that decided the outcome (public/_provenance.html shows it).
+    return (
+        Outcome.objects.select_related("evidence__round_item__round")
+        .prefetch_related(
+            "domains",
+            Prefetch("measurements", queryset=Measurement.objects.select_related("instrument")),
+        )
+        .order_by("order", "id")
+    )
 
 
 def version_queryset() -> QuerySet[CoreOutcomeSetVersion]:
