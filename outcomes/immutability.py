@@ -203,18 +203,20 @@ def sqlite_install_sql() -> list[str]:
     return statements
 
 
-def sqlite_remove_sql() -> list[str]:
+def sqlite_remove_sql(*, drop_flush_table: bool = False) -> list[str]:
+    """Drop the triggers; the flush marker table stays unless asked (the audit triggers look at it too)."""
     names = ["cos_immutable_version_update", "cos_immutable_version_delete"]
     for _, stem, _, _ in CHILD_TABLES:
         names += [f"cos_immutable_{stem}_{op}" for op in ("insert", "update", "delete")]
-    return [f"DROP TRIGGER IF EXISTS {name};" for name in names] + [f"DROP TABLE IF EXISTS {FLUSH_TABLE};"]
+    statements = [f"DROP TRIGGER IF EXISTS {name};" for name in names]
+    return [*statements, f"DROP TABLE IF EXISTS {FLUSH_TABLE};"] if drop_flush_table else statements
 
 
 def _statements(vendor: str, *, remove: bool = False) -> list[str]:
     if vendor == "postgresql":
         return postgresql_remove_sql() if remove else postgresql_install_sql()
     if vendor == "sqlite":
-        return sqlite_remove_sql() if remove else sqlite_install_sql()
+        return sqlite_remove_sql(drop_flush_table=True) if remove else sqlite_install_sql()
     raise NotImplementedError(f"No immutability triggers for database vendor {vendor!r}")  # pragma: no cover
 
 
