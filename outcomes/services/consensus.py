@@ -105,7 +105,7 @@ def process_create(
     2. Create the process with the default stakeholder groups and its facilitators.
     3. For an update, seed the candidate list with the published version's outcomes.
     """
-    cos = CoreOutcomeSet.objects.select_for_update().get(pk=core_outcome_set.pk)
+    cos = CoreOutcomeSet.objects.select_for_update(of=("self",)).get(pk=core_outcome_set.pk)
     if not title.strip():
         raise _refuse("title", "A process needs a title.")
     if cos.versions.filter(status__in=[VersionStatus.DRAFT, VersionStatus.IN_CONSENSUS]).exists():
@@ -150,7 +150,7 @@ def process_create(
 @transaction.atomic
 def process_update(*, process: ConsensusProcess, by: AbstractBaseUser | None, **fields) -> ConsensusProcess:
     """Change settings and the consensus definition. The definition is pre-specified: locked once round 1 opens."""
-    process = ConsensusProcess.objects.select_for_update().get(pk=process.pk)
+    process = ConsensusProcess.objects.select_for_update(of=("self",)).get(pk=process.pk)
     unknown = set(fields) - set(DEFINITION_FIELDS) - set(SETTING_FIELDS)
     if unknown:
         raise _refuse(sorted(unknown)[0], "Not a setting of a consensus process.")
@@ -492,7 +492,7 @@ def panelist_invite(
        only its SHA-256 hash, so no plain token is ever written (not even into the task queue).
     3. If a round is open that this panelist may join, add them to it.
     """
-    process = ConsensusProcess.objects.select_for_update().get(pk=process.pk)
+    process = ConsensusProcess.objects.select_for_update(of=("self",)).get(pk=process.pk)
     email = email.strip().lower()
     if process.status in (Process.Status.FINALISED, Process.Status.PUBLISHED):
         raise _refuse("email", "The process is finalised; no one can join any more.")
@@ -529,7 +529,7 @@ def panelist_invite(
 @transaction.atomic
 def panelist_token_issue(*, panelist: Panelist) -> str:
     """Issue a fresh personal link token (the previous link stops working) and return it; only its hash is kept."""
-    panelist = Panelist.objects.select_for_update().select_related("process").get(pk=panelist.pk)
+    panelist = Panelist.objects.select_for_update(of=("self",)).select_related("process").get(pk=panelist.pk)
     token = secrets.token_urlsafe(32)
     panelist.token_hash = token_hash(token)
     panelist.token_expires_at = timezone.now() + dt.timedelta(days=panelist.process.invitation_valid_days)
@@ -581,7 +581,7 @@ def panelist_revoke(*, panelist: Panelist, by: AbstractBaseUser | None) -> Panel
 @transaction.atomic
 def panelist_consent(*, panelist: Panelist, group: StakeholderGroup | None) -> Panelist:
     """Record consent and the panelist's stakeholder group (chosen now, or confirmed if the facilitator set it)."""
-    panelist = Panelist.objects.select_for_update().get(pk=panelist.pk)
+    panelist = Panelist.objects.select_for_update(of=("self",)).get(pk=panelist.pk)
     panelist_check_active_or_refuse(panelist)
     group = group or panelist.group
     if group is None:
@@ -620,7 +620,7 @@ def _lock_round(round_: Round, *, shared: bool) -> Round:
         with connection.cursor() as cursor:
             cursor.execute("SELECT id FROM outcomes_round WHERE id = %s FOR SHARE", [round_.pk])
         return Round.objects.select_related("process").get(pk=round_.pk)
-    return Round.objects.select_for_update().select_related("process").get(pk=round_.pk)
+    return Round.objects.select_for_update(of=("self",)).select_related("process").get(pk=round_.pk)
 
 
 def _latest_results(process: ConsensusProcess) -> dict[int, ItemResult]:
@@ -651,7 +651,7 @@ def round_create(
     forward (all, or those without consensus) plus items never rated yet (accepted suggestions). A meeting
     round holds the items without consensus in. `item_ids` overrides the choice.
     """
-    process = ConsensusProcess.objects.select_for_update().get(pk=process.pk)
+    process = ConsensusProcess.objects.select_for_update(of=("self",)).get(pk=process.pk)
     if process.status in (Process.Status.FINALISED, Process.Status.PUBLISHED):
         raise _refuse("process", "The process is finalised.")
     previous = process.rounds.order_by("-number").first()
@@ -716,7 +716,7 @@ def round_open(*, round: Round, by: AbstractBaseUser | None) -> Round:
     completed the previous round (ConsensusProcess.next_round_invitees).
     """
     round_ = _lock_round(round, shared=False)
-    process = ConsensusProcess.objects.select_for_update().get(pk=round_.process_id)
+    process = ConsensusProcess.objects.select_for_update(of=("self",)).get(pk=round_.process_id)
     if round_.status != Round.Status.DRAFT:
         raise _refuse("status", f"Round {round_.number} is {round_.get_status_display().lower()}, not a draft.")
     if process.rounds.filter(status=Round.Status.OPEN).exists():
@@ -845,7 +845,9 @@ def rating_submit(
         raise _refuse("round", f"Round {round_.number} is closed; your answers were not saved.")
     if panelist.consented_at is None:
         raise _refuse("consent", "Please give your consent before rating.")
-    participation = Participation.objects.select_for_update().filter(round=round_, panelist=panelist).first()
+    participation = (
+        Participation.objects.select_for_update(of=("self",)).filter(round=round_, panelist=panelist).order_by().first()
+    )
     if participation is None:
         raise _refuse("round", f"You are not invited to round {round_.number}.")
     item_ids = [entry.item_id for entry in ratings]
@@ -1008,7 +1010,9 @@ def suggestion_decide(
     domain_numbers: Sequence[int] = (),
 ) -> Suggestion:
     """Accept a suggestion (a new item, rated from the next round on), merge it into an item, or reject it."""
-    suggestion = Suggestion.objects.select_for_update().select_related("round__process").get(pk=suggestion.pk)
+    suggestion = (
+        Suggestion.objects.select_for_update(of=("self",)).select_related("round__process").get(pk=suggestion.pk)
+    )
     process = suggestion.round.process
     if suggestion.status != Suggestion.Status.PENDING:
         raise _refuse("decision", "This suggestion has already been decided.")
@@ -1115,7 +1119,9 @@ def process_finalise(*, process: ConsensusProcess, by: AbstractBaseUser | None) 
     """
     from outcomes.services.tally import round_tally
 
-    process = ConsensusProcess.objects.select_for_update().select_related("draft_version").get(pk=process.pk)
+    process = (
+        ConsensusProcess.objects.select_for_update(of=("self",)).select_related("draft_version").get(pk=process.pk)
+    )
     if process.status in (Process.Status.FINALISED, Process.Status.PUBLISHED):
         raise _refuse("status", "The process is already finalised.")
     if process.rounds.exclude(status=Round.Status.CLOSED).exists():
@@ -1188,7 +1194,9 @@ def process_finalise(*, process: ConsensusProcess, by: AbstractBaseUser | None) 
 @transaction.atomic
 def process_publish(*, process: ConsensusProcess, by: AbstractBaseUser | None) -> CoreOutcomeSetVersion:
     """Publish the finalised draft through the version lifecycle."""
-    process = ConsensusProcess.objects.select_for_update().select_related("draft_version").get(pk=process.pk)
+    process = (
+        ConsensusProcess.objects.select_for_update(of=("self",)).select_related("draft_version").get(pk=process.pk)
+    )
     if process.status != Process.Status.FINALISED:
         raise _refuse("status", "Finalise the process before publishing.")
     version = version_publish(version=process.draft_version, by=by)

@@ -227,7 +227,7 @@ def round_tally(*, round: Round) -> list[ItemResult]:
        classification must hold in every group that scored the item.
     4. Upsert: update the rows that exist, create the rest.
     """
-    round_ = Round.objects.select_for_update().select_related("process").get(pk=round.pk)
+    round_ = Round.objects.select_for_update(of=("self",)).select_related("process").get(pk=round.pk)
     process = round_.process
     groups = list(process.groups.all())
     round_items = list(RoundItem.objects.filter(round=round_).select_related("item"))
