@@ -26,7 +26,7 @@ def _run_together(functions) -> list:
         try:
             barrier.wait()
             outcomes[index] = function()
-        except Exception as exc:  # noqa: BLE001 - the test inspects what each thread met
+        except Exception as exc:
             outcomes[index] = exc
         finally:
             connection.close()
