@@ -484,6 +484,7 @@ def panelist_invite(
     by: AbstractBaseUser | None,
     name: str = "",
     group: StakeholderGroup | None = None,
+    send_invitation: bool = True,
 ) -> Panelist:
     """Add a panelist and email them a personal link (through a Celery task, sent after commit).
 
@@ -519,7 +520,8 @@ def panelist_invite(
     open_round = process.rounds.filter(status=Round.Status.OPEN).first()
     if open_round and (open_round.number == 1 or process.next_round_invitees == Process.Invitees.ALL):
         Participation.objects.create(round=open_round, panelist=panelist, invited_at=now)
-    task_enqueue(task_name="outcomes.tasks.panelist_invitation_send", kwargs={"panelist_id": panelist.pk})
+    if send_invitation:
+        task_enqueue(task_name="outcomes.tasks.panelist_invitation_send", kwargs={"panelist_id": panelist.pk})
     audit_record(
         action="consensus.panelist_invite", obj=panelist, actor=by, process=process, after={"code": panelist.code}
     )
