@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from outcomes.web import views
+from outcomes.web import versions, views
 
 app_name = "web"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("areas/<slug:slug>/", views.disease_area_detail, name="disease-area"),
     path("sets/<slug:slug>/", views.set_detail, name="set-detail"),
+    path("sets/<slug:slug>/v/<str:version>/", versions.version_detail, name="version-detail"),
+    path("sets/<slug:slug>/latest/", versions.version_latest, name="version-latest"),
+    path("sets/<slug:slug>/diff/<str:a>/<str:b>/", versions.version_diff_page, name="version-diff"),
 ]

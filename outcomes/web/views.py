@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from diseases.models import DiseaseArea
 from outcomes import selectors
 from outcomes.models import CoreOutcomeSet
+from outcomes.permissions import is_curator
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -36,6 +37,6 @@ def set_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "cos": cos,
         "version": version,
         "core_areas": selectors.outcomes_by_core_area(version) if version else [],
-        "versions": selectors.core_outcome_set_versions(cos),
+        "history": selectors.version_history(cos, include_unpublished=is_curator(request.user)),
     }
     return render(request, "public/set_detail.html", context)
