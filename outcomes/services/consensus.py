@@ -44,7 +44,7 @@ from outcomes.models import (
 from outcomes.models.consensus import DEFAULT_STAKEHOLDER_GROUPS
 from outcomes.services.audit import audit_record
 from outcomes.services.outbox import task_enqueue
-from outcomes.services.versions import version_publish
+from outcomes.services.versions import version_consensus_start, version_draft_create, version_publish
 
 Process = ConsensusProcess
 VersionStatus = CoreOutcomeSetVersion.Status
@@ -82,12 +82,6 @@ def _refuse(field: str, message: str) -> ValidationError:
 # --- Setting up a process -------------------------------------------------------------------------------------
 
 
-def _next_version_number(cos: CoreOutcomeSet) -> str:
-    """An update of a published set starts as the next major version; a new set as 1.0.0."""
-    latest = cos.versions.order_by("-major", "-minor", "-patch").first()
-    return f"{latest.major + 1}.0.0" if latest else "1.0.0"
-
-
 @transaction.atomic
 def process_create(
     *,
@@ -101,7 +95,8 @@ def process_create(
 ) -> ConsensusProcess:
     """Create a process and the draft version of the set it builds.
 
-    1. Lock the set, then create its next version as a draft "in consensus" (derived from the published one).
+    1. Lock the set, then create its next version through the version lifecycle (a draft copy of the published
+       version, or a first 1.0.0) and move it "in consensus".
     2. Create the process with the default stakeholder groups and its facilitators.
     3. For an update, seed the candidate list with the published version's outcomes.
     """
@@ -111,13 +106,15 @@ def process_create(
     if cos.versions.filter(status__in=[VersionStatus.DRAFT, VersionStatus.IN_CONSENSUS]).exists():
         raise _refuse("core_outcome_set", "This set already has a draft version; finish or remove it first.")
     published = cos.versions.filter(status=VersionStatus.PUBLISHED).first()
-    version = CoreOutcomeSetVersion.objects.create(
-        core_outcome_set=cos,
-        version=_next_version_number(cos),
-        status=VersionStatus.IN_CONSENSUS,
-        derived_from=published,
-        changelog=f"Agreed through the consensus process '{title}'.",
-    )
+    if published is not None:
+        # An update: a draft copy of the published version (same outcome identities, measurements, references);
+        # its number is provisional and fixed at publication by the version lifecycle.
+        version = version_draft_create(from_version=published, by=by)
+    else:
+        version = CoreOutcomeSetVersion.objects.create(core_outcome_set=cos, version="1.0.0")
+    version.changelog = f"Agreed through the consensus process '{title.strip()}'."
+    version.save(update_fields=["changelog", "updated_at"])
+    version = version_consensus_start(version=version, by=by)
     process = ConsensusProcess.objects.create(
         core_outcome_set=cos,
         draft_version=version,
@@ -131,7 +128,7 @@ def process_create(
     )
     process.facilitators.set(list(facilitators))
     if seed_from_published and published is not None:
-        for order, outcome in enumerate(published.outcomes.prefetch_related("domains")):
+        for order, outcome in enumerate(version.outcomes.prefetch_related("domains")):
             item = Item.objects.create(
                 process=process, name=outcome.name, definition=outcome.definition or outcome.note, order=order
             )
@@ -1137,26 +1134,34 @@ def process_finalise(*, process: ConsensusProcess, by: AbstractBaseUser | None) 
         raise _refuse("status", "The draft version is already published.")
     latest = _latest_results(process)
     items = {i.pk: i for i in process.items.prefetch_related("domains", "options__instrument")}
+    # The draft starts as a copy of the published version: an agreed outcome of the same name keeps its row
+    # (identity, measurements, note); outcomes the panel did not agree are removed.
+    existing = {o.name.lower(): o for o in version.outcomes.all()}
     identities = {}
     if version.derived_from_id:
         identities = {o.name.lower(): o.identity for o in version.derived_from.outcomes.all()}
-    version.outcomes.all().delete()
     IN = ItemResult.Classification.IN
     outcomes: dict[int, Outcome] = {}
     for order, item in enumerate(i for i in items.values() if i.kind == Item.Kind.OUTCOME):
         result = latest.get(item.pk)
         if result is None or result.classification != IN:
             continue
-        outcome = Outcome.objects.create(
-            version=version,
-            name=item.name,
-            definition=item.definition,
-            identity=identities.get(item.name.lower()) or Outcome._meta.get_field("identity").default(),
-            evidence=result,
-            order=order,
-        )
+        outcome = existing.pop(item.name.lower(), None)
+        if outcome is None:
+            outcome = Outcome.objects.create(
+                version=version,
+                name=item.name,
+                definition=item.definition,
+                identity=identities.get(item.name.lower()) or Outcome._meta.get_field("identity").default(),
+                evidence=result,
+                order=order,
+            )
+        else:
+            outcome.evidence, outcome.order = result, order
+            outcome.save(update_fields=["evidence", "order"])
         outcome.domains.set(item.domains.all())
         outcomes[item.pk] = outcome
+    Outcome.objects.filter(pk__in=[o.pk for o in existing.values()]).delete()
     for item in items.values():
         if item.kind == Item.Kind.OUTCOME or item.outcome_item_id not in outcomes:
             continue
