@@ -116,6 +116,7 @@ class Command(BaseCommand):
                     email=f"panelist{number:02d}@demo.invalid",
                     name=f"Demo panelist {number}",
                     by=facilitator,
+                    send_invitation=False,  # synthetic panelists have no mailbox; links are printed instead
                 )
                 panelists.append(svc.panelist_consent(panelist=panelist, group=group))
         offsets = {g.pk: off for g, off in zip(groups, GROUP_OFFSETS, strict=True)}
