@@ -177,7 +177,17 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
-    "ENUM_NAME_OVERRIDES": {"VersionStatusEnum": "outcomes.models.sets.CoreOutcomeSetVersion.Status"},
+    # Every operation documents the errors of the global settings in the one error shape (outcomes/api/errors.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "outcomes.api.schema.add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "VersionStatusEnum": "outcomes.models.sets.CoreOutcomeSetVersion.Status",
+        "InstrumentKindEnum": "outcomes.models.sets.Instrument.Kind",
+        "ItemKindEnum": "outcomes.models.consensus.Item.Kind",
+        "RoundKindEnum": "outcomes.models.consensus.Round.Kind",
+    },
 }
 
 # Production hardening: on whenever DEBUG is off (python manage.py check --deploy is clean then).

@@ -30,18 +30,26 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorBodySerializer()
 
 
-def _flatten(detail: Any) -> list[str]:
+def _messages(detail: Any) -> list[str]:
     if isinstance(detail, dict):
-        return [f"{key}: {msg}" for key, value in detail.items() for msg in _flatten(value)]
+        return [f"{key}: {msg}" for key, value in detail.items() for msg in _messages(value)]
     if isinstance(detail, list):
-        return [msg for item in detail for msg in _flatten(item)]
+        return [msg for item in detail for msg in _messages(item)]
     return [str(detail)]
 
 
-def _fields(detail: Any) -> dict[str, list[str]]:
-    if not isinstance(detail, dict):
-        return {}
-    return {str(key): _flatten(value) for key, value in detail.items()}
+def _fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Field-level messages keyed by a dotted path: nested errors such as a list of ratings become
+    `ratings.1.score`, so every message stays attached to the exact field it is about."""
+    fields: dict[str, list[str]] = {}
+    items = detail.items() if isinstance(detail, dict) else enumerate(detail)
+    for key, value in items:
+        path = f"{prefix}{key}"
+        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict | list) for v in value)):
+            fields.update(_fields(value, f"{path}."))
+        elif value:  # an empty entry is a valid item of a list that has errors elsewhere
+            fields[path] = _messages(value)
+    return fields
 
 
 def _code(exc: exceptions.APIException) -> str:
@@ -69,14 +77,14 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     detail = exc.detail if isinstance(exc, exceptions.APIException) else response.data
     code = _code(exc) if isinstance(exc, exceptions.APIException) else "error"
     if isinstance(exc, exceptions.ValidationError):
-        fields = _fields(detail) if isinstance(detail, dict) else {"non_field_errors": _flatten(detail)}
+        fields = _fields(detail) if isinstance(detail, dict) else {"non_field_errors": _messages(detail)}
         message = "The request has invalid values: " + "; ".join(
             f"{name}: {' '.join(msgs)}" for name, msgs in fields.items()
         )
         code = "invalid"
     else:
         fields = {}
-        message = " ".join(_flatten(detail))
+        message = " ".join(_messages(detail))
     response.data = error_payload(status_code=response.status_code, code=code, message=message, fields=fields)
     return response
 
