@@ -5,7 +5,7 @@ from __future__ import annotations
 
 ERROR_REF = {"$ref": "#/components/schemas/Error"}
 DESCRIPTIONS = {
-    "400": "Invalid input; `fields` names each field (nested fields as dotted paths).",
+    "400": "Invalid input; `fields` names each field (nested fields as dotted paths).",  # also a NUL anywhere
     "401": "Authentication needed, or the credentials were refused.",
     "403": "Not allowed for this user.",
     "404": "Not found.",
