@@ -1,17 +1,60 @@
-"""Refuse requests that carry a NUL character where it would reach the database.
-
-PostgreSQL cannot store or compare text containing NUL (psycopg2 raises ValueError), so a crafted path, query
-string, cookie (Django's session key lookup) or Authorization header (DRF's token lookup) would otherwise end as a
-500. They are answered with a 400 before any view or session lookup runs.
-"""
+"""Answer 503 with a plain message when the database is unreachable, instead of a 500 and a traceback."""
 
 from __future__ import annotations
 
+import logging
+import sys
 from collections.abc import Callable
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.template.loader import render_to_string
 
-from outcomes.api.errors import error_payload
+logger = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 30
+MESSAGE = "The registry's database is unavailable for a moment. Please try again in a minute."
+
+
+def service_unavailable(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith("/api/"):
+        response: HttpResponse = JsonResponse({"detail": MESSAGE, "code": "service_unavailable"}, status=503)
+    else:
+        # Rendered without the request: the context processors would query the database (session, user) again.
+        response = HttpResponse(render_to_string("errors/503.html", {"message": MESSAGE}), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        logger.error("Database unavailable while serving %s", request.path, exc_info=exception)
+        return service_unavailable(request)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: a database lost outside a view (session or auth middleware) still answers 503."""
+    exception = sys.exc_info()[1]
+    if isinstance(exception, OperationalError | InterfaceError):
+        return service_unavailable(request)
+    from outcomes.api.errors import handler500
+
+    return handler500(request)
+
+
+# --- NUL characters ---------------------------------------------------------------------------------------------
+# PostgreSQL cannot store or compare text containing NUL (psycopg2 raises ValueError), so a crafted path, query
+# string, cookie (Django's session key lookup) or Authorization header (DRF's token lookup) would otherwise end as
+# a 500. They are answered with a 400 before any session lookup or view runs.
 
 NUL = "\x00"
 
@@ -32,6 +75,8 @@ class RejectNulCharactersMiddleware:
         if _has_nul(request):
             message = "The request contains a NUL character."
             if request.path.startswith("/api/"):
+                from outcomes.api.errors import error_payload
+
                 return JsonResponse(error_payload(status_code=400, code="invalid", message=message), status=400)
             return HttpResponseBadRequest(message)
         return self.get_response(request)

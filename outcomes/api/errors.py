@@ -30,25 +30,29 @@ class ErrorSerializer(serializers.Serializer):
     error = ErrorBodySerializer()
 
 
-def _messages(detail: Any) -> list[str]:
+def _flatten(detail: Any) -> list[str]:
     if isinstance(detail, dict):
-        return [f"{key}: {msg}" for key, value in detail.items() for msg in _messages(value)]
+        return [f"{key}: {msg}" for key, value in detail.items() for msg in _flatten(value)]
     if isinstance(detail, list):
-        return [msg for item in detail for msg in _messages(item)]
+        return [msg for item in detail for msg in _flatten(item)]
     return [str(detail)]
 
 
 def _fields(detail: Any, prefix: str = "") -> dict[str, list[str]]:
-    """Field-level messages keyed by a dotted path: nested errors such as a list of ratings become
-    `ratings.1.score`, so every message stays attached to the exact field it is about."""
+    """Field-level messages keyed by dotted path: a nested error on the second rating is `ratings.1.score`."""
     fields: dict[str, list[str]] = {}
-    items = detail.items() if isinstance(detail, dict) else enumerate(detail)
-    for key, value in items:
-        path = f"{prefix}{key}"
+    if isinstance(detail, dict):
+        children = detail.items()
+    elif isinstance(detail, list) and any(isinstance(item, dict | list) for item in detail):
+        children = ((str(i), item) for i, item in enumerate(detail) if item)
+    else:
+        return {prefix: _flatten(detail)} if prefix else {}
+    for key, value in children:
+        path = f"{prefix}.{key}" if prefix else str(key)
         if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict | list) for v in value)):
-            fields.update(_fields(value, f"{path}."))
-        elif value:  # an empty entry is a valid item of a list that has errors elsewhere
-            fields[path] = _messages(value)
+            fields.update(_fields(value, path))
+        else:
+            fields[path] = _flatten(value)
     return fields
 
 
@@ -77,14 +81,14 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     detail = exc.detail if isinstance(exc, exceptions.APIException) else response.data
     code = _code(exc) if isinstance(exc, exceptions.APIException) else "error"
     if isinstance(exc, exceptions.ValidationError):
-        fields = _fields(detail) if isinstance(detail, dict) else {"non_field_errors": _messages(detail)}
+        fields = _fields(detail) if isinstance(detail, dict) else {"non_field_errors": _flatten(detail)}
         message = "The request has invalid values: " + "; ".join(
             f"{name}: {' '.join(msgs)}" for name, msgs in fields.items()
         )
         code = "invalid"
     else:
         fields = {}
-        message = " ".join(_messages(detail))
+        message = " ".join(_flatten(detail))
     response.data = error_payload(status_code=response.status_code, code=code, message=message, fields=fields)
     return response
 
@@ -106,3 +110,37 @@ def handler500(request: HttpRequest) -> HttpResponse:
         payload = error_payload(status_code=500, code="server_error", message="An unexpected error; it is logged.")
         return JsonResponse(payload, status=500)
     return defaults.server_error(request)
+
+
+_SCHEMA_ERRORS = {
+    "400": "Invalid input; `fields` names each field and what is wrong with it.",
+    "401": "Authentication needed, or the credentials are invalid.",
+    "403": "Not allowed for this user.",
+    "404": "Not found.",
+    "429": "Too many requests (throttled).",
+}
+
+
+def schema_add_error_responses(result: dict, generator: Any, request: Any, public: bool) -> dict:
+    """drf-spectacular post-processing hook: every operation documents the errors it can answer, in the one shape.
+
+    Views may declare their own error responses; this fills in the ones every endpoint shares, so a new endpoint
+    cannot forget them: 429 (throttling) and 400 (input; a NUL anywhere) always, 401/403 when it needs authentication,
+    404 when its path names an object.
+    """
+    ref = {"$ref": "#/components/schemas/Error"}
+    for path, operations in result.get("paths", {}).items():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            # 400 on every operation: invalid input, and any request carrying a NUL (outcomes.middleware).
+            codes = ["400", "429"]
+            if any(requirement for requirement in operation.get("security", [])):
+                codes += ["401", "403"]
+            if "{" in path:
+                codes.append("404")
+            for code in codes:
+                responses.setdefault(code, {"description": _SCHEMA_ERRORS[code]})
+            for code, response in responses.items():
+                if code.startswith(("4", "5")):
+                    response["content"] = {"application/json": {"schema": ref}}
+    return result
