@@ -142,6 +142,8 @@ def test_ordering_by_publication_date_descending(client, reference_data):
         ({"disease_area": "atlantis"}, "disease_area"),
         ({"condition": "nope"}, "condition"),
         ({"icd10": "50I"}, "icd10"),
+        ({"icd10": "%"}, "icd10"),
+        ({"snomed": "%s%d"}, "snomed"),
         ({"snomed": "12ab"}, "snomed"),
         ({"ordering": "colour"}, "ordering"),
         ({"page": "0"}, "page"),
