@@ -18,7 +18,7 @@ SNOMED_RE = re.compile(r"^[0-9]{6,18}$")
 
 def _validate_icd10(value: str) -> None:
     if not ICD10_PREFIX_RE.match(value.upper()):
-        # Params, not an f-string: django-filter %-formats the message, and the value may contain "%".
+        # The value goes in as a parameter: user input must never be read as a %-format string.
         raise ValidationError(
             "%(value)r is not an ICD-10 code or code prefix (e.g. I50 or I50.9).", params={"value": value}
         )

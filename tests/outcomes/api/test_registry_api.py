@@ -209,8 +209,6 @@ def test_nested_field_errors_are_keyed_by_their_dotted_path():
     [
         {"path": "/api/v1/instruments/%00/"},
         {"path": "/api/v1/core-outcome-sets/", "data": {"q": "a\x00b"}},
-        {"path": "/api/v1/core-outcome-sets/", "HTTP_COOKIE": "sessionid=ab\x00cd"},
-        {"path": "/api/v1/core-outcome-sets/", "HTTP_AUTHORIZATION": "Token ab\x00cd"},
     ],
 )
 def test_a_nul_character_is_a_400_before_it_reaches_the_database(client, reference_data, request_kwargs):
