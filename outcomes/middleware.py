@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 
 from django.db import IntegrityError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
@@ -78,3 +78,32 @@ class ImmutableVersionMiddleware:
 
             return JsonResponse(error_payload(status_code=409, code="immutable", message=message), status=409)
         return render(request, "public/immutable_refused.html", {"message": message}, status=409)
+
+
+# --- NUL characters ---------------------------------------------------------------------------------------------
+# PostgreSQL cannot store or compare text containing NUL (psycopg2 raises ValueError), so a NUL in a path (an
+# instrument acronym, a slug) or a query value would otherwise end as a 500: it is a 400 before any view runs.
+# Session cookies and API tokens are checked by cos_registry.sessions and outcomes.api.authentication.
+
+NUL = "\x00"
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if NUL in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+        return True
+    return any(NUL in value for values in request.GET.lists() for value in values[1])
+
+
+class RejectNulCharactersMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request):
+            message = "The request contains a NUL character."
+            if request.path.startswith("/api/"):
+                from outcomes.api.errors import error_payload
+
+                return JsonResponse(error_payload(status_code=400, code="invalid", message=message), status=400)
+            return HttpResponseBadRequest(message)
+        return self.get_response(request)
