@@ -44,6 +44,10 @@ def test_the_registry_keeps_serving_while_redis_is_down_and_sends_kept_tasks_whe
     redis.stop()
     assert client.get(reverse("web:home")).status_code == 200
     assert client.get(reverse("web:set-detail", args=["localised-prostate-cancer-compacters"])).status_code == 200
+    # The API too: its throttles and response caching go through the same cache.
+    api = client.get(reverse("api:cos-list"))
+    assert api.status_code == 200
+    assert api.json()["count"] == 11
     assert cache.get("probe") is None  # a miss, not an error
     signed_in = client.post(reverse("login"), {"username": "curator", "password": "correct-horse-battery-staple"})
     assert signed_in.status_code == 302
