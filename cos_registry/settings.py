@@ -53,6 +53,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # A lost database answers 503 with a plain message (HTML, or JSON under /api/), never a traceback.
     "outcomes.middleware.DatabaseUnavailableMiddleware",
+    # A change refused by the immutability triggers answers 409 with the refusal (docs/versions.md).
+    "outcomes.middleware.ImmutableVersionMiddleware",
 ]
 
 ROOT_URLCONF = "cos_registry.urls"

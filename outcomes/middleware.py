@@ -1,4 +1,5 @@
-"""Answer 503 with a plain message when the database is unreachable, instead of a 500 and a traceback."""
+"""Database errors that reach a view answer a plain message instead of a 500: 503 when the database is
+unreachable, 409 when an immutability trigger refused a change to a frozen version."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import logging
 import sys
 from collections.abc import Callable
 
-from django.db import InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from outcomes.api.errors import error_payload
@@ -52,3 +54,30 @@ def server_error(request: HttpRequest) -> HttpResponse:
     from outcomes.api.errors import handler500
 
     return handler500(request)
+
+
+class ImmutableVersionMiddleware:
+    """Last line of defence: a database refusal to change a frozen version answers 409 with its message, not a 500.
+
+    Services, forms and the admin turn the refusal into their own messages first; this catches the rest.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from outcomes.immutability import immutability_error_message
+
+        if not isinstance(exception, IntegrityError):
+            return None
+        message = immutability_error_message(exception)
+        if message is None:
+            return None
+        if request.path.startswith("/api/"):
+            from outcomes.api.errors import error_payload
+
+            return JsonResponse(error_payload(status_code=409, code="immutable", message=message), status=409)
+        return render(request, "public/immutable_refused.html", {"message": message}, status=409)
