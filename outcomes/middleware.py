@@ -12,6 +12,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonR
 from django.shortcuts import render
 from django.template.loader import render_to_string
 
+from outcomes.api.errors import error_payload
+
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 30
@@ -20,7 +22,8 @@ MESSAGE = "The registry's database is unavailable for a moment. Please try again
 
 def service_unavailable(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse({"detail": MESSAGE, "code": "service_unavailable"}, status=503)
+        payload = error_payload(status_code=503, code="service_unavailable", message=MESSAGE)
+        response: HttpResponse = JsonResponse(payload, status=503)
     else:
         # Rendered without the request: the context processors would query the database (session, user) again.
         response = HttpResponse(render_to_string("errors/503.html", {"message": MESSAGE}), status=503)
