@@ -37,6 +37,7 @@ def set_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "cos": cos,
         "version": version,
         "core_areas": selectors.outcomes_by_core_area(version) if version else [],
+        "versions": selectors.core_outcome_set_versions(cos),
         "history": selectors.version_history(cos, include_unpublished=is_curator(request.user)),
     }
     return render(request, "public/set_detail.html", context)
