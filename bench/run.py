@@ -421,6 +421,12 @@ def markdown_table(results: dict) -> str:
         f"{results['load']['repeat']} runs per figure (median of the runs), warm-up {results['load']['warmup']}. "
         f"Load average (1/5/15 min) at start {results['load_average_at_start']}, "
         f"at end {results['load_average_at_end']}.",
+        *(
+            f"Re-measured afterwards with `bench/run.py --skip-build --only {','.join(u['parts'])} --update` "
+            f"at {u['at']} (load {u['load_average']})."
+            for u in results.get("updates", [])
+        ),
+        "Reproduce: `make bench` (full: builds the data, then everything below).",
         "",
         "| measurement | concurrency | p50 ms | p95 ms | p99 ms | req/s | SQL floor p95 ms | app / floor (p95) |",
         "|---|---|---|---|---|---|---|---|",
@@ -522,6 +528,11 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--only", default="", help="comma-separated subset: list,version,fhir,submit,tally,qc,dump")
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite the table in docs/performance.md")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="with --only: re-measure those parts and update them in the previous latest.json (and the table)",
+    )
     args = parser.parse_args(argv)
     only = set(filter(None, args.only.split(",")))
     wanted = lambda key: not only or key in only  # noqa: E731
@@ -608,14 +619,24 @@ def main(argv: list[str] | None = None) -> dict:
         log("building the whole-registry dump in a separate process, sampling its RSS")
         results["dump"] = measure_dump(db)
     results["load_average_at_end"] = load_average()
+    if args.update and only and RESULTS.exists():
+        previous = json.loads(RESULTS.read_text())
+        remeasured = {key: results[key] for key in ("tally", "query_counts", "submission", "dump") if key in results}
+        previous.setdefault("scenarios", {}).update(results["scenarios"])
+        previous.update(remeasured)
+        previous.setdefault("updates", []).append(
+            {"at": results["started_at"], "parts": sorted(only), "load_average": results["load_average_at_end"]}
+        )
+        results, only = previous, set()
     results["verdicts"] = verdicts(results)
-    results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    results["seconds"] = round(time.monotonic() - started, 1)
+    if not args.update:
+        results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        results["seconds"] = round(time.monotonic() - started, 1)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
     if not args.no_doc and not only:
         write_doc(results)
-    log(f"done in {results['seconds']} s: {RESULTS.relative_to(BASE_DIR)}")
+    log(f"done in {round(time.monotonic() - started, 1)} s: {RESULTS.relative_to(BASE_DIR)}")
     for name, verdict in results["verdicts"].items():
         log(f"  {'met ' if verdict['met'] else 'MISS'} {name}: {verdict['value']} (target {verdict.get('target', '')})")
     return results
