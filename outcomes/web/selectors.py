@@ -188,6 +188,9 @@ def set_search(
             )
         )
     results = [SearchResult(cos, _match_reasons(cos, terms)) for cos in with_current_versions(qs)]
+    if terms:
+        # Sets whose title matches come first; otherwise alphabetical, as browsing is.
+        results.sort(key=lambda result: result.reasons[:1] != ["title"])
     facets = Facets()
     for result in results:
         cos = result.cos

@@ -36,6 +36,10 @@ METHOD_LABELS = {
     "items_in_set": "Items in the set",
     "outcomes_in_set": "Outcomes in the set",
     "outcome_domains_in_set": "Outcome domains in the set",
+    "stakeholders": "Stakeholders",
+    "scale": "Rating scale",
+    "threshold": "Consensus threshold",
+    "software": "Software",
 }
 
 
@@ -63,6 +67,8 @@ def export_url(slug: str, version: str, fmt: str) -> str:
 
 
 def _humanise(value: object) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
     if isinstance(value, dict):
         return ", ".join(f"{str(k).replace('_', ' ')}: {_humanise(v)}" for k, v in value.items())
     if isinstance(value, list):
