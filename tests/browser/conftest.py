@@ -28,13 +28,20 @@ DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
 
 
+def chromium_missing(path: str, *, required: bool) -> tuple[str, str] | None:
+    """None when Chromium is there; else ("skip", why) locally, or ("fail", why) when the browser is required."""
+    if Path(path).exists():
+        return None
+    reason = f"Chromium not found at {path} (apt-get install chromium)"
+    return ("fail", f"COS_REQUIRE_BROWSER=1 but {reason}") if required else ("skip", reason)
+
+
 @pytest.fixture(scope="module")
 def browser() -> Iterator:
-    if not Path(CHROMIUM).exists():
-        reason = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-        if os.environ.get("COS_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"COS_REQUIRE_BROWSER=1 but {reason}")
-        pytest.skip(reason)
+    missing = chromium_missing(CHROMIUM, required=os.environ.get("COS_REQUIRE_BROWSER") == "1")
+    if missing:
+        action, reason = missing
+        pytest.fail(reason) if action == "fail" else pytest.skip(reason)
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; Django would otherwise refuse ORM calls from it.
@@ -53,8 +60,8 @@ def browser() -> Iterator:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _reference_data_restored(django_db_blocker) -> Iterator[None]:
+@pytest.fixture(scope="module")
+def _reference_data_restored(django_db_setup, django_db_blocker) -> Iterator[None]:
     """live_server tests are transactional and flush the database; put the reference data back for later tests."""
     yield
     from outcomes.services.reference_data import reference_data_load
@@ -64,7 +71,7 @@ def _reference_data_restored(django_db_blocker) -> Iterator[None]:
 
 
 @pytest.fixture
-def site(live_server, reference_data) -> str:
+def site(_reference_data_restored, live_server, reference_data) -> str:
     return live_server.url
 
 
@@ -85,9 +92,13 @@ def screenshots_wanted() -> bool:
     return os.environ.get("COS_SCREENSHOTS") == "1"
 
 
+# The main pages, whose screenshots docs/web.md shows.
+SCREENSHOT_PAGES = {"home", "disease-area", "search", "set-heart-failure", "compare", "domains", "instrument"}
+
+
 def screenshot(page, name: str) -> None:
     """Full-page screenshots for docs/screenshots, only when COS_SCREENSHOTS=1 (normal runs leave the tree clean)."""
-    if screenshots_wanted():
+    if screenshots_wanted() and name.rsplit("-", 1)[0] in SCREENSHOT_PAGES:
         SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=True)
 

@@ -105,7 +105,7 @@ def test_public_page_has_no_serious_or_critical_accessibility_violation(page, si
 
 @pytest.mark.parametrize(("name", "path"), public_pages())
 def test_public_page_fits_a_375_pixel_phone_screen_without_sideways_scrolling(browser, site, name, path):
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    context = browser.new_context(viewport=PHONE, is_mobile=True)
     page = context.new_page()
     try:
         page.goto(site + path)
