@@ -203,3 +203,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
 }
+
+# Scheduled tasks (run by `celery worker --beat`, see scripts/serve.sh).
+CELERY_BEAT_SCHEDULE = {
+    # Reminders respect each process's reminder_days_before_close and never email a panelist twice a day.
+    "consensus-reminders": {"task": "outcomes.tasks.consensus_reminders_send", "schedule": 3600.0},
+}

@@ -1,9 +1,15 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest
+from django.db import IntegrityError, router, transaction
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
 
+from outcomes.immutability import immutability_error_message
 from outcomes.models import (
     AuditEvent,
     ConsensusProcess,
@@ -22,6 +28,44 @@ from outcomes.models import (
     StakeholderGroup,
     Suggestion,
 )
+from outcomes.permissions import is_curator
+from outcomes.services.diff import version_diff
+from outcomes.services.versions import (
+    version_consensus_start,
+    version_draft_create,
+    version_propose_number,
+    version_publish,
+    version_withdraw,
+)
+
+
+class ImmutabilityMessageMixin:
+    """Safety net: when the database refuses a change to a frozen version, show its message instead of a 500.
+
+    The read-only guards below normally stop such edits first; this catches whatever reaches the triggers anyway
+    (a stale form, a race with a publication, an action). Each view runs in a savepoint so the refusal rolls back
+    cleanly.
+    """
+
+    def _guarded(self, request: HttpRequest, view, *args, **kwargs) -> HttpResponse:
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                return view(request, *args, **kwargs)
+        except IntegrityError as exc:
+            message = immutability_error_message(exc)
+            if message is None:
+                raise
+            self.message_user(request, message, level=messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return self._guarded(request, super().changeform_view, object_id, form_url, extra_context)
+
+    def changelist_view(self, request, extra_context=None):
+        return self._guarded(request, super().changelist_view, extra_context)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        return self._guarded(request, super().delete_view, object_id, extra_context)
 
 
 @admin.register(OutcomeDomain)
@@ -39,15 +83,21 @@ class InstrumentAdmin(admin.ModelAdmin):
 
 
 class VersionInline(admin.TabularInline):
+    """Versions of a set, listed read-only: each is edited (while a draft) and published from its own page."""
+
     model = CoreOutcomeSetVersion
     fields = ["version", "status", "published_on", "published_on_precision"]
     readonly_fields = ["status"]
     extra = 0
     show_change_link = True
+    can_delete = False
+
+    def has_change_permission(self, request: HttpRequest, obj: CoreOutcomeSet | None = None) -> bool:
+        return False
 
 
 @admin.register(CoreOutcomeSet)
-class CoreOutcomeSetAdmin(admin.ModelAdmin):
+class CoreOutcomeSetAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
     list_display = ["title", "slug", "disease_area", "completeness", "comet_registry_id"]
     list_filter = ["disease_area", "completeness"]
     search_fields = ["title", "slug", "developers"]
@@ -74,7 +124,7 @@ class FrozenVersionMixin:
 
 class OutcomeInline(FrozenVersionMixin, admin.StackedInline):
     model = Outcome
-    fields = ["order", "name", "definition", "domains", "applies_to", "note"]
+    fields = ["order", "name", "definition", "meaning_changed", "domains", "applies_to", "note"]
     filter_horizontal = ["domains"]
     extra = 0
     show_change_link = True
@@ -86,19 +136,51 @@ class ReferenceInline(FrozenVersionMixin, admin.TabularInline):
     extra = 0
 
 
+class PublishForm(forms.Form):
+    number = forms.CharField(
+        required=False,
+        max_length=32,
+        help_text="Leave empty to take the proposed number. You may raise it, never lower it.",
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="Shown on the version's page."
+    )
+
+
 @admin.register(CoreOutcomeSetVersion)
-class CoreOutcomeSetVersionAdmin(admin.ModelAdmin):
+class CoreOutcomeSetVersionAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
     list_display = ["core_outcome_set", "version", "status", "published_on", "published_by"]
     list_filter = ["status", "core_outcome_set__disease_area"]
     search_fields = ["core_outcome_set__title", "core_outcome_set__slug", "version"]
     list_select_related = ["core_outcome_set", "published_by"]
-    readonly_fields = ["status", "published_at", "published_by", "withdrawn_at", "major", "minor", "patch"]
+    readonly_fields = [
+        "status",
+        "derived_from",
+        "published_at",
+        "published_by",
+        "withdrawn_at",
+        "withdrawn_reason",
+        "major",
+        "minor",
+        "patch",
+    ]
     inlines = [OutcomeInline, ReferenceInline]
+    actions = ["publish_version", "withdraw_version", "create_draft", "start_consensus"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: CoreOutcomeSetVersion | None = None) -> list[str]:
         if obj is not None and obj.is_frozen:
             return [f.name for f in obj._meta.fields]
         return list(self.readonly_fields)
+
+    def has_delete_permission(self, request: HttpRequest, obj: CoreOutcomeSetVersion | None = None) -> bool:
+        # Published, superseded and withdrawn versions are the record trials cite: they are never deleted.
+        return not (obj is not None and obj.is_frozen) and super().has_delete_permission(request, obj)
+
+    def has_lifecycle_permission(self, request: HttpRequest) -> bool:
+        return is_curator(request.user)
 
     def save_model(self, request, obj, form, change) -> None:
         try:
@@ -106,16 +188,134 @@ class CoreOutcomeSetVersionAdmin(admin.ModelAdmin):
         except ValidationError as exc:
             self.message_user(request, "; ".join(exc.messages), level=messages.ERROR)
 
+    def _single(self, request: HttpRequest, queryset: QuerySet) -> CoreOutcomeSetVersion | None:
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one version for this action.", level=messages.ERROR)
+            return None
+        return queryset.select_related("core_outcome_set").get()
+
+    def _report(self, request: HttpRequest, exc: ValidationError) -> None:
+        self.message_user(request, "; ".join(exc.messages), level=messages.ERROR)
+
+    def _action_form(
+        self, request: HttpRequest, version: CoreOutcomeSetVersion, action: str, title: str, form: forms.Form, **extra
+    ) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "opts": self.model._meta,
+            "version": version,
+            "form": form,
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            **extra,
+        }
+        return TemplateResponse(request, "admin/outcomes/coreoutcomesetversion/lifecycle_action.html", context)
+
+    @staticmethod
+    def _errors_into(form: forms.Form, exc: ValidationError) -> None:
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+
+    @admin.action(description="Publish the selected draft (with an optional version number)", permissions=["lifecycle"])
+    def publish_version(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        version = self._single(request, queryset)
+        if version is None:
+            return None
+        if version.status not in (CoreOutcomeSetVersion.Status.DRAFT, CoreOutcomeSetVersion.Status.IN_CONSENSUS):
+            state = version.get_status_display().lower()
+            self.message_user(
+                request, f"Only a draft or in-consensus version can be published, not a {state} one.", messages.ERROR
+            )
+            return None
+        form = PublishForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                version_publish(version=version, by=request.user, number=form.cleaned_data["number"] or None)
+            except ValidationError as exc:
+                self._errors_into(form, exc)
+            else:
+                self.message_user(request, f"Published {version}.", level=messages.SUCCESS)
+                return None
+        base = version.derived_from
+        return self._action_form(
+            request,
+            version,
+            "publish_version",
+            f"Publish {version}",
+            form,
+            proposal=version_propose_number(version=version),
+            base=base,
+            diff=version_diff(old=base, new=version) if base is not None else None,
+        )
+
+    @admin.action(description="Withdraw the selected published version (with a reason)", permissions=["lifecycle"])
+    def withdraw_version(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
+        version = self._single(request, queryset)
+        if version is None:
+            return None
+        form = WithdrawForm(request.POST if "apply" in request.POST else None)
+        if form.is_valid():
+            try:
+                version_withdraw(version=version, by=request.user, reason=form.cleaned_data["reason"])
+            except ValidationError as exc:
+                if "status" in exc.message_dict:
+                    self._report(request, exc)
+                    return None
+                self._errors_into(form, exc)
+            else:
+                self.message_user(request, f"Withdrew {version}.", level=messages.SUCCESS)
+                return None
+        return self._action_form(request, version, "withdraw_version", f"Withdraw {version}", form)
+
+    @admin.action(description="Create a draft from the selected version", permissions=["lifecycle"])
+    def create_draft(self, request: HttpRequest, queryset: QuerySet) -> None:
+        version = self._single(request, queryset)
+        if version is None:
+            return
+        try:
+            draft = version_draft_create(from_version=version, by=request.user)
+        except ValidationError as exc:
+            self._report(request, exc)
+        else:
+            self.message_user(request, f"Created draft {draft} from {version.version}.", level=messages.SUCCESS)
+
+    @admin.action(description="Start consensus on the selected draft", permissions=["lifecycle"])
+    def start_consensus(self, request: HttpRequest, queryset: QuerySet) -> None:
+        version = self._single(request, queryset)
+        if version is None:
+            return
+        try:
+            version_consensus_start(version=version, by=request.user)
+        except ValidationError as exc:
+            self._report(request, exc)
+        else:
+            self.message_user(request, f"{version} is now in consensus.", level=messages.SUCCESS)
+
 
 class MeasurementInline(admin.TabularInline):
+    """Read-only under an outcome of a frozen version."""
+
     model = Measurement
     fields = ["order", "instrument", "timing", "note"]
     autocomplete_fields = ["instrument"]
     extra = 0
 
+    def _frozen(self, obj: Outcome | None) -> bool:
+        return obj is not None and obj.version.is_frozen
+
+    def has_add_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
+        return not self._frozen(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
+        return not self._frozen(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
+        return not self._frozen(obj) and super().has_delete_permission(request, obj)
+
 
 @admin.register(Outcome)
-class OutcomeAdmin(admin.ModelAdmin):
+class OutcomeAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
     list_display = ["name", "version", "order"]
     list_filter = ["version__core_outcome_set__disease_area", "domains__core_area"]
     search_fields = ["name", "definition", "version__core_outcome_set__title"]
@@ -123,6 +323,13 @@ class OutcomeAdmin(admin.ModelAdmin):
     filter_horizontal = ["domains"]
     readonly_fields = ["identity", "evidence"]
     inlines = [MeasurementInline]
+
+    # An outcome of a frozen version is read-only, its measurements too (MeasurementInline).
+    def has_change_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
+        return not (obj is not None and obj.version.is_frozen) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
+        return not (obj is not None and obj.version.is_frozen) and super().has_delete_permission(request, obj)
 
 
 class GroupInline(admin.TabularInline):

@@ -1,8 +1,37 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+TRIGGERS_MIGRATION = ("outcomes", "0003_published_versions_immutable_triggers")
+
+
+def _reinstall_immutability_triggers(sender: AppConfig, using: str = "default", **kwargs) -> None:
+    """Put the immutability triggers back after every migrate.
+
+    SQLite rebuilds a table (and silently drops its triggers) when a later migration alters it; installing is
+    idempotent on both databases, so this keeps the guarantee whatever migrations come after 0003.
+    """
+    from django.db import connections
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from outcomes.immutability import install
+
+    connection = connections[using]
+    if TRIGGERS_MIGRATION not in MigrationRecorder(connection).applied_migrations():
+        return
+    with connection.schema_editor() as schema_editor:
+        install(schema_editor)
 
 
 class OutcomesConfig(AppConfig):
     name = "outcomes"
     verbose_name = "Core outcome sets"
+
+    def ready(self) -> None:
+        from outcomes.immutability import allow_flush_on_sqlite
+
+        allow_flush_on_sqlite()
+        post_migrate.connect(_reinstall_immutability_triggers, sender=self)
+        # Register the Celery tasks in every process (web too), so the outbox can send them by name.
+        from outcomes import tasks  # noqa: F401

@@ -34,10 +34,15 @@ def condition_list() -> QuerySet[Condition]:
 
 
 def outcome_queryset() -> QuerySet[Outcome]:
-    return Outcome.objects.prefetch_related(
-        "domains",
-        Prefetch("measurements", queryset=Measurement.objects.select_related("instrument")),
-    ).order_by("order", "id")
+    # evidence: the consensus result that decided the outcome (public/_provenance.html shows it).
+    return (
+        Outcome.objects.select_related("evidence__round_item__round")
+        .prefetch_related(
+            "domains",
+            Prefetch("measurements", queryset=Measurement.objects.select_related("instrument")),
+        )
+        .order_by("order", "id")
+    )
 
 
 def version_queryset() -> QuerySet[CoreOutcomeSetVersion]:
@@ -119,3 +124,30 @@ def outcomes_by_core_area(version: CoreOutcomeSetVersion) -> list[CoreAreaGroup]
         group = by_domain[number]
         areas[group.domain.core_area].domains.append(group)
     return [area for area in areas.values() if area.domains]
+
+
+@dataclass
+class HistoryRow:
+    """One line of a set's version history: the version and the next lower version shown (to compare with)."""
+
+    version: CoreOutcomeSetVersion
+    previous: CoreOutcomeSetVersion | None
+    successor: CoreOutcomeSetVersion | None
+
+
+def version_history(cos: CoreOutcomeSet, *, include_unpublished: bool = False) -> list[HistoryRow]:
+    """The set's versions, newest first, each with its neighbours (one query whatever the number of versions)."""
+    versions = list(core_outcome_set_versions(cos, include_unpublished=include_unpublished))
+    return [
+        HistoryRow(
+            version=version,
+            previous=versions[i + 1] if i + 1 < len(versions) else None,
+            successor=versions[i - 1] if i > 0 else None,
+        )
+        for i, version in enumerate(versions)
+    ]
+
+
+def version_detail_queryset() -> QuerySet[CoreOutcomeSetVersion]:
+    """A version with its outcomes, references and provenance (publisher, consensus process)."""
+    return version_queryset().select_related("consensus_process")

@@ -232,6 +232,12 @@ class Outcome(models.Model):
     )
     definition_agreed = models.BooleanField(default=False)
     measurement_agreed = models.BooleanField(default=False)
+    # The curator's signal that this outcome's definition now means something different from the version the
+    # draft derives from (not just better wording): publishing then needs a new major version (docs/versions.md).
+    meaning_changed = models.BooleanField(
+        default=False,
+        help_text="Tick when the definition changed meaning since the last version (needs a major version).",
+    )
 
     class Meta:
         ordering = ["version", "order", "id"]

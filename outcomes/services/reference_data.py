@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from diseases.models import Condition, DiseaseArea, Icd10Code
@@ -369,7 +370,11 @@ def _load_version(
         Measurement.objects.bulk_create(measurements)
         report.count("outcomes")
     Reference.objects.bulk_create(Reference(version=version, order=k, **ref) for k, ref in enumerate(references))
-    version_publish(version=version, by=None)
+    try:
+        # The literature's number, checked against the version rules (greater than the last, not below the diff).
+        version_publish(version=version, by=None, number=number)
+    except ValidationError as exc:
+        raise entry.error("version", "; ".join(exc.messages)) from None
     return version
 
 

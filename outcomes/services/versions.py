@@ -1,36 +1,156 @@
-"""The version lifecycle: draft -> in_consensus -> published -> superseded, and published -> withdrawn."""
+"""The version lifecycle (docs/versions.md).
+
+    draft -> in_consensus -> published -> superseded
+    draft ------------------> published -> withdrawn (with a reason)
+
+A published, superseded or withdrawn version is frozen: database triggers refuse any change to its content
+(outcomes/immutability.py). New content goes into a draft made from a frozen version (`version_draft_create`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion
+from outcomes.immutability import immutability_error_message
+from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Measurement, Outcome, Reference
+from outcomes.models.sets import SEMVER_RE
 from outcomes.services.audit import audit_record
+from outcomes.services.diff import version_diff
 
 Status = CoreOutcomeSetVersion.Status
+OPEN_STATUSES = (Status.DRAFT, Status.IN_CONSENSUS)
+FIRST_VERSION = "1.0.0"
+
+SemVer = tuple[int, int, int]
 
 
-@transaction.atomic
-def version_publish(*, version: CoreOutcomeSetVersion, by: AbstractBaseUser | None = None) -> CoreOutcomeSetVersion:
-    """Publish a draft (or in-consensus) version and supersede the set's previously published one.
+def semver_parse(text: str) -> SemVer | None:
+    """(major, minor, patch) for a valid MAJOR.MINOR.PATCH string, else None."""
+    match = SEMVER_RE.match(text or "")
+    return tuple(int(part) for part in match.groups()) if match else None  # type: ignore[return-value]
 
-    1. Lock the set row so that two concurrent publishes of one set queue up behind each other.
-    2. Refuse anything but a draft or in-consensus version.
-    3. Supersede the current published version, then publish this one, in the same transaction.
-    """
-    CoreOutcomeSet.objects.select_for_update().get(pk=version.core_outcome_set_id)
+
+def _format(number: SemVer) -> str:
+    return ".".join(str(part) for part in number)
+
+
+def _bump(number: SemVer, level: str) -> SemVer:
+    major, minor, patch = number
+    if level == "major":
+        return (major + 1, 0, 0)
+    if level == "minor":
+        return (major, minor + 1, 0)
+    return (major, minor, patch + 1)
+
+
+def _lock_set(version: CoreOutcomeSetVersion) -> CoreOutcomeSet:
+    """Lock the set row: every lifecycle change of one set queues behind the others (PostgreSQL row lock)."""
+    cos = CoreOutcomeSet.objects.select_for_update().get(pk=version.core_outcome_set_id)
     version.refresh_from_db()
-    if version.status not in (Status.DRAFT, Status.IN_CONSENSUS):
-        state = version.get_status_display().lower()
-        raise ValidationError({"status": f"Only a draft or in-consensus version can be published, not a {state} one."})
-    previous = (
+    return cos
+
+
+def _refuse(field: str, message: str) -> ValidationError:
+    return ValidationError({field: message})
+
+
+def _state(version: CoreOutcomeSetVersion) -> str:
+    return version.get_status_display().lower()
+
+
+def _last_frozen(version: CoreOutcomeSetVersion) -> CoreOutcomeSetVersion | None:
+    """The highest-numbered published, superseded or withdrawn version of the set: numbers only go up."""
+    return (
+        CoreOutcomeSetVersion.objects.filter(
+            core_outcome_set_id=version.core_outcome_set_id, status__in=CoreOutcomeSetVersion.FROZEN_STATUSES
+        )
+        .exclude(pk=version.pk)
+        .order_by("-major", "-minor", "-patch")
+        .first()
+    )
+
+
+def _previous_published(version: CoreOutcomeSetVersion) -> CoreOutcomeSetVersion | None:
+    """What a draft is compared with: the set's published version, or, when the set has none (its last version
+    was withdrawn), the highest-numbered frozen one."""
+    published = (
         CoreOutcomeSetVersion.objects.filter(core_outcome_set_id=version.core_outcome_set_id, status=Status.PUBLISHED)
         .exclude(pk=version.pk)
         .first()
     )
+    return published or _last_frozen(version)
+
+
+def version_propose_number(*, version: CoreOutcomeSetVersion) -> str:
+    """The number the rules give a version about to be published (docs/versions.md, "Version numbers").
+
+    1.0.0 for a set's first version; otherwise the last frozen number bumped by the level of the diff against the
+    previous published version: major (outcome removed, or a definition flagged as changing meaning), minor
+    (outcome added), patch (anything else).
+    """
+    last = _last_frozen(version)
+    if last is None:
+        return FIRST_VERSION
+    base = _previous_published(version)
+    level = version_diff(old=base, new=version).level
+    return _format(_bump(last.semver, level))
+
+
+def _choose_number(version: CoreOutcomeSetVersion, number: str | None) -> str:
+    """Validate the curator's number, or pick one: the draft's own number when it satisfies the rules, else the
+    proposal (a draft's number is provisional until publication)."""
+    proposal = version_propose_number(version=version)
+    last = _last_frozen(version)
+    proposed = semver_parse(proposal)
+    if number is None or not str(number).strip():
+        own = semver_parse(version.version)
+        if own and own >= proposed and (last is None or own > last.semver):
+            return version.version
+        return proposal
+    number = str(number).strip()
+    chosen = semver_parse(number)
+    if chosen is None:
+        raise _refuse("number", f"'{number}' is not a semantic version: use MAJOR.MINOR.PATCH, e.g. {proposal}.")
+    if last is not None and chosen <= last.semver:
+        raise _refuse("number", f"{number} must be greater than the last published version, {last.version}.")
+    if chosen < proposed:
+        raise _refuse(
+            "number",
+            f"{number} is lower than the proposed {proposal}: the changes since the previous version need at least "
+            f"{proposal}. You may raise the number, never lower it.",
+        )
+    return number
+
+
+@transaction.atomic
+def version_publish(
+    *,
+    version: CoreOutcomeSetVersion,
+    by: AbstractBaseUser | None = None,
+    number: str | None = None,
+) -> CoreOutcomeSetVersion:
+    """Publish a draft (or in-consensus) version and supersede the set's previously published one.
+
+    1. Lock the set row so that two concurrent publishes of one set queue up behind each other.
+    2. Refuse anything but a draft or in-consensus version.
+    3. Fix the number: the curator's `number` (valid semver, greater than the last published, not lower than
+       the proposal), else the draft's own number if it satisfies the same rules, else the proposal.
+    4. Supersede the current published version, then publish this one, in the same transaction.
+    """
+    cos = _lock_set(version)
+    if version.status not in OPEN_STATUSES:
+        raise _refuse("status", f"Only a draft or in-consensus version can be published, not a {_state(version)} one.")
+    chosen = _choose_number(version, number)
+    clash = cos.versions.filter(version=chosen).exclude(pk=version.pk).first()
+    if clash is not None:
+        raise _refuse("number", f"Version {chosen} already exists in this set ({_state(clash)}).")
+    previous = cos.versions.filter(status=Status.PUBLISHED).exclude(pk=version.pk).first()
     if previous is not None:
         previous.status = Status.SUPERSEDED
         previous.save(update_fields=["status", "updated_at"])
@@ -38,21 +158,180 @@ def version_publish(*, version: CoreOutcomeSetVersion, by: AbstractBaseUser | No
             action="version.supersede",
             obj=previous,
             actor=by,
-            core_outcome_set=version.core_outcome_set,
+            core_outcome_set=cos,
             before={"status": Status.PUBLISHED},
-            after={"status": Status.SUPERSEDED},
+            after={"status": Status.SUPERSEDED, "superseded_by": chosen},
         )
-    before = {"status": version.status}
+    before = {"status": version.status, "version": version.version}
+    version.version = chosen
     version.status = Status.PUBLISHED
     version.published_at = timezone.now()
     version.published_by = by
-    version.save(update_fields=["status", "published_at", "published_by", "updated_at"])
+    if version.published_on is None:
+        version.published_on = timezone.localdate()
+        version.published_on_precision = CoreOutcomeSetVersion.DatePrecision.DAY
+    version.save()
     audit_record(
         action="version.publish",
         obj=version,
         actor=by,
-        core_outcome_set=version.core_outcome_set,
+        core_outcome_set=cos,
         before=before,
         after={"status": Status.PUBLISHED, "version": version.version},
     )
     return version
+
+
+@transaction.atomic
+def version_consensus_start(
+    *, version: CoreOutcomeSetVersion, by: AbstractBaseUser | None = None
+) -> CoreOutcomeSetVersion:
+    """draft -> in_consensus: the draft's outcomes are now being agreed by a consensus process."""
+    cos = _lock_set(version)
+    if version.status != Status.DRAFT:
+        raise _refuse("status", f"Only a draft can go into consensus, not a {_state(version)} version.")
+    version.status = Status.IN_CONSENSUS
+    version.save(update_fields=["status", "updated_at"])
+    audit_record(
+        action="version.consensus_start",
+        obj=version,
+        actor=by,
+        core_outcome_set=cos,
+        before={"status": Status.DRAFT},
+        after={"status": Status.IN_CONSENSUS},
+    )
+    return version
+
+
+@transaction.atomic
+def version_withdraw(
+    *, version: CoreOutcomeSetVersion, reason: str, by: AbstractBaseUser | None = None
+) -> CoreOutcomeSetVersion:
+    """published -> withdrawn, with a required reason.
+
+    The set is then left without a published version: the superseded predecessor is NOT reinstated (its record
+    stays true). Its pages show the withdrawn version with its banner until a curator publishes a new version,
+    for example a draft made from the predecessor, which takes a number above the withdrawn one.
+    """
+    cos = _lock_set(version)
+    if version.status != Status.PUBLISHED:
+        raise _refuse("status", f"Only the published version can be withdrawn, not a {_state(version)} one.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise _refuse("reason", "Give the reason for withdrawing this version; it is shown on the version's page.")
+    version.status = Status.WITHDRAWN
+    version.withdrawn_at = timezone.now()
+    version.withdrawn_reason = reason
+    version.save(update_fields=["status", "withdrawn_at", "withdrawn_reason", "updated_at"])
+    audit_record(
+        action="version.withdraw",
+        obj=version,
+        actor=by,
+        core_outcome_set=cos,
+        before={"status": Status.PUBLISHED},
+        after={"status": Status.WITHDRAWN, "reason": reason},
+    )
+    return version
+
+
+@transaction.atomic
+def version_draft_create(
+    *, from_version: CoreOutcomeSetVersion, by: AbstractBaseUser | None = None
+) -> CoreOutcomeSetVersion:
+    """Copy a frozen version into a new draft that can be edited freely.
+
+    1. Lock the set; refuse when `from_version` is not frozen, or when the set already has an open draft (draft
+       or in consensus): one line of work per set, so a publication never silently discards another draft.
+    2. Create the draft with a provisional number (the next patch above every number of the set; the number is
+       fixed at publication) and derived_from = from_version.
+    3. Copy outcomes with the SAME identity, their domains and measurements, and the references, in bulk:
+       a fixed number of queries whatever the size of the version.
+    """
+    cos = _lock_set(from_version)
+    if not from_version.is_frozen:
+        raise _refuse(
+            "from_version",
+            "A draft is made from a published, superseded or withdrawn version, "
+            f"not from a {_state(from_version)} one.",
+        )
+    open_draft = cos.versions.filter(status__in=OPEN_STATUSES).first()
+    if open_draft is not None:
+        raise _refuse(
+            "from_version",
+            f"This set already has an open version, {open_draft.version} ({_state(open_draft)}): "
+            "publish or delete it before starting another draft.",
+        )
+    highest = cos.versions.order_by("-major", "-minor", "-patch").first()
+    draft = CoreOutcomeSetVersion.objects.create(
+        core_outcome_set=cos,
+        version=_format(_bump(highest.semver, "patch")),
+        status=Status.DRAFT,
+        published_on=None,
+        changelog="",
+        derived_from=from_version,
+    )
+    sources = list(
+        Outcome.objects.filter(version=from_version).prefetch_related("domains", "measurements").order_by("order", "id")
+    )
+    copies = Outcome.objects.bulk_create(
+        Outcome(
+            version=draft,
+            identity=source.identity,
+            name=source.name,
+            definition=source.definition,
+            applies_to=source.applies_to,
+            note=source.note,
+            order=source.order,
+            evidence_id=source.evidence_id,
+            definition_agreed=source.definition_agreed,
+            measurement_agreed=source.measurement_agreed,
+        )
+        for source in sources
+    )
+    Through = Outcome.domains.through
+    Through.objects.bulk_create(
+        Through(outcome_id=copy.pk, outcomedomain_id=domain.pk)
+        for source, copy in zip(sources, copies, strict=True)
+        for domain in source.domains.all()
+    )
+    Measurement.objects.bulk_create(
+        Measurement(outcome_id=copy.pk, instrument_id=m.instrument_id, timing=m.timing, note=m.note, order=m.order)
+        for source, copy in zip(sources, copies, strict=True)
+        for m in source.measurements.all()
+    )
+    Reference.objects.bulk_create(
+        Reference(
+            version=draft,
+            citation=r.citation,
+            doi=r.doi,
+            pmid=r.pmid,
+            pmcid=r.pmcid,
+            url=r.url,
+            order=r.order,
+        )
+        for r in from_version.references.all()
+    )
+    audit_record(
+        action="version.draft_create",
+        obj=draft,
+        actor=by,
+        core_outcome_set=cos,
+        after={"status": Status.DRAFT, "version": draft.version, "derived_from": from_version.version},
+    )
+    return draft
+
+
+@contextmanager
+def immutability_guard() -> Iterator[None]:
+    """Turn a database refusal to change a frozen version into a ValidationError with a readable message.
+
+    Wraps its body in a savepoint, so the surrounding transaction stays usable after the refusal (PostgreSQL).
+    """
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError as exc:
+        message = immutability_error_message(exc)
+        if message is None:
+            raise
+        raise ValidationError(message) from exc

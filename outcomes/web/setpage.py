@@ -6,9 +6,7 @@ back to the documented URL contract otherwise, so that the page never fails on a
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
-from itertools import pairwise
 
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
@@ -52,10 +50,6 @@ def url_or_contract(name: str, kwargs: dict, contract: str) -> str:
 
 def version_url(slug: str, version: str) -> str:
     return url_or_contract("web:version-detail", {"slug": slug, "version": version}, f"/sets/{slug}/v/{version}/")
-
-
-def version_diff_url(slug: str, a: str, b: str) -> str:
-    return url_or_contract("web:version-diff", {"slug": slug, "a": a, "b": b}, f"/sets/{slug}/diff/{a}/{b}/")
 
 
 def export_url(slug: str, version: str, fmt: str) -> str:
@@ -110,17 +104,12 @@ def citation_text(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion) -> str:
     return f"{authors}. {cos.title}, version {version.version} ({year}). COS Registry. {url}"
 
 
-def set_page_context(
-    cos: CoreOutcomeSet, version: CoreOutcomeSetVersion | None, versions: Iterable, core_areas: list
-) -> dict:
+def set_page_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion | None, core_areas: list) -> dict:
     """Context for the set page's includes (_method, _domain_wheel, _instruments, _export_buttons, _how_to_cite)."""
     context: dict = {"method": method_summary(cos.method)}
     if version is None:
         return context
     instruments, timing_only = instruments_of(version)
-    public = list(versions)
-    # Each public version next to the one before it, newest first, for "compare with previous".
-    pairs = [(older.version, newer.version) for newer, older in pairwise(public)]
     context.update(
         wheel=outcome_wheel(core_areas),
         instrument_uses=instruments,
@@ -131,6 +120,5 @@ def set_page_context(
         ],
         citation=citation_text(cos, version),
         stable_url=settings.SITE_URL + version_url(cos.slug, version.version),
-        version_diffs=[(a, b, version_diff_url(cos.slug, a, b)) for a, b in pairs],
     )
     return context

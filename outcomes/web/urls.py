@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from outcomes.web import browse, views
+from outcomes.web import browse, versions, views
 
 app_name = "web"
 
@@ -17,4 +17,7 @@ urlpatterns = [
     path("instruments/", browse.instrument_list, name="instrument-list"),
     path("instruments/<str:acronym>/", browse.instrument_detail, name="instrument-detail"),
     path("compare/", browse.compare, name="compare"),
+    path("sets/<slug:slug>/v/<str:version>/", versions.version_detail, name="version-detail"),
+    path("sets/<slug:slug>/latest/", versions.version_latest, name="version-latest"),
+    path("sets/<slug:slug>/diff/<str:a>/<str:b>/", versions.version_diff_page, name="version-diff"),
 ]

@@ -63,7 +63,7 @@ def test_a_clinician_finds_the_heart_failure_set_by_search_and_downloads_an_expo
 def test_a_clinician_compares_the_two_compacters_versions_from_the_version_history(page, site):
     page.goto(site + reverse("web:set-detail", args=[COMPACTERS]))
     history = page.locator("section[aria-labelledby=history-heading]")
-    history.get_by_role("link", name="What changed from 1.0.0 to 1.1.0").click()
+    history.get_by_role("link", name="Compare with 1.0.0").click()
     page.wait_for_url(f"**/sets/{COMPACTERS}/diff/1.0.0/1.1.0/")
     body = page.locator("main").inner_text()
     assert "1.0.0" in body and "1.1.0" in body

@@ -1,0 +1,293 @@
+"""Consensus API: facilitator endpoints (session/token auth, facilitator of the process) and panelist endpoints
+(authenticated by the personal link's token: `Authorization: Panelist <token>`)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.shortcuts import get_object_or_404
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions, permissions, status
+from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
+
+from outcomes import consensus_selectors as selectors
+from outcomes.api import consensus_serializers as s
+from outcomes.models import ConsensusProcess, Panelist, Round
+from outcomes.permissions import is_facilitator
+from outcomes.services import consensus as svc
+
+
+def _service(call, *args, **kwargs):
+    """Run a service; turn its refusal into a 400 with field-level messages."""
+    try:
+        return call(*args, **kwargs)
+    except svc.RatingsRefused as exc:
+        detail = {
+            index: {name: [message] for name, message in problems.items()} for index, problems in exc.errors.items()
+        }
+        raise exceptions.ValidationError({"ratings": detail}) from None
+    except DjangoValidationError as exc:
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        raise exceptions.ValidationError(detail) from None
+
+
+# --- Panelist authentication ------------------------------------------------------------------------------------
+
+
+class PanelistTokenAuthentication(BaseAuthentication):
+    """`Authorization: Panelist <token>`: the token of the personal link. request.auth is the Panelist."""
+
+    keyword = b"panelist"
+
+    def authenticate(self, request: Request):
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None
+        if len(parts) != 2:
+            raise exceptions.AuthenticationFailed("Send 'Authorization: Panelist <token>'.")
+        try:
+            panelist = svc.panelist_authenticate(token=parts[1].decode())
+        except (svc.PanelistTokenError, UnicodeDecodeError) as exc:
+            raise exceptions.AuthenticationFailed(str(exc)) from None
+        return AnonymousUser(), panelist
+
+    def authenticate_header(self, request: Request) -> str:
+        return "Panelist"
+
+
+class PanelistTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "outcomes.api.consensus.PanelistTokenAuthentication"
+    name = "panelistToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "The personal link's token, prefixed with 'Panelist ': `Panelist <token>`.",
+        }
+
+
+class IsPanelist(permissions.BasePermission):
+    def has_permission(self, request: Request, view) -> bool:
+        return isinstance(request.auth, Panelist)
+
+
+class PanelistThrottle(SimpleRateThrottle):
+    """Per panelist (not per IP: a whole panel may sit behind one hospital proxy)."""
+
+    rate = "300/minute"
+
+    def get_cache_key(self, request: Request, view) -> str | None:
+        if isinstance(request.auth, Panelist):
+            return f"throttle_panelist_{request.auth.pk}"
+        return self.get_ident(request)
+
+
+class PanelistView(APIView):
+    authentication_classes = [PanelistTokenAuthentication]
+    permission_classes = [IsPanelist]
+    throttle_classes = [PanelistThrottle]
+
+    @property
+    def panelist(self) -> Panelist:
+        return self.request.auth
+
+
+def _me_document(panelist: Panelist) -> dict:
+    process = panelist.process
+    return s.PanelMeSerializer(
+        {
+            "code": panelist.code,
+            "process": process.title,
+            "description": process.description,
+            "consent_text": process.consent_text,
+            "consented_at": panelist.consented_at,
+            "group": panelist.group,
+            "groups": list(process.groups.all()),
+            "rounds": [
+                {
+                    "number": r.number,
+                    "kind": r.kind,
+                    "status": r.status,
+                    "closes_at": r.closes_at,
+                    "completed_at": p.completed_at,
+                }
+                for r, p in selectors.panelist_rounds(panelist)
+            ],
+        }
+    ).data
+
+
+class PanelMeView(PanelistView):
+    @extend_schema(responses=s.PanelMeSerializer, summary="The panelist's study, consent, group and rounds")
+    def get(self, request: Request) -> Response:
+        return Response(_me_document(self.panelist))
+
+
+class PanelConsentView(PanelistView):
+    @extend_schema(request=s.ConsentSerializer, responses=s.PanelMeSerializer, summary="Consent and choose a group")
+    def post(self, request: Request) -> Response:
+        serializer = s.ConsentSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        group_id = serializer.validated_data.get("group_id")
+        group = None
+        if group_id is not None:
+            group = self.panelist.process.groups.filter(pk=group_id).first()
+            if group is None:
+                raise exceptions.ValidationError({"group_id": ["Choose one of this study's stakeholder groups."]})
+        panelist = _service(svc.panelist_consent, panelist=self.panelist, group=group)
+        return Response(_me_document(panelist))
+
+
+class PanelRoundView(PanelistView):
+    def _round(self, number: int) -> Round:
+        round_ = Round.objects.filter(process_id=self.panelist.process_id, number=number).first()
+        if round_ is None or not round_.participations.filter(panelist=self.panelist).exists():
+            raise exceptions.NotFound(f"You are not invited to round {number}.")
+        return round_
+
+    @extend_schema(
+        responses=s.PanelRoundSerializer,
+        summary="A round's items with your own ratings and the previous round's feedback",
+    )
+    def get(self, request: Request, number: int) -> Response:
+        view = selectors.panel_round(self.panelist, self._round(number))
+        return Response(s.PanelRoundSerializer(view).data)
+
+    @extend_schema(
+        request=s.RoundSubmissionSerializer,
+        responses={200: s.SubmissionResultSerializer},
+        summary="Save or submit a whole round (an idempotent upsert: resubmitting changes, never duplicates)",
+    )
+    def put(self, request: Request, number: int) -> Response:
+        serializer = s.RoundSubmissionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        round_ = Round.objects.filter(process_id=self.panelist.process_id, number=number).first()
+        if round_ is None:
+            raise exceptions.NotFound(f"There is no round {number}.")
+        entries = [svc.RatingInput(**entry) for entry in serializer.validated_data["ratings"]]
+        participation = _service(
+            svc.rating_submit,
+            panelist=self.panelist,
+            round=round_,
+            ratings=entries,
+            complete=serializer.validated_data["complete"],
+        )
+        return Response(
+            {
+                "saved": len(entries),
+                "started_at": participation.started_at,
+                "completed_at": participation.completed_at,
+            }
+        )
+
+    post = extend_schema(
+        request=s.RoundSubmissionSerializer,
+        responses={200: s.SubmissionResultSerializer},
+        summary="Same as PUT",
+    )(put)
+
+
+class PanelSuggestionsView(PanelistView):
+    @extend_schema(responses=s.SuggestionSerializer(many=True), summary="Your suggestions and what became of them")
+    def get(self, request: Request) -> Response:
+        return Response(s.SuggestionSerializer(selectors.panelist_suggestions(self.panelist), many=True).data)
+
+    @extend_schema(request=s.SuggestionSerializer, responses={201: s.SuggestionSerializer}, summary="Suggest")
+    def post(self, request: Request) -> Response:
+        serializer = s.SuggestionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        round_ = Round.objects.filter(process_id=self.panelist.process_id, status=Round.Status.OPEN).first()
+        if round_ is None:
+            raise exceptions.ValidationError({"round": ["No round is open."]})
+        suggestion = _service(
+            svc.suggestion_submit,
+            panelist=self.panelist,
+            round=round_,
+            name=serializer.validated_data["name"],
+            definition=serializer.validated_data.get("definition", ""),
+            rationale=serializer.validated_data.get("rationale", ""),
+        )
+        return Response(s.SuggestionSerializer(suggestion).data, status=status.HTTP_201_CREATED)
+
+
+# --- Facilitators -----------------------------------------------------------------------------------------------
+
+
+class FacilitatorView(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    def get_process(self, pk: int) -> ConsensusProcess:
+        process = get_object_or_404(ConsensusProcess, pk=pk)
+        if not is_facilitator(self.request.user, process):
+            raise exceptions.PermissionDenied("You are not a facilitator of this process.")
+        return process
+
+    def get_round(self, pk: int) -> Round:
+        round_ = get_object_or_404(Round.objects.select_related("process"), pk=pk)
+        self.get_process(round_.process_id)
+        return round_
+
+
+class ProcessListView(FacilitatorView):
+    @extend_schema(responses=s.ProcessSerializer(many=True), summary="The processes you facilitate")
+    def get(self, request: Request) -> Response:
+        return Response(s.ProcessSerializer(selectors.processes_for(request.user), many=True).data)
+
+
+class ProcessDetailView(FacilitatorView):
+    @extend_schema(responses=s.ProcessDetailSerializer, summary="A process with its groups and rounds")
+    def get(self, request: Request, pk: int) -> Response:
+        self.get_process(pk)
+        process = selectors.processes_for(request.user).prefetch_related("groups").get(pk=pk)
+        process.round_rows = list(selectors.process_rounds(process))
+        return Response(s.ProcessDetailSerializer(process).data)
+
+
+class RoundListView(FacilitatorView):
+    @extend_schema(responses=s.RoundSerializer(many=True), summary="The rounds of a process")
+    def get(self, request: Request, pk: int) -> Response:
+        process = self.get_process(pk)
+        return Response(s.RoundSerializer(selectors.process_rounds(process), many=True).data)
+
+    @extend_schema(request=s.RoundCreateSerializer, responses={201: s.RoundSerializer}, summary="Create next round")
+    def post(self, request: Request, pk: int) -> Response:
+        process = self.get_process(pk)
+        serializer = s.RoundCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        round_ = _service(svc.round_create, process=process, by=request.user, **serializer.validated_data)
+        return Response(
+            s.RoundSerializer(selectors.process_rounds(process).get(pk=round_.pk)).data, status=status.HTTP_201_CREATED
+        )
+
+
+class RoundOpenView(FacilitatorView):
+    @extend_schema(request=None, responses=s.RoundSerializer, summary="Open a round (round 1 locks the definition)")
+    def post(self, request: Request, pk: int) -> Response:
+        round_ = self.get_round(pk)
+        _service(svc.round_open, round=round_, by=request.user)
+        return Response(s.RoundSerializer(selectors.process_rounds(round_.process).get(pk=pk)).data)
+
+
+class RoundCloseView(FacilitatorView):
+    @extend_schema(request=None, responses=s.RoundSerializer, summary="Close a round; it is tallied by a task")
+    def post(self, request: Request, pk: int) -> Response:
+        round_ = self.get_round(pk)
+        _service(svc.round_close, round=round_, by=request.user)
+        return Response(s.RoundSerializer(selectors.process_rounds(round_.process).get(pk=pk)).data)
+
+
+class RoundResultsView(FacilitatorView):
+    @extend_schema(
+        responses=s.RoundItemResultSerializer(many=True),
+        summary="Per item: overall (group null) and per-group results with classification",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        round_ = self.get_round(pk)
+        return Response(s.RoundItemResultSerializer(selectors.round_results(round_), many=True).data)

@@ -1,0 +1,232 @@
+"""Serializers of the consensus API. Output shapes are built from selector results; nothing here queries."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from outcomes.models import ConsensusProcess, ItemResult, Rating, Round, StakeholderGroup, Suggestion
+
+
+class GroupSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StakeholderGroup
+        fields = ["id", "name"]
+
+
+class RoundSerializer(serializers.ModelSerializer):
+    item_count = serializers.IntegerField(read_only=True)
+    invited = serializers.IntegerField(read_only=True)
+    completed = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Round
+        fields = [
+            "id",
+            "number",
+            "kind",
+            "status",
+            "allow_suggestions",
+            "opens_at",
+            "closes_at",
+            "opened_at",
+            "closed_at",
+            "tallied_at",
+            "item_count",
+            "invited",
+            "completed",
+        ]
+
+
+class RoundCreateSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Round.Kind.choices, default=Round.Kind.DELPHI)
+    closes_at = serializers.DateTimeField(required=False, allow_null=True)
+    allow_suggestions = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class ProcessSerializer(serializers.ModelSerializer):
+    core_outcome_set = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    draft_version = serializers.CharField(source="draft_version.version", read_only=True)
+    status = serializers.CharField(read_only=True, help_text="setup, running, meeting, finalised or published")
+    panelist_count = serializers.IntegerField(read_only=True)
+    round_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = ConsensusProcess
+        fields = [
+            "id",
+            "title",
+            "core_outcome_set",
+            "draft_version",
+            "status",
+            "is_demo",
+            "rule_scope",
+            "in_high_min_pct",
+            "in_low_max_pct",
+            "out_low_min_pct",
+            "out_high_max_pct",
+            "meeting_include_min_pct",
+            "definition_locked_at",
+            "next_round_invitees",
+            "carry_forward",
+            "reminder_days_before_close",
+            "invitation_valid_days",
+            "panelist_count",
+            "round_count",
+        ]
+
+
+class ProcessDetailSerializer(ProcessSerializer):
+    groups = GroupSerializer(many=True, read_only=True)
+    rounds = RoundSerializer(many=True, read_only=True, source="round_rows")
+
+    class Meta(ProcessSerializer.Meta):
+        fields = [*ProcessSerializer.Meta.fields, "groups", "rounds"]
+
+
+class ItemResultSerializer(serializers.ModelSerializer):
+    group = serializers.CharField(source="group.name", default=None, read_only=True)
+
+    class Meta:
+        model = ItemResult
+        fields = [
+            "group",
+            "n",
+            "n_unable",
+            "n_low",
+            "n_mid",
+            "n_high",
+            "pct_low",
+            "pct_mid",
+            "pct_high",
+            "median",
+            "q1",
+            "q3",
+            "distribution",
+            "classification",
+        ]
+
+
+class RoundItemResultSerializer(serializers.Serializer):
+    item_id = serializers.IntegerField()
+    name = serializers.CharField(source="item.name")
+    kind = serializers.CharField(source="item.kind")
+    results = ItemResultSerializer(many=True)
+
+
+# --- Panelists --------------------------------------------------------------------------------------------------
+
+
+class RatingEntrySerializer(serializers.Serializer):
+    item_id = serializers.IntegerField(min_value=1)
+    score = serializers.IntegerField(min_value=1, max_value=9, required=False, allow_null=True, default=None)
+    unable_to_score = serializers.BooleanField(required=False, default=False)
+    option_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+    vote = serializers.ChoiceField(choices=Rating.Vote.choices, required=False, allow_blank=True, default="")
+    comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    proposed_wording = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("score") is not None and attrs.get("unable_to_score"):
+            raise serializers.ValidationError({"unable_to_score": "Give a score or 'unable to score', not both."})
+        return attrs
+
+
+class RoundSubmissionSerializer(serializers.Serializer):
+    ratings = RatingEntrySerializer(many=True, allow_empty=False, max_length=1000)
+    complete = serializers.BooleanField(
+        default=False, help_text="true submits the round (every item must be answered); false saves progress."
+    )
+
+
+class SubmissionResultSerializer(serializers.Serializer):
+    saved = serializers.IntegerField()
+    started_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class OwnRatingSerializer(serializers.Serializer):
+    score = serializers.IntegerField(allow_null=True)
+    unable_to_score = serializers.BooleanField()
+    option_id = serializers.IntegerField(allow_null=True)
+    vote = serializers.CharField()
+    comment = serializers.CharField()
+    proposed_wording = serializers.CharField()
+
+
+class FeedbackSerializer(serializers.Serializer):
+    group = serializers.CharField()
+    n = serializers.IntegerField()
+    distribution = serializers.ListField(child=serializers.IntegerField(), source="bins", help_text="counts of 1..9")
+    pct_low = serializers.DecimalField(max_digits=5, decimal_places=2)
+    pct_mid = serializers.DecimalField(max_digits=5, decimal_places=2)
+    pct_high = serializers.DecimalField(max_digits=5, decimal_places=2)
+    median = serializers.DecimalField(max_digits=4, decimal_places=2, allow_null=True)
+
+
+class OptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+    definition = serializers.CharField()
+
+
+class PanelItemSerializer(serializers.Serializer):
+    item_id = serializers.IntegerField(source="item.id")
+    kind = serializers.CharField(source="item.kind", help_text="outcome, definition, instrument or alternatives")
+    name = serializers.CharField(source="item.name")
+    definition = serializers.CharField(source="item.definition")
+    options = OptionSerializer(source="item.options.all", many=True)
+    rating = OwnRatingSerializer(allow_null=True)
+    previous_rating = OwnRatingSerializer(allow_null=True)
+    feedback = FeedbackSerializer(many=True, help_text="The previous round's distribution per stakeholder group.")
+
+
+class PanelRoundSerializer(serializers.Serializer):
+    number = serializers.IntegerField(source="round.number")
+    kind = serializers.CharField(source="round.kind")
+    status = serializers.CharField(source="round.status")
+    closes_at = serializers.DateTimeField(source="round.closes_at", allow_null=True)
+    allow_suggestions = serializers.BooleanField(source="round.allow_suggestions")
+    completed_at = serializers.DateTimeField(source="participation.completed_at", allow_null=True, default=None)
+    items = PanelItemSerializer(many=True)
+
+
+class PanelRoundSummarySerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    kind = serializers.CharField()
+    status = serializers.CharField()
+    closes_at = serializers.DateTimeField(allow_null=True)
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class PanelMeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    process = serializers.CharField()
+    description = serializers.CharField()
+    consent_text = serializers.CharField()
+    consented_at = serializers.DateTimeField(allow_null=True)
+    group = GroupSerializer(allow_null=True)
+    groups = GroupSerializer(many=True)
+    rounds = PanelRoundSummarySerializer(many=True)
+
+
+class ConsentSerializer(serializers.Serializer):
+    consent = serializers.BooleanField()
+    group_id = serializers.IntegerField(required=False, allow_null=True)
+
+    def validate_consent(self, value: bool) -> bool:
+        if not value:
+            raise serializers.ValidationError("You must consent to take part.")
+        return value
+
+
+class SuggestionSerializer(serializers.ModelSerializer):
+    round = serializers.IntegerField(source="round.number", read_only=True)
+    status = serializers.CharField(read_only=True)
+    reason = serializers.CharField(read_only=True)
+    merged_into = serializers.CharField(source="merged_into.name", default=None, read_only=True)
+
+    class Meta:
+        model = Suggestion
+        fields = ["id", "round", "name", "definition", "rationale", "status", "reason", "merged_into", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        extra_kwargs = {"name": {"max_length": 300}}

@@ -1,0 +1,453 @@
+"""Facilitator pages: run a consensus process. Every view checks the user facilitates THIS process."""
+
+from __future__ import annotations
+
+import csv
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from outcomes import consensus_selectors as selectors
+from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
+from outcomes.permissions import is_facilitator
+from outcomes.services import consensus as svc
+from outcomes.services.tally import round_participation
+from outcomes.web.consensus_forms import (
+    CsvImportForm,
+    DefinitionForm,
+    GroupForm,
+    InviteForm,
+    ItemForm,
+    LiveCountsForm,
+    RoundCreateForm,
+    SettingsForm,
+    SuggestionDecisionForm,
+)
+
+
+def facilitator_required(view):
+    """Load the process named by `pk` and refuse anyone but its facilitators (and admins) with a 403."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, pk: int, *args, **kwargs) -> HttpResponse:
+        process = get_object_or_404(ConsensusProcess.objects.select_related("core_outcome_set", "draft_version"), pk=pk)
+        if not is_facilitator(request.user, process):
+            raise PermissionDenied("You are not a facilitator of this process.")
+        return view(request, process, *args, **kwargs)
+
+    return wrapper
+
+
+def _fail(request: HttpRequest, exc: ValidationError) -> None:
+    messages.error(request, " ".join(exc.messages))
+
+
+def _back(process: ConsensusProcess, name: str = "facilitator:dashboard") -> HttpResponse:
+    return redirect(name, pk=process.pk)
+
+
+@login_required
+def process_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "facilitator/process_list.html", {"processes": selectors.processes_for(request.user)})
+
+
+@facilitator_required
+def dashboard(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
+    rounds = list(selectors.process_rounds(process))
+    participation = [(r, round_participation(r)) for r in rounds if r.status != Round.Status.DRAFT]
+    latest = next((r for r in reversed(rounds) if r.status == Round.Status.CLOSED), None)
+    context = {
+        "process": process,
+        "rounds": rounds,
+        "participation": participation,
+        "latest": latest,
+        "results": selectors.round_results(latest) if latest else [],
+        "groups": process.groups.all(),
+        "round_form": RoundCreateForm(),
+        "pending_suggestions": Suggestion.objects.filter(round__process=process, status="pending").count(),
+    }
+    return render(request, "facilitator/dashboard.html", context)
+
+
+@facilitator_required
+def items(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
+    form = ItemForm(request.POST or None, process=process, prefix="item")
+    csv_form = CsvImportForm()
+    csv_problems: list[str] = []
+    status = 200
+    if request.method == "POST" and "import" in request.POST:
+        csv_form = CsvImportForm(request.POST, request.FILES)
+        form = ItemForm(process=process, prefix="item")
+        if csv_form.is_valid():
+            upload = csv_form.cleaned_data["file"]
+            if upload.size > svc.CSV_MAX_BYTES:
+                csv_problems = [f"The file is larger than {svc.CSV_MAX_BYTES // 1000} kB; split it."]
+            else:
+                try:
+                    created = svc.candidates_import_csv(process=process, data=upload.read(), by=request.user)
+                except ValidationError as exc:
+                    csv_problems = exc.messages
+                else:
+                    messages.success(request, f"Imported {len(created)} candidate outcomes.")
+                    return _back(process, "facilitator:items")
+        status = 400
+    elif request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                svc.item_create(
+                    process=process,
+                    name=data["name"],
+                    definition=data["definition"],
+                    domain_numbers=data["domains"],
+                    kind=data["kind"],
+                    outcome_item=data["outcome_item"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, f"Added “{data['name']}”.")
+                return _back(process, "facilitator:items")
+        status = 400
+    context = {
+        "process": process,
+        "items": selectors.process_items(process),
+        "form": form,
+        "csv_form": csv_form,
+        "csv_problems": csv_problems,
+    }
+    return render(request, "facilitator/items.html", context, status=status)
+
+
+@facilitator_required
+def definition(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
+    """The consensus definition (locked once round 1 opens) and the process settings."""
+    definition_form = DefinitionForm(instance=process, prefix="def")
+    settings_form = SettingsForm(instance=process, prefix="set")
+    group_form = GroupForm(prefix="group")
+    status = 200
+    if request.method == "POST":
+        which = request.POST.get("form")
+        if which == "definition":
+            form = definition_form = DefinitionForm(request.POST, instance=process, prefix="def")
+        elif which == "settings":
+            form = settings_form = SettingsForm(request.POST, instance=process, prefix="set")
+        elif which == "group":
+            form = group_form = GroupForm(request.POST, prefix="group")
+        else:
+            return _back(process, "facilitator:definition")
+        if form.is_valid():
+            try:
+                if which == "group":
+                    svc.group_create(process=process, name=form.cleaned_data["name"], by=request.user)
+                else:
+                    svc.process_update(process=process, by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, "Saved.")
+                return _back(process, "facilitator:definition")
+        process.refresh_from_db()
+        status = 400
+    context = {
+        "process": process,
+        "definition_form": definition_form,
+        "settings_form": settings_form,
+        "group_form": group_form,
+        "groups": process.groups.all(),
+    }
+    return render(request, "facilitator/definition.html", context, status=status)
+
+
+@require_POST
+@facilitator_required
+def group_delete(request: HttpRequest, process: ConsensusProcess, group_id: int) -> HttpResponse:
+    group = get_object_or_404(StakeholderGroup, pk=group_id, process=process)
+    try:
+        svc.group_delete(group=group, by=request.user)
+    except ValidationError as exc:
+        _fail(request, exc)
+    return _back(process, "facilitator:definition")
+
+
+@facilitator_required
+def panelists(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
+    form = InviteForm(request.POST or None, process=process)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                panelist = svc.panelist_invite(process=process, by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, f"Invited {panelist.email} as {panelist.code}; the email is on its way.")
+                return _back(process, "facilitator:panelists")
+        status = 400
+    rows = process.panelists.select_related("group").order_by("code")
+    return render(
+        request, "facilitator/panelists.html", {"process": process, "form": form, "panelists": rows}, status=status
+    )
+
+
+@require_POST
+@facilitator_required
+def panelist_action(request: HttpRequest, process: ConsensusProcess, panelist_id: int, action: str) -> HttpResponse:
+    panelist = get_object_or_404(Panelist, pk=panelist_id, process=process)
+    try:
+        if action == "revoke":
+            svc.panelist_revoke(panelist=panelist, by=request.user)
+            messages.success(request, f"{panelist.code}'s link is revoked.")
+        elif action == "resend":
+            svc.panelist_invitation_resend(panelist=panelist, by=request.user)
+            messages.success(request, f"A new link is on its way to {panelist.code}; the old one no longer works.")
+    except ValidationError as exc:
+        _fail(request, exc)
+    return _back(process, "facilitator:panelists")
+
+
+@require_POST
+@facilitator_required
+def round_create(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
+    form = RoundCreateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Check the round's kind and closing date.")
+        return _back(process)
+    try:
+        round_ = svc.round_create(process=process, by=request.user, **form.cleaned_data)
+    except ValidationError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, f"Round {round_.number} is ready with {round_.round_items.count()} items; open it.")
+    return _back(process)
+
+
+@require_POST
+@facilitator_required
+def round_action(request: HttpRequest, process: ConsensusProcess, number: int, action: str) -> HttpResponse:
+    round_ = get_object_or_404(Round, process=process, number=number)
+    try:
+        if action == "open":
+            svc.round_open(round=round_, by=request.user)
+            messages.success(request, f"Round {number} is open.")
+        elif action == "close":
+            svc.round_close(round=round_, by=request.user)
+            messages.success(request, f"Round {number} is closed; the results are being tallied.")
+    except ValidationError as exc:
+        _fail(request, exc)
+    return _back(process)
+
+
+@facilitator_required
+def round_results(request: HttpRequest, process: ConsensusProcess, number: int) -> HttpResponse:
+    round_ = get_object_or_404(Round, process=process, number=number)
+    context = {
+        "process": process,
+        "round": round_,
+        "results": selectors.round_results(round_),
+        "participation": round_participation(round_),
+    }
+    return render(request, "facilitator/round_results.html", context)
+
+
+@facilitator_required
+def suggestions(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
+    rows = (
+        Suggestion.objects.filter(round__process=process)
+        .select_related("panelist", "round", "merged_into", "resulting_item")
+        .order_by("status", "created_at")
+    )
+    forms = {s.pk: SuggestionDecisionForm(process=process, prefix=f"s{s.pk}") for s in rows}
+    status = 200
+    if request.method == "POST":
+        suggestion = get_object_or_404(Suggestion, pk=request.POST.get("suggestion"), round__process=process)
+        form = SuggestionDecisionForm(request.POST, process=process, prefix=f"s{suggestion.pk}")
+        if form.is_valid():
+            try:
+                svc.suggestion_decide(
+                    suggestion=suggestion,
+                    decision=form.cleaned_data["decision"],
+                    reason=form.cleaned_data["reason"],
+                    merge_into=form.cleaned_data["merge_into"],
+                    domain_numbers=form.cleaned_data["domains"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, f"Decided: {suggestion.name}.")
+                return _back(process, "facilitator:suggestions")
+        forms[suggestion.pk] = form
+        status = 400
+    pairs = [(s, forms[s.pk]) for s in rows]
+    return render(request, "facilitator/suggestions.html", {"process": process, "rows": pairs}, status=status)
+
+
+@facilitator_required
+def meeting(request: HttpRequest, process: ConsensusProcess, number: int) -> HttpResponse:
+    round_ = get_object_or_404(Round, process=process, number=number, kind=Round.Kind.MEETING)
+    status = 200
+    if request.method == "POST":
+        round_item = get_object_or_404(RoundItem, pk=request.POST.get("round_item"), round=round_)
+        form = LiveCountsForm(request.POST)
+        if form.is_valid():
+            try:
+                svc.meeting_live_counts_set(round_item=round_item, by=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                _fail(request, exc)
+                status = 400
+            else:
+                messages.success(request, f"Recorded the votes on “{round_item.item.name}”.")
+                return redirect("facilitator:meeting", pk=process.pk, number=number)
+        else:
+            messages.error(request, "Counts are whole numbers, 0 or more.")
+            status = 400
+    round_items = round_.round_items.select_related("item").order_by("order", "id")
+    context = {"process": process, "round": round_, "round_items": round_items}
+    return render(request, "facilitator/meeting.html", context, status=status)
+
+
+@require_POST
+@facilitator_required
+def finalise(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
+    try:
+        version = svc.process_finalise(process=process, by=request.user)
+    except ValidationError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, f"Version {version.version} holds {version.outcomes.count()} agreed outcomes.")
+    return _back(process)
+
+
+@require_POST
+@facilitator_required
+def publish(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
+    try:
+        version = svc.process_publish(process=process, by=request.user)
+    except ValidationError as exc:
+        _fail(request, exc)
+    else:
+        messages.success(request, f"Version {version.version} is published.")
+    return _back(process)
+
+
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The COS-STAR-style summary. Aggregates only: public once the version is published, else facilitators."""
+    process = get_object_or_404(ConsensusProcess.objects.select_related("core_outcome_set", "draft_version"), pk=pk)
+    if process.status != ConsensusProcess.Status.PUBLISHED and not is_facilitator(request.user, process):
+        if not request.user.is_authenticated:
+            return redirect(f"{redirect('login').url}?next={request.path}")
+        raise PermissionDenied("The report is published with the version.")
+    rounds = list(selectors.process_rounds(process))
+    suggestions_ = Suggestion.objects.filter(round__process=process).select_related("merged_into", "round")
+    context = {
+        "process": process,
+        "rounds": rounds,
+        "participation": [(r, round_participation(r)) for r in rounds if r.status != Round.Status.DRAFT],
+        "suggestions": suggestions_,
+        "final_outcomes": process.draft_version.outcomes.select_related("evidence__round_item__round"),
+        "dropped": _dropped_items(process),
+        "is_facilitator": is_facilitator(request.user, process),
+    }
+    return render(request, "facilitator/report.html", context)
+
+
+def _dropped_items(process: ConsensusProcess) -> list[tuple[Item, object]]:
+    latest = svc._latest_results(process)
+    return [
+        (result.round_item.item, result)
+        for result in latest.values()
+        if result.classification != "in" and result.round_item.item.kind == Item.Kind.OUTCOME
+    ]
+
+
+# CSV cells that a spreadsheet would run as a formula are prefixed with a quote (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([csv_safe(cell) for cell in row])
+    return response
+
+
+@facilitator_required
+def ratings_csv(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
+    """Every rating, pseudonymised: panelist codes, never names or emails."""
+    header = [
+        "round",
+        "panelist_code",
+        "stakeholder_group",
+        "item_id",
+        "item",
+        "score",
+        "unable_to_score",
+        "option",
+        "vote",
+        "comment",
+        "proposed_wording",
+    ]
+    return _csv_response(f"process-{process.pk}-ratings.csv", header, selectors.pseudonymised_ratings(process))
+
+
+@facilitator_required
+def results_csv(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
+    header = [
+        "round",
+        "item_id",
+        "item",
+        "group",
+        "n",
+        "n_unable",
+        "n_1_3",
+        "n_4_6",
+        "n_7_9",
+        "pct_1_3",
+        "pct_4_6",
+        "pct_7_9",
+        "median",
+        "q1",
+        "q3",
+        "classification",
+    ]
+    rows = (
+        (
+            r.round_item.round.number,
+            r.round_item.item_id,
+            r.round_item.item.name,
+            r.group.name if r.group_id else "All panelists",
+            r.n,
+            r.n_unable,
+            r.n_low,
+            r.n_mid,
+            r.n_high,
+            r.pct_low,
+            r.pct_mid,
+            r.pct_high,
+            r.median,
+            r.q1,
+            r.q3,
+            r.classification,
+        )
+        for r in selectors.process_results(process)
+    )
+    return _csv_response(f"process-{process.pk}-results.csv", header, rows)

@@ -1,0 +1,33 @@
+"""Facilitator pages, mounted at /facilitate/ (namespace "facilitator")."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from outcomes.web import facilitator as views
+
+app_name = "facilitator"
+
+urlpatterns = [
+    path("", views.process_list, name="process-list"),
+    path("<int:pk>/", views.dashboard, name="dashboard"),
+    path("<int:pk>/items/", views.items, name="items"),
+    path("<int:pk>/definition/", views.definition, name="definition"),
+    path("<int:pk>/groups/<int:group_id>/delete/", views.group_delete, name="group-delete"),
+    path("<int:pk>/panelists/", views.panelists, name="panelists"),
+    path(
+        "<int:pk>/panelists/<int:panelist_id>/<str:action>/",
+        views.panelist_action,
+        name="panelist-action",
+    ),
+    path("<int:pk>/rounds/", views.round_create, name="round-create"),
+    path("<int:pk>/rounds/<int:number>/", views.round_results, name="round-results"),
+    path("<int:pk>/rounds/<int:number>/meeting/", views.meeting, name="meeting"),
+    path("<int:pk>/rounds/<int:number>/<str:action>/", views.round_action, name="round-action"),
+    path("<int:pk>/suggestions/", views.suggestions, name="suggestions"),
+    path("<int:pk>/finalise/", views.finalise, name="finalise"),
+    path("<int:pk>/publish/", views.publish, name="publish"),
+    path("<int:pk>/report/", views.report, name="report"),
+    path("<int:pk>/ratings.csv", views.ratings_csv, name="ratings-csv"),
+    path("<int:pk>/results.csv", views.results_csv, name="results-csv"),
+]

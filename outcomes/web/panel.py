@@ -1,0 +1,229 @@
+"""Panelist pages. The personal link identifies the panelist; their id then lives in the session.
+
+A panelist sees their own ratings and aggregated feedback only, never another panelist.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from outcomes import consensus_selectors as selectors
+from outcomes.models import Item, Panelist, Rating, Round
+from outcomes.services import consensus as svc
+from outcomes.web.consensus_forms import ConsentForm, SuggestionForm
+
+SESSION_KEY = "panelist_id"
+SCORES = [str(n) for n in range(1, 10)]
+
+
+def _error(request: HttpRequest, message: str, status: int = 403) -> HttpResponse:
+    return render(request, "panel/link_error.html", {"message": message}, status=status)
+
+
+def panelist_required(view):
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        panelist_id = request.session.get(SESSION_KEY)
+        panelist = (
+            Panelist.objects.select_related("process__core_outcome_set", "group").filter(pk=panelist_id).first()
+            if panelist_id
+            else None
+        )
+        if panelist is None:
+            return _error(request, "Please open the personal link from your invitation email.")
+        try:
+            svc.panelist_check_active(panelist)
+        except svc.PanelistTokenError as exc:
+            request.session.pop(SESSION_KEY, None)
+            return _error(request, str(exc))
+        request.panelist = panelist
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def enter(request: HttpRequest, token: str) -> HttpResponse:
+    """Follow a personal link: remember the panelist in the session, then leave the token out of the address bar."""
+    try:
+        panelist = svc.panelist_authenticate(token=token)
+    except svc.PanelistTokenError as exc:
+        return _error(request, str(exc))
+    request.session.cycle_key()
+    request.session[SESSION_KEY] = panelist.pk
+    return redirect("panel:home")
+
+
+@panelist_required
+def home(request: HttpRequest) -> HttpResponse:
+    panelist = request.panelist
+    form = ConsentForm(process=panelist.process, initial={"group": panelist.group_id})
+    context = {
+        "panelist": panelist,
+        "process": panelist.process,
+        "rounds": selectors.panelist_rounds(panelist),
+        "consent_form": form,
+    }
+    return render(request, "panel/home.html", context)
+
+
+@require_POST
+@panelist_required
+def consent(request: HttpRequest) -> HttpResponse:
+    panelist = request.panelist
+    form = ConsentForm(request.POST, process=panelist.process)
+    if form.is_valid():
+        try:
+            svc.panelist_consent(panelist=panelist, group=form.cleaned_data["group"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, "Thank you. You can now take part in the open round.")
+            return redirect("panel:home")
+    context = {"panelist": panelist, "process": panelist.process, "rounds": [], "consent_form": form}
+    return render(request, "panel/home.html", context, status=400)
+
+
+def _parse_round_form(post, view: selectors.PanelRound) -> tuple[list[svc.RatingInput], dict[int, str]]:
+    entries, errors = [], {}
+    for panel_item in view.items:
+        item = panel_item.item
+        raw = post.get(f"score-{item.pk}", "")
+        entry = svc.RatingInput(
+            item_id=item.pk,
+            comment=post.get(f"comment-{item.pk}", "").strip(),
+            proposed_wording=post.get(f"wording-{item.pk}", "").strip() if item.kind == Item.Kind.DEFINITION else "",
+        )
+        if view.round.kind == Round.Kind.MEETING:
+            entry.vote = raw if raw in Rating.Vote.values else ""
+            if raw and not entry.vote:
+                errors[item.pk] = "Choose include, exclude or abstain."
+        elif item.kind == Item.Kind.ALTERNATIVES:
+            if raw.isdigit() and any(o.pk == int(raw) for o in item.options.all()):
+                entry.option_id = int(raw)
+            elif raw:
+                errors[item.pk] = "Choose one of the options."
+        elif raw == "unable":
+            entry.unable_to_score = True
+        elif raw in SCORES:
+            entry.score = int(raw)
+        elif raw:
+            errors[item.pk] = "Choose a score from 1 to 9, or 'unable to score'."
+        entries.append(entry)
+    return entries, errors
+
+
+def _answer(rating: Rating | None) -> str:
+    if rating is None:
+        return ""
+    if rating.unable_to_score:
+        return "unable"
+    if rating.score is not None:
+        return str(rating.score)
+    if rating.option_id is not None:
+        return str(rating.option_id)
+    return rating.vote
+
+
+@panelist_required
+def round_form(request: HttpRequest, number: int) -> HttpResponse:
+    panelist = request.panelist
+    round_ = Round.objects.filter(process=panelist.process, number=number).first()
+    if round_ is None or not round_.participations.filter(panelist=panelist).exists():
+        return _error(request, f"You are not invited to round {number}.", status=404)
+    if panelist.consented_at is None:
+        messages.warning(request, "Please give your consent first.")
+        return redirect("panel:home")
+    view = selectors.panel_round(panelist, round_)
+    errors: dict[int, str] = {}
+    status = 200
+    if request.method == "POST":
+        entries, errors = _parse_round_form(request.POST, view)
+        complete = request.POST.get("action") == "submit"
+        if not errors:
+            try:
+                svc.rating_submit(panelist=panelist, round=round_, ratings=entries, complete=complete)
+            except svc.RatingsRefused as exc:
+                errors = {entries[int(i)].item_id: " ".join(p.values()) for i, p in exc.errors.items()}
+            except ValidationError as exc:
+                if complete and "complete" in exc.message_dict:
+                    # Keep what they answered, and say what is missing.
+                    svc.rating_submit(panelist=panelist, round=round_, ratings=entries, complete=False)
+                    messages.warning(request, exc.message_dict["complete"][0] + " Your answers were saved.")
+                    return redirect("panel:round", number=number)
+                messages.error(request, " ".join(exc.messages))
+                status = 400
+            else:
+                if complete:
+                    messages.success(
+                        request, f"Thank you: round {number} is submitted. You can change it until it closes."
+                    )
+                else:
+                    messages.success(request, "Your answers are saved. Come back any time before the round closes.")
+                return redirect("panel:round", number=number)
+        if errors:
+            status = 400
+            messages.error(request, "Some answers need your attention; nothing was saved.")
+        view = selectors.panel_round(panelist, round_)
+    posted = request.POST if request.method == "POST" and status == 400 else None
+    for panel_item in view.items:
+        pk = panel_item.item.pk
+        panel_item.error = errors.get(pk, "")
+        if posted is not None:
+            panel_item.current = posted.get(f"score-{pk}", "")
+            panel_item.comment = posted.get(f"comment-{pk}", "")
+            panel_item.wording = posted.get(f"wording-{pk}", "")
+        else:
+            panel_item.current = _answer(panel_item.rating)
+            panel_item.comment = panel_item.rating.comment if panel_item.rating else ""
+            panel_item.wording = panel_item.rating.proposed_wording if panel_item.rating else ""
+        panel_item.previous = _answer(panel_item.previous_rating)
+    context = {
+        "panelist": panelist,
+        "process": panelist.process,
+        "view": view,
+        "scores": [str(n) for n in range(1, 10)],
+        "votes": Rating.Vote.choices,
+    }
+    return render(request, "panel/round.html", context, status=status)
+
+
+@panelist_required
+def suggestions(request: HttpRequest) -> HttpResponse:
+    panelist = request.panelist
+    open_round = Round.objects.filter(
+        process=panelist.process, status=Round.Status.OPEN, allow_suggestions=True
+    ).first()
+    form = SuggestionForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if open_round is None:
+            form.add_error(None, "No round is taking suggestions now.")
+        elif form.is_valid():
+            try:
+                svc.suggestion_submit(panelist=panelist, round=open_round, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.success(request, "Thank you: the facilitators will review your suggestion.")
+                return redirect("panel:suggestions")
+        status = 400
+    context = {
+        "panelist": panelist,
+        "process": panelist.process,
+        "open_round": open_round,
+        "form": form,
+        "suggestions": selectors.panelist_suggestions(panelist),
+    }
+    return render(request, "panel/suggestions.html", context, status=status)
+
+
+@require_POST
+def leave(request: HttpRequest) -> HttpResponse:
+    request.session.pop(SESSION_KEY, None)
+    return render(request, "panel/link_error.html", {"message": "You have left the panel pages on this device."})
