@@ -33,6 +33,8 @@ def public_pages() -> list[tuple[str, str]]:
         ("instrument", reverse("web:instrument-detail", args=["EQ-5D"])),
         ("compare", reverse("web:compare") + f"?a={COMPACTERS}&b={ICHOM_PROSTATE}"),
         ("compare-error", reverse("web:compare") + f"?a={COMPACTERS}&b=no-such-set"),
+        ("version", reverse("web:version-detail", args=[COMPACTERS, "1.0.0"])),
+        ("version-diff", reverse("web:version-diff", args=[COMPACTERS, "1.0.0", "1.1.0"])),
         ("login", reverse("login")),
     ]
 
