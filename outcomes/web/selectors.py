@@ -10,7 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.functions import ExtractYear
 
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, Outcome, OutcomeDomain
@@ -42,17 +42,6 @@ def public_set_queryset() -> QuerySet[CoreOutcomeSet]:
             current_year=Subquery(current.annotate(year=ExtractYear("published_on")).values("year")[:1]),
         )
         .filter(current_pk__isnull=False)
-        .annotate(
-            current_outcome_count=Coalesce(
-                Subquery(
-                    Outcome.objects.filter(version_id=OuterRef("current_pk"))
-                    .values("version_id")
-                    .annotate(n=Count("pk"))
-                    .values("n")[:1]
-                ),
-                0,
-            )
-        )
         .order_by("title")
     )
 
@@ -60,15 +49,19 @@ def public_set_queryset() -> QuerySet[CoreOutcomeSet]:
 def with_current_versions(
     sets: QuerySet[CoreOutcomeSet] | list[CoreOutcomeSet], *, outcomes: bool = True
 ) -> list[CoreOutcomeSet]:
-    """Evaluate `sets` (from public_set_queryset) and attach `cos.current`, with its outcomes if asked."""
+    """Evaluate `sets` (from public_set_queryset) and attach `cos.current`, with its outcomes if asked.
+
+    Each set also gets `current_outcome_count`.
+    """
     sets = list(sets)
     ids = [cos.current_pk for cos in sets]
-    versions = CoreOutcomeSetVersion.objects.filter(pk__in=ids)
+    versions = CoreOutcomeSetVersion.objects.filter(pk__in=ids).annotate(outcome_count=Count("outcomes"))
     if outcomes:
         versions = versions.prefetch_related(Prefetch("outcomes", queryset=outcome_queryset()))
     by_pk = {version.pk: version for version in versions} if ids else {}
     for cos in sets:
         cos.current = by_pk.get(cos.current_pk)
+        cos.current_outcome_count = cos.current.outcome_count if cos.current else 0
     return sets
 
 

@@ -24,9 +24,16 @@ def test_home_has_a_search_box_and_the_recently_published_versions(client, refer
 
 
 def test_disease_area_page_shows_each_set_with_its_status_current_version_and_outcome_count(client, reference_data):
-    html = client.get(reverse("web:disease-area", args=["prostate-cancer"])).content.decode()
+    response = client.get(reverse("web:disease-area", args=["prostate-cancer"]))
+    counts = {cos.slug: (cos.current.version, cos.current_outcome_count) for cos in response.context["sets"]}
+    assert counts == {
+        COMPACTERS: ("1.1.0", 19),
+        ICHOM_PROSTATE: ("1.0.0", 6),
+        "ichom-advanced-prostate-cancer": ("1.0.0", 8),
+    }
+    html = response.content.decode()
     assert "Version 1.1.0 · Published" in html
-    assert "19 outcomes" in html
+    assert "19 outcomes" in html and "6 outcomes" in html
     assert f'href="{reverse("web:condition-detail", args=["localised-prostate-cancer"])}"' in html
 
 
