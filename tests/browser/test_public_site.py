@@ -123,3 +123,18 @@ def test_instrument_page_with_a_space_in_its_acronym_opens_from_the_instrument_l
     page.get_by_role("link", name="Rose Dyspnea Scale").click()
     page.wait_for_url(f"**/instruments/{quote('Rose Dyspnea Scale')}/")
     assert "ICHOM Standard Set for coronary artery disease" in page.locator("main").inner_text()
+
+
+def test_the_citation_can_be_copied_with_one_button(page, site):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(site + reverse("web:set-detail", args=[COMPACTERS]))
+    button = page.get_by_role("button", name="Copy citation")
+    button.focus()
+    page.keyboard.press("Enter")
+    status = page.locator("#citation-status")
+    status.wait_for(state="attached")
+    page.wait_for_function("document.getElementById('citation-status').textContent.length > 0")
+    assert status.inner_text() == "Citation copied."
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("COMPACTERS study group. Core outcome set for effectiveness trials")
+    assert copied.endswith(f"/sets/{COMPACTERS}/v/1.1.0/")
