@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # A lost database answers 503 with a plain message (HTML, or JSON under /api/), never a traceback.
+    "outcomes.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "cos_registry.urls"
@@ -86,10 +88,12 @@ REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Degrades to cache misses (and logs) when Redis is away: pages and the API keep serving.
+            "BACKEND": "cos_registry.cache.FaultTolerantRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "cos"),
             "TIMEOUT": 3600,
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
 else:
@@ -104,6 +108,19 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
+CELERY_TASK_TRACK_STARTED = True
+# Fail fast when the broker is away: the task stays in the outbox (outcomes/services/outbox.py) and the relay
+# sends it once Redis is back, instead of a request hanging on a publish.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": 2,
+    "socket_timeout": 5,
+    # A task whose worker vanished without acknowledging it (acks_late) is redelivered after this long.
+    "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1),
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.2}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
+CELERY_REDIS_SOCKET_TIMEOUT = 5
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -111,6 +128,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Attempts per client IP (outcomes/ratelimit.py): "N/s", "N/m" or "N/h".
+LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10/m")
+PANEL_LINK_RATE_LIMIT = env_str("PANEL_LINK_RATE_LIMIT", "20/m")
+# The request header holding the client IP when behind a proxy (e.g. HTTP_X_REAL_IP); unset: REMOTE_ADDR.
+RATELIMIT_IP_HEADER = env_str("RATELIMIT_IP_HEADER", "")
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
@@ -208,4 +230,6 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     # Reminders respect each process's reminder_days_before_close and never email a panelist twice a day.
     "consensus-reminders": {"task": "outcomes.tasks.consensus_reminders_send", "schedule": 3600.0},
+    # Sends the tasks that could not be queued while the broker was away.
+    "outbox-relay": {"task": "outcomes.tasks.outbox_relay", "schedule": env_int("OUTBOX_RELAY_SECONDS", 60, minimum=1)},
 }

@@ -399,7 +399,8 @@ class SuggestionAdmin(admin.ModelAdmin):
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the audit log is append-only."""
 
-    list_display = ["created_at", "action", "object_type", "object_id", "actor", "actor_label"]
+    # actor_label, not actor: the user may have been deleted since (the log keeps their id and name).
+    list_display = ["created_at", "action", "object_type", "object_id", "actor_label"]
     list_filter = ["action", "object_type"]
     search_fields = ["object_id", "actor_label", "action"]
 

@@ -4,6 +4,7 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 TRIGGERS_MIGRATION = ("outcomes", "0003_published_versions_immutable_triggers")
+AUDIT_TRIGGERS_MIGRATION = ("outcomes", "0004_auditevent_append_only")
 
 
 def _reinstall_immutability_triggers(sender: AppConfig, using: str = "default", **kwargs) -> None:
@@ -24,6 +25,18 @@ def _reinstall_immutability_triggers(sender: AppConfig, using: str = "default", 
         install(schema_editor)
 
 
+def _reinstall_audit_triggers(sender: AppConfig, using: str = "default", **kwargs) -> None:
+    """Put the append-only audit triggers back after every migrate (idempotent; see outcomes/audit_triggers.py)."""
+    from django.db import connections
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from outcomes.audit_triggers import audit_triggers_install
+
+    connection = connections[using]
+    if AUDIT_TRIGGERS_MIGRATION in MigrationRecorder(connection).applied_migrations():
+        audit_triggers_install(connection)
+
+
 class OutcomesConfig(AppConfig):
     name = "outcomes"
     verbose_name = "Core outcome sets"
@@ -33,5 +46,6 @@ class OutcomesConfig(AppConfig):
 
         allow_flush_on_sqlite()
         post_migrate.connect(_reinstall_immutability_triggers, sender=self)
+        post_migrate.connect(_reinstall_audit_triggers, sender=self)
         # Register the Celery tasks in every process (web too), so the outbox can send them by name.
         from outcomes import tasks  # noqa: F401

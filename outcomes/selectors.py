@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Model, Prefetch, Q, QuerySet
 
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import (
+    AuditEvent,
+    ConsensusProcess,
     CoreArea,
     CoreOutcomeSet,
     CoreOutcomeSetVersion,
@@ -124,6 +126,47 @@ def outcomes_by_core_area(version: CoreOutcomeSetVersion) -> list[CoreAreaGroup]
         group = by_domain[number]
         areas[group.domain.core_area].domains.append(group)
     return [area for area in areas.values() if area.domains]
+
+
+def audit_event_list(*, process: ConsensusProcess | None = None) -> QuerySet[AuditEvent]:
+    """The audit log, newest first; one process's events when `process` is given."""
+    qs = AuditEvent.objects.select_related("actor", "process", "core_outcome_set").order_by("-created_at", "-id")
+    if process is not None:
+        qs = qs.filter(process=process)
+    return qs
+
+
+def _row(obj: Model) -> dict:
+    return {field.attname: field.value_from_object(obj) for field in obj._meta.concrete_fields}
+
+
+def registry_snapshot() -> list[dict]:
+    """Every version of every set with its outcomes, measurements and references, as plain data.
+
+    A canonical picture of the registry's content (ids included): a backup restored from scratch must give back
+    exactly the same snapshot. Three queries per table level whatever the size (everything is prefetched).
+    """
+    versions = version_queryset().order_by("core_outcome_set__slug", "major", "minor", "patch", "id")
+    return [
+        {
+            "set": _row(version.core_outcome_set),
+            "conditions": sorted(c.slug for c in version.core_outcome_set.conditions.all()),
+            "version": _row(version),
+            "outcomes": [
+                {
+                    **_row(outcome),
+                    "domains": sorted(d.number for d in outcome.domains.all()),
+                    "measurements": [
+                        {**_row(m), "instrument": m.instrument.acronym if m.instrument else None}
+                        for m in outcome.measurements.all()
+                    ],
+                }
+                for outcome in version.outcomes.all()
+            ],
+            "references": [_row(reference) for reference in version.references.all()],
+        }
+        for version in versions
+    ]
 
 
 @dataclass

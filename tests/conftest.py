@@ -40,3 +40,19 @@ def is_postgres() -> bool:
 
 # Concurrency and trigger tests that only PostgreSQL can answer run in CI (.ci/run sets DATABASE_URL).
 requires_postgres = pytest.mark.skipif(not is_postgres(), reason="needs PostgreSQL (DATABASE_URL=postgres://...)")
+
+
+@pytest.fixture
+def celery_broker():
+    """Point the Celery app at a broker URL for one test, publishing for real (not eagerly)."""
+    original = celery_app.conf.broker_url
+
+    def use(url: str) -> None:
+        celery_app.conf.task_always_eager = False
+        celery_app.conf.broker_url = url
+        celery_app._pool = None  # the connection pools hold the previous URL
+        celery_app.amqp._producer_pool = None
+
+    yield use
+    use(original)
+    celery_app.conf.task_always_eager = True

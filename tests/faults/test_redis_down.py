@@ -1,0 +1,60 @@
+"""Redis down: pages keep serving, sign-in works, queued work is kept and sent when Redis is back."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from django.db import transaction
+from django.urls import reverse
+
+from outcomes.models import OutboxMessage
+from outcomes.services.outbox import task_enqueue
+from outcomes.tasks import outbox_relay
+from tests.factories import UserFactory
+from tests.faults.conftest import URL, needs_fault_run
+
+pytestmark = [pytest.mark.faults, needs_fault_run]
+
+
+@pytest.fixture
+def on_private_redis(settings, private_redis, celery_broker):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "cos_registry.cache.FaultTolerantRedisCache",
+            "LOCATION": f"{URL}/0",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+            "RETRY_AFTER_SECONDS": 0,
+        }
+    }
+    celery_broker(f"{URL}/1")
+    return private_redis
+
+
+@pytest.mark.django_db
+def test_the_registry_keeps_serving_while_redis_is_down_and_sends_kept_tasks_when_it_is_back(
+    client, reference_data, on_private_redis, django_capture_on_commit_callbacks
+):
+    redis = on_private_redis
+    UserFactory(username="curator")
+    cache.set("probe", "cached")
+    assert cache.get("probe") == "cached"
+
+    redis.stop()
+    assert client.get(reverse("web:home")).status_code == 200
+    assert client.get(reverse("web:set-detail", args=["localised-prostate-cancer-compacters"])).status_code == 200
+    assert cache.get("probe") is None  # a miss, not an error
+    signed_in = client.post(reverse("login"), {"username": "curator", "password": "correct-horse-battery-staple"})
+    assert signed_in.status_code == 302
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        kept = task_enqueue(task_name="outcomes.tasks.outbox_relay", kwargs={})
+    kept.refresh_from_db()
+    assert kept.sent_at is None and kept.attempts == 1  # the change committed; the task waits in the outbox
+    assert outbox_relay() == 0
+
+    redis.start()
+    cache.set("probe", "again")
+    assert cache.get("probe") == "again"
+    assert outbox_relay() == 1
+    assert OutboxMessage.objects.get(pk=kept.pk).sent_at is not None
+    assert redis.cli("-n", "1", "llen", "celery") == "1"  # the task is on the broker, waiting for a worker

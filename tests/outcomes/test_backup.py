@@ -1,0 +1,99 @@
+"""Backup and restore of the whole registry give back exactly the same registry."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from xml.etree import ElementTree
+
+import pytest
+from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db import IntegrityError, connection, transaction
+from django.test import Client
+from django.urls import reverse
+
+from diseases.models import DiseaseArea
+from outcomes import selectors
+from outcomes.audit_triggers import audit_triggers_present
+from outcomes.models import AuditEvent, CoreOutcomeSet, Outcome
+from outcomes.services.audit import audit_record
+from outcomes.services.backup import registry_backup_write, registry_restore
+from tests.factories import UserFactory
+
+
+def public_pages() -> dict[str, bytes]:
+    client = Client()
+    urls = [reverse("web:home")]
+    urls += [reverse("web:disease-area", args=[slug]) for slug in DiseaseArea.objects.values_list("slug", flat=True)]
+    urls += [reverse("web:set-detail", args=[slug]) for slug in CoreOutcomeSet.objects.values_list("slug", flat=True)]
+    pages = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        pages[url] = response.content
+    return pages
+
+
+def canonical() -> str:
+    return json.dumps(selectors.registry_snapshot(), sort_keys=True, default=str)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_backup_restored_into_an_empty_database_gives_the_same_registry(reference_data, tmp_path):
+    curator = UserFactory(username="curator")
+    curator.groups.add(Group.objects.get_or_create(name="curators")[0])
+    version = CoreOutcomeSet.objects.get(slug="localised-prostate-cancer-compacters").versions.first()
+    audit_record(action="version.note", obj=version, actor=curator, after={"note": "checked"})
+    snapshot, pages = canonical(), public_pages()
+    audit = list(AuditEvent.objects.values())
+    assert len(selectors.registry_snapshot()) == 12
+
+    path = registry_backup_write(path=tmp_path / "registry.xml.gz")
+    call_command("flush", interactive=False, verbosity=0)
+    assert not CoreOutcomeSet.objects.exists()
+    registry_restore(path=path)
+
+    assert canonical() == snapshot
+    assert public_pages() == pages
+    assert list(AuditEvent.objects.values()) == audit
+    # The restore put the database guards back: published content and the audit log are still frozen.
+    published = Outcome.objects.filter(version__status="published").first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Outcome.objects.filter(pk=published.pk).update(name="changed")
+    assert audit_triggers_present(connection)
+    assert Client().login(username="curator", password="correct-horse-battery-staple")
+    assert UserFactory._meta.model.objects.get(username="curator").groups.filter(name="curators").exists()
+
+
+@pytest.mark.django_db
+def test_a_backup_file_is_complete_json_readable_only_by_its_owner(reference_data, tmp_path):
+    path = registry_backup_write(path=tmp_path / "registry.xml.gz")
+    root = ElementTree.fromstring(gzip.decompress(path.read_bytes()))  # noqa: S314 (our own file)
+    models = {element.get("model") for element in root.iter("object")}
+    assert {"diseases.diseasearea", "outcomes.coreoutcomeset", "outcomes.outcome", "outcomes.auditevent"} <= models
+    assert path.stat().st_mode & 0o077 == 0
+    assert not list(tmp_path.glob(".*"))  # no partial file left behind
+
+
+@pytest.mark.django_db
+def test_restoring_into_a_database_that_holds_data_is_refused(reference_data, tmp_path):
+    path = registry_backup_write(path=tmp_path / "registry.xml.gz")
+    before = canonical()
+    with pytest.raises(ValidationError, match="already holds registry data"):
+        registry_restore(path=path)
+    assert canonical() == before
+
+
+@pytest.mark.django_db
+def test_the_restore_command_names_a_missing_file(tmp_path):
+    with pytest.raises(CommandError, match="No backup file"):
+        call_command("registry_restore", str(tmp_path / "missing.xml"))
+
+
+@pytest.mark.django_db
+def test_a_backup_must_be_named_as_an_xml_file(tmp_path):
+    with pytest.raises(ValidationError, match="xml"):
+        registry_backup_write(path=tmp_path / "registry.json")
