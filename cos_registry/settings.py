@@ -179,6 +179,14 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env_str("API_ANON_THROTTLE", "600/minute")},
+    # One JSON error shape for every endpoint (outcomes/api/errors.py), orjson rendering, capped pagination.
+    "EXCEPTION_HANDLER": "outcomes.api.errors.api_exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "outcomes.api.common.ORJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "outcomes.api.common.Pagination",
+    "PAGE_SIZE": 20,
 }
 
 SPECTACULAR_SETTINGS = {
@@ -190,6 +198,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "outcomes.api.errors.schema_add_error_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {
+        "VersionStatusEnum": "outcomes.models.sets.CoreOutcomeSetVersion.Status",
+        "InstrumentKindEnum": "outcomes.models.sets.Instrument.Kind",
+        "ItemKindEnum": "outcomes.models.consensus.Item.Kind",
+        "RoundKindEnum": "outcomes.models.consensus.Round.Kind",
+        "RoundStatusEnum": "outcomes.models.consensus.Round.Status",
+    },
 }
 
 # Production hardening: on whenever DEBUG is off (python manage.py check --deploy is clean then).

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from outcomes.ratelimit import ratelimit
 
@@ -16,6 +17,8 @@ urlpatterns = [
     path("", include("outcomes.web.urls")),
     path("", include("outcomes.web.audit")),
     path("api/v1/", include("outcomes.api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
     path("panel/", include("outcomes.web.panel_urls")),
     path("facilitate/", include("outcomes.web.facilitator_urls")),
     path("accounts/login/", login_view, name="login"),
@@ -23,4 +26,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler404 = "outcomes.api.errors.handler404"
 handler500 = "outcomes.middleware.server_error"

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.views import defaults
 
 logger = logging.getLogger(__name__)
 
@@ -47,4 +46,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
     exception = sys.exc_info()[1]
     if isinstance(exception, OperationalError | InterfaceError):
         return service_unavailable(request)
-    return defaults.server_error(request)
+    from outcomes.api.errors import handler500
+
+    return handler500(request)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Model, Prefetch, Q, QuerySet
 
 from diseases.models import Condition, DiseaseArea
@@ -18,6 +19,7 @@ from outcomes.models import (
     Outcome,
     OutcomeDomain,
 )
+from outcomes.permissions import is_curator
 
 Status = CoreOutcomeSetVersion.Status
 # Versions the public may see; drafts and versions in consensus belong to their curators and facilitators.
@@ -167,6 +169,38 @@ def registry_snapshot() -> list[dict]:
         }
         for version in versions
     ]
+
+
+def version_document_queryset() -> QuerySet[CoreOutcomeSetVersion]:
+    """version_queryset plus what a version's API document and exports add: its consensus process and the
+    public versions derived from it (successors)."""
+    return (
+        version_queryset()
+        .select_related("consensus_process")
+        .prefetch_related(
+            Prefetch(
+                "derived_versions",
+                queryset=CoreOutcomeSetVersion.objects.filter(status__in=PUBLIC_STATUSES).order_by(
+                    "major", "minor", "patch"
+                ),
+                to_attr="public_successors",
+            )
+        )
+    )
+
+
+def versions_visible_to(
+    user: AbstractBaseUser | AnonymousUser, *, queryset: QuerySet[CoreOutcomeSetVersion] | None = None
+) -> QuerySet:
+    """Versions a user may read: public ones for everybody; every version for curators and admins; the draft
+    of a consensus process for that process's facilitators."""
+    qs = queryset if queryset is not None else CoreOutcomeSetVersion.objects.all()
+    if is_curator(user):
+        return qs
+    visible = Q(status__in=PUBLIC_STATUSES)
+    if user.is_authenticated:
+        visible |= Q(pk__in=ConsensusProcess.objects.filter(facilitators=user).values("draft_version"))
+    return qs.filter(visible)
 
 
 @dataclass

@@ -11,9 +11,10 @@ from pathlib import Path
 from celery import shared_task
 from celery.signals import worker_ready
 
-from outcomes.models import Panelist, Round
+from outcomes.models import Panelist, RegistryDump, Round
 from outcomes.services import outbox
 from outcomes.services.backup import registry_backup_write
+from outcomes.services.dumps import registry_dump_build as registry_dump_build_service
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -63,3 +64,11 @@ def registry_backup(*, path: str) -> str:
 def relay_outbox_when_a_worker_starts(sender=None, **kwargs) -> None:
     """A worker coming up (often: after the broker came back) sends what the outbox kept."""
     outbox_relay.delay()
+
+
+@shared_task(name="outcomes.tasks.registry_dump_build", acks_late=True)
+def registry_dump_build(dump_id: str) -> str:
+    dump = RegistryDump.objects.filter(pk=dump_id).first()
+    if dump is None:
+        return "missing"
+    return registry_dump_build_service(dump=dump).status

@@ -2,4 +2,38 @@
 
 from __future__ import annotations
 
-urlpatterns: list = []
+from django.urls import path
+
+from outcomes.api import views
+
+urlpatterns = [
+    path("disease-areas/", views.DiseaseAreaList.as_view(), name="disease-area-list"),
+    path("disease-areas/<slug:slug>/", views.DiseaseAreaDetail.as_view(), name="disease-area-detail"),
+    path("conditions/", views.ConditionList.as_view(), name="condition-list"),
+    path("conditions/<slug:slug>/", views.ConditionDetail.as_view(), name="condition-detail"),
+    path("outcome-domains/", views.OutcomeDomainList.as_view(), name="outcome-domain-list"),
+    path("outcome-domains/<int:number>/", views.OutcomeDomainDetail.as_view(), name="outcome-domain-detail"),
+    path("instruments/", views.InstrumentList.as_view(), name="instrument-list"),
+    path("instruments/<str:acronym>/", views.InstrumentDetail.as_view(), name="instrument-detail"),
+    path("core-outcome-sets/", views.CoreOutcomeSetList.as_view(), name="cos-list"),
+    path("core-outcome-sets/<slug:slug>/", views.CoreOutcomeSetDetail.as_view(), name="cos-detail"),
+    path("core-outcome-sets/<slug:slug>/versions/", views.VersionList.as_view(), name="version-list"),
+    path(
+        "core-outcome-sets/<slug:slug>/versions/<str:version>/",
+        views.VersionDetail.as_view(),
+        name="version-detail",
+    ),
+    path(
+        "core-outcome-sets/<slug:slug>/versions/<str:a>/diff/<str:b>/",
+        views.VersionDiff.as_view(),
+        name="version-diff",
+    ),
+    path(
+        "core-outcome-sets/<slug:slug>/versions/<str:version>/export/<str:format>/",
+        views.VersionExport.as_view(),
+        name="version-export",
+    ),
+    path("dumps/", views.DumpList.as_view(), name="dump-list"),
+    path("dumps/<uuid:pk>/", views.DumpDetail.as_view(), name="dump-detail"),
+    path("dumps/<uuid:pk>/download/", views.DumpDownload.as_view(), name="dump-download"),
+]

@@ -1,0 +1,115 @@
+"""Filters of the core outcome set list (django-filter). An unknown or malformed value is a 400 naming the field."""
+
+from __future__ import annotations
+
+import re
+
+import django_filters
+from django.core.exceptions import ValidationError
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from diseases.models import Condition, DiseaseArea, Icd10Code
+from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Outcome, OutcomeDomain
+from outcomes.selectors import PUBLIC_STATUSES
+
+ICD10_PREFIX_RE = re.compile(r"^[A-Z][0-9]{0,2}(\.[0-9A-Z]{0,4})?$")
+SNOMED_RE = re.compile(r"^[0-9]{6,18}$")
+
+
+def _validate_icd10(value: str) -> None:
+    if not ICD10_PREFIX_RE.match(value.upper()):
+        raise ValidationError(f"{value!r} is not an ICD-10 code or code prefix (e.g. I50 or I50.9).")
+
+
+def _validate_snomed(value: str) -> None:
+    if not SNOMED_RE.match(value):
+        raise ValidationError(f"{value!r} is not a SNOMED CT concept id (6 to 18 digits).")
+
+
+def _public_versions() -> QuerySet[CoreOutcomeSetVersion]:
+    return CoreOutcomeSetVersion.objects.filter(core_outcome_set=OuterRef("pk"), status__in=PUBLIC_STATUSES)
+
+
+class CoreOutcomeSetFilter(django_filters.FilterSet):
+    disease_area = django_filters.ModelChoiceFilter(
+        queryset=DiseaseArea.objects.all(), to_field_name="slug", help_text="Disease area slug, e.g. heart-disease."
+    )
+    condition = django_filters.ModelChoiceFilter(
+        queryset=Condition.objects.all(),
+        to_field_name="slug",
+        field_name="conditions",
+        help_text="Condition slug, e.g. heart-failure.",
+    )
+    icd10 = django_filters.CharFilter(
+        method="filter_icd10",
+        validators=[_validate_icd10],
+        help_text="ICD-10 code or prefix of a condition of the set: I50 matches I50 and I50.9.",
+    )
+    snomed = django_filters.CharFilter(
+        field_name="conditions__snomed_ct_id",
+        method="filter_snomed",
+        validators=[_validate_snomed],
+        help_text="SNOMED CT concept id of a condition of the set.",
+    )
+    domain = django_filters.ModelChoiceFilter(
+        queryset=OutcomeDomain.objects.all(),
+        to_field_name="number",
+        method="filter_domain",
+        help_text="COMET outcome domain number (1-38): sets with a public version with an outcome in it.",
+    )
+    status = django_filters.ChoiceFilter(
+        choices=[(s.value, s.label) for s in PUBLIC_STATUSES],
+        method="filter_status",
+        help_text="Sets that have a version in this status.",
+    )
+    published_after = django_filters.DateFilter(
+        method="filter_published_after", help_text="Sets with a public version published on or after this date."
+    )
+    published_before = django_filters.DateFilter(
+        method="filter_published_before", help_text="Sets with a public version published on or before this date."
+    )
+    q = django_filters.CharFilter(method="filter_q", help_text="Words in the set title or its outcomes' names.")
+    ordering = django_filters.OrderingFilter(
+        fields=(("title", "title"), ("slug", "slug"), ("created_at", "created"), ("latest_published_on", "published")),
+        help_text="Sort order; prefix with - for descending.",
+    )
+
+    class Meta:
+        model = CoreOutcomeSet
+        fields: list[str] = []
+
+    # Filters over many-valued relations use EXISTS, so a set that matches twice is still listed once.
+
+    def filter_icd10(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        codes = Icd10Code.objects.filter(
+            condition__core_outcome_sets=OuterRef("pk"), code__istartswith=value.strip().upper()
+        )
+        return queryset.filter(Exists(codes))
+
+    def filter_snomed(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Exists(Condition.objects.filter(core_outcome_sets=OuterRef("pk"), snomed_ct_id=value)))
+
+    def filter_domain(self, queryset: QuerySet, name: str, value: OutcomeDomain) -> QuerySet:
+        outcomes = Outcome.objects.filter(
+            version__core_outcome_set=OuterRef("pk"), version__status__in=PUBLIC_STATUSES, domains=value
+        )
+        return queryset.filter(Exists(outcomes))
+
+    def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(Exists(_public_versions().filter(status=value)))
+
+    def filter_published_after(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.filter(Exists(_public_versions().filter(published_on__gte=value)))
+
+    def filter_published_before(self, queryset: QuerySet, name: str, value) -> QuerySet:
+        return queryset.filter(Exists(_public_versions().filter(published_on__lte=value)))
+
+    def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        for word in value.split():
+            outcomes = Outcome.objects.filter(
+                version__core_outcome_set=OuterRef("pk"),
+                version__status__in=PUBLIC_STATUSES,
+                name__icontains=word,
+            )
+            queryset = queryset.filter(Q(title__icontains=word) | Exists(outcomes))
+        return queryset

@@ -1,0 +1,497 @@
+"""Read API of the registry, exports of a version, and whole-registry dumps.
+
+Each view validates its input, calls selectors (or one service), and renders. Visibility: anonymous clients see
+public versions (published, superseded, withdrawn); drafts are visible to curators, admins, and the facilitators of
+the consensus process that builds them (selectors.versions_visible_to).
+"""
+
+from __future__ import annotations
+
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.http import FileResponse, HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, generics, permissions, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from outcomes import selectors
+from outcomes.api import caching
+from outcomes.api.common import FirstRendererNegotiation
+from outcomes.api.errors import ErrorSerializer, error_response
+from outcomes.api.filters import CoreOutcomeSetFilter
+from outcomes.api.serializers import (
+    ConditionSerializer,
+    CoreOutcomeSetDetailSerializer,
+    CoreOutcomeSetListSerializer,
+    DiseaseAreaSerializer,
+    InstrumentSerializer,
+    OutcomeDomainSerializer,
+    RegistryDumpRequestSerializer,
+    RegistryDumpSerializer,
+    VersionDiffSerializer,
+    VersionListItemSerializer,
+)
+from outcomes.exports import EXPORT_FORMAT_NAMES, export_format
+from outcomes.exports.json import VersionDocumentSerializer, version_document
+from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, OutcomeDomain, RegistryDump
+from outcomes.models.sets import SEMVER_RE
+from outcomes.permissions import is_admin
+from outcomes.services.diff import version_diff
+from outcomes.services.dumps import dump_file_path, registry_dump_request
+
+Status = CoreOutcomeSetVersion.Status
+LATEST = "latest"
+
+_ERROR_TEXT = {
+    400: "Invalid parameter values; `fields` names each one.",
+    401: "Authentication needed.",
+    403: "Not allowed for this user.",
+    404: "Not found.",
+    409: "Not ready yet.",
+    429: "Too many requests: the anonymous read throttle (API_ANON_THROTTLE).",
+}
+
+
+def errors(*codes: int) -> dict:
+    """Error responses for the schema: every error has the one shape of ErrorSerializer."""
+    return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_TEXT[code]) for code in (*codes, 429)}
+
+
+def path_param(name: str, kind: type, description: str, *examples) -> OpenApiParameter:
+    """A path parameter with examples from the reference data (shown in the docs, used by schemathesis)."""
+    return OpenApiParameter(
+        name,
+        kind,
+        OpenApiParameter.PATH,
+        description=description,
+        examples=[OpenApiExample(str(value), value=value) for value in examples],
+    )
+
+
+SLUG_PARAM = path_param("slug", str, "The set's slug.", "ichom-heart-failure", "localised-prostate-cancer-compacters")
+VERSION_PARAM = path_param(
+    "version",
+    str,
+    "`latest` (the published version) or a semantic version MAJOR.MINOR.PATCH. A malformed value is "
+    "a 400; a well-formed version the set does not have is a 404.",
+    "latest",
+    "1.0.0",
+)
+ETAG_HEADERS = [
+    OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, description="An ETag from an earlier answer."),
+]
+NOT_MODIFIED = OpenApiResponse(description="Not modified: the ETag in If-None-Match is still current.")
+
+
+# ----------------------------------------------------------------------------------------------- reference data
+
+
+class DiseaseAreaList(generics.ListAPIView):
+    serializer_class = DiseaseAreaSerializer
+    queryset = selectors.disease_area_list()
+    filter_backends: list = []
+
+    @extend_schema(summary="Disease areas", responses={200: DiseaseAreaSerializer(many=True), **errors(400, 404)})
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class DiseaseAreaDetail(generics.RetrieveAPIView):
+    serializer_class = DiseaseAreaSerializer
+    queryset = selectors.disease_area_list()
+    lookup_field = "slug"
+    filter_backends: list = []
+
+    @extend_schema(
+        summary="A disease area",
+        parameters=[path_param("slug", str, "The disease area's slug.", "heart-disease")],
+        responses={200: DiseaseAreaSerializer, **errors(404)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class ConditionList(generics.ListAPIView):
+    serializer_class = ConditionSerializer
+    queryset = selectors.condition_list().order_by("name")
+    filter_backends: list = []
+
+    @extend_schema(summary="Conditions", responses={200: ConditionSerializer(many=True), **errors(400, 404)})
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class ConditionDetail(generics.RetrieveAPIView):
+    serializer_class = ConditionSerializer
+    queryset = selectors.condition_list()
+    lookup_field = "slug"
+    filter_backends: list = []
+
+    @extend_schema(
+        summary="A condition",
+        parameters=[path_param("slug", str, "The condition's slug.", "heart-failure")],
+        responses={200: ConditionSerializer, **errors(404)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class OutcomeDomainList(generics.ListAPIView):
+    serializer_class = OutcomeDomainSerializer
+    queryset = OutcomeDomain.objects.order_by("number")
+    filter_backends: list = []
+
+    @extend_schema(
+        summary="COMET outcome domains", responses={200: OutcomeDomainSerializer(many=True), **errors(400, 404)}
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class OutcomeDomainDetail(generics.RetrieveAPIView):
+    serializer_class = OutcomeDomainSerializer
+    queryset = OutcomeDomain.objects.all()
+    lookup_field = "number"
+    filter_backends: list = []
+
+    @extend_schema(
+        summary="A COMET outcome domain",
+        parameters=[path_param("number", int, "The domain's number in the COMET taxonomy (1-38).", 1)],
+        responses={200: OutcomeDomainSerializer, **errors(404)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class InstrumentList(generics.ListAPIView):
+    serializer_class = InstrumentSerializer
+    queryset = Instrument.objects.order_by("acronym")
+    filter_backends: list = []
+
+    @extend_schema(summary="Instruments", responses={200: InstrumentSerializer(many=True), **errors(400, 404)})
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class InstrumentDetail(generics.RetrieveAPIView):
+    serializer_class = InstrumentSerializer
+    queryset = Instrument.objects.all()
+    lookup_field = "acronym"
+    filter_backends: list = []
+
+    @extend_schema(
+        summary="An instrument",
+        parameters=[path_param("acronym", str, "The instrument's acronym.", "KCCQ-12")],
+        responses={200: InstrumentSerializer, **errors(404)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+# ------------------------------------------------------------------------------------------------ sets
+
+
+def _latest_published_on() -> Subquery:
+    return Subquery(
+        CoreOutcomeSetVersion.objects.filter(core_outcome_set=OuterRef("pk"), status__in=selectors.PUBLIC_STATUSES)
+        .order_by("-published_on")
+        .values("published_on")[:1]
+    )
+
+
+class CoreOutcomeSetList(generics.ListAPIView):
+    serializer_class = CoreOutcomeSetListSerializer
+    filterset_class = CoreOutcomeSetFilter
+
+    def get_queryset(self) -> QuerySet[CoreOutcomeSet]:
+        return selectors.core_outcome_set_list().annotate(latest_published_on=_latest_published_on())
+
+    @extend_schema(
+        summary="Core outcome sets",
+        description="Filter, search and order the registry's sets. Unknown or malformed filter values are a 400 "
+        "naming each field.",
+        responses={200: CoreOutcomeSetListSerializer(many=True), **errors(400, 404)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+def _set_or_404(slug: str) -> CoreOutcomeSet:
+    cos = CoreOutcomeSet.objects.filter(slug=slug).first()
+    if cos is None:
+        raise exceptions.NotFound(f"There is no core outcome set {slug!r}.")
+    return cos
+
+
+class CoreOutcomeSetDetail(generics.RetrieveAPIView):
+    serializer_class = CoreOutcomeSetDetailSerializer
+    lookup_field = "slug"
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet[CoreOutcomeSet]:
+        visible = selectors.versions_visible_to(self.request.user).order_by("-major", "-minor", "-patch")
+        return (
+            selectors.core_outcome_set_list()
+            .prefetch_related("conditions__icd10_codes", Prefetch("versions", visible, to_attr="visible_versions"))
+            .select_related(None)
+            .select_related("disease_area")
+        )
+
+    def get_object(self) -> CoreOutcomeSet:
+        slug = self.kwargs["slug"]
+        cos = self.get_queryset().filter(slug=slug).first()
+        if cos is None:
+            raise exceptions.NotFound(f"There is no core outcome set {slug!r}.")
+        return cos
+
+    @extend_schema(
+        summary="A core outcome set",
+        parameters=[SLUG_PARAM],
+        responses={200: CoreOutcomeSetDetailSerializer, **errors(404)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+# -------------------------------------------------------------------------------------------- versions
+
+
+def version_lookup(request: Request, slug: str, number: str) -> tuple[CoreOutcomeSetVersion, bool]:
+    """The version a URL names, if this user may see it: (version, named as 'latest').
+
+    Loads only the row (and its set) with what the fingerprint needs; the full document is built on a cache miss.
+    """
+    cos = _set_or_404(slug)
+    successor_changed_at = Subquery(
+        CoreOutcomeSetVersion.objects.filter(derived_from=OuterRef("pk"))
+        .order_by("-updated_at")
+        .values("updated_at")[:1]
+    )
+    qs = selectors.versions_visible_to(
+        request.user,
+        queryset=CoreOutcomeSetVersion.objects.filter(core_outcome_set=cos)
+        .select_related("core_outcome_set")
+        .annotate(successor_changed_at=successor_changed_at),
+    )
+    if number == LATEST:
+        public = qs.filter(status__in=selectors.PUBLIC_STATUSES)
+        version = (
+            public.filter(status=Status.PUBLISHED).first() or public.order_by("-major", "-minor", "-patch").first()
+        )
+        if version is None:
+            raise exceptions.NotFound(f"The set {slug!r} has no public version yet.")
+        return version, True
+    if not SEMVER_RE.match(number):
+        raise exceptions.ValidationError(
+            {"version": [f"{number!r} is not a version: use 'latest' or MAJOR.MINOR.PATCH, e.g. 1.0.0."]}
+        )
+    version = qs.filter(version=number).first()
+    if version is None:
+        raise exceptions.NotFound(f"The set {slug!r} has no version {number}.")
+    return version, False
+
+
+def version_full(version: CoreOutcomeSetVersion) -> CoreOutcomeSetVersion:
+    return selectors.version_document_queryset().get(pk=version.pk)
+
+
+class VersionList(generics.ListAPIView):
+    serializer_class = VersionListItemSerializer
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet[CoreOutcomeSetVersion]:
+        cos = _set_or_404(self.kwargs["slug"])
+        versions = selectors.core_outcome_set_versions(cos, include_unpublished=True).select_related("core_outcome_set")
+        return selectors.versions_visible_to(self.request.user, queryset=versions)
+
+    @extend_schema(
+        summary="Versions of a set",
+        parameters=[SLUG_PARAM],
+        responses={200: VersionListItemSerializer(many=True), **errors(400, 404)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+def _caching_headers(response, *, etag: str | None, frozen: bool, latest: bool):
+    if etag:
+        response["ETag"] = etag
+    response["Cache-Control"] = caching.cache_control(frozen=frozen, latest=latest)
+    return response
+
+
+class VersionDetail(APIView):
+    @extend_schema(
+        summary="A version of a set, with its outcomes",
+        description="The version's canonical document: outcomes with COMET domains and measurements (instrument, "
+        "timing), references and provenance. Frozen versions carry a strong ETag; send it back in If-None-Match "
+        "for a 304.",
+        parameters=[SLUG_PARAM, VERSION_PARAM, *ETAG_HEADERS],
+        responses={200: VersionDocumentSerializer, 304: NOT_MODIFIED, **errors(400, 404)},
+    )
+    def get(self, request: Request, slug: str, version: str) -> Response:
+        found, latest = version_lookup(request, slug, version)
+        if not found.is_frozen:
+            response = Response(version_document(version_full(found)))
+            return _caching_headers(response, etag=None, frozen=False, latest=latest)
+        fingerprint = caching.version_fingerprint(found)
+        etag = caching.strong_etag(fingerprint, f"document|{request.accepted_media_type}")
+        if caching.etag_matches(request, etag):
+            return _caching_headers(
+                Response(status=status.HTTP_304_NOT_MODIFIED), etag=etag, frozen=True, latest=latest
+            )
+        document = caching.cached_document(f"cos:doc:{fingerprint}", lambda: version_document(version_full(found)))
+        return _caching_headers(Response(document), etag=etag, frozen=True, latest=latest)
+
+
+class VersionDiff(APIView):
+    @extend_schema(
+        summary="What changed between two versions",
+        description="Outcomes added, removed and changed (field by field), matched by their identity across "
+        "versions, so a renamed outcome shows as changed.",
+        parameters=[
+            SLUG_PARAM,
+            path_param("a", str, "The older version (or `latest`).", "1.0.0"),
+            path_param("b", str, "The newer version (or `latest`).", "latest"),
+        ],
+        responses={200: VersionDiffSerializer, **errors(400, 404)},
+    )
+    def get(self, request: Request, slug: str, a: str, b: str) -> Response:
+        problems = {
+            name: [f"{value!r} is not a version: use 'latest' or MAJOR.MINOR.PATCH, e.g. 1.0.0."]
+            for name, value in (("a", a), ("b", b))
+            if value != LATEST and not SEMVER_RE.match(value)
+        }
+        if problems:
+            raise exceptions.ValidationError(problems)
+        old, _ = version_lookup(request, slug, a)
+        new, _ = version_lookup(request, slug, b)
+        return Response({"set": slug, **version_diff(old=old, new=new).to_dict()})
+
+
+class VersionExport(APIView):
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        summary="Export a version",
+        description="`json` (the canonical document), `csv` (one row per outcome and measurement), `fhir` (a FHIR "
+        "R5 Bundle: an OutcomeVariablesList List and one EvidenceVariable per outcome), `redcap` (a REDCap data "
+        "dictionary) or `ctgov` (ClinicalTrials.gov outcome measures). Each names the set, version, status and "
+        "canonical URL. Drafts can be exported only by who may see them, and are marked draft.",
+        parameters=[
+            SLUG_PARAM,
+            VERSION_PARAM,
+            OpenApiParameter(
+                "format",
+                str,
+                OpenApiParameter.PATH,
+                enum=list(EXPORT_FORMAT_NAMES),
+                description="The export format; another value is a 400.",
+                examples=[OpenApiExample(name, value=name) for name in EXPORT_FORMAT_NAMES],
+            ),
+            *ETAG_HEADERS,
+        ],
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/fhir+json"): OpenApiTypes.OBJECT,
+            (200, "text/csv"): OpenApiTypes.STR,
+            304: NOT_MODIFIED,
+            **errors(400, 404),
+        },
+    )
+    def get(self, request: Request, slug: str, version: str, format: str) -> HttpResponse:
+        if format not in EXPORT_FORMAT_NAMES:
+            raise exceptions.ValidationError(
+                {"format": [f"{format!r} is not an export format: use one of {', '.join(EXPORT_FORMAT_NAMES)}."]}
+            )
+        found, latest = version_lookup(request, slug, version)
+        fmt = export_format(format)
+        etag = None
+        if found.is_frozen:
+            fingerprint = caching.version_fingerprint(found)
+            etag = caching.strong_etag(fingerprint, f"export|{format}")
+            if caching.etag_matches(request, etag):
+                response = HttpResponse(status=status.HTTP_304_NOT_MODIFIED)
+                return _caching_headers(response, etag=etag, frozen=True, latest=latest)
+            body = caching.cached_document(
+                f"cos:export:{format}:{fingerprint}", lambda: fmt.render(version_full(found))
+            )
+        else:
+            body = fmt.render(version_full(found))
+        response = HttpResponse(body, content_type=fmt.media_type)
+        response["Content-Disposition"] = f'attachment; filename="{fmt.filename(found)}"'
+        return _caching_headers(response, etag=etag, frozen=found.is_frozen, latest=latest)
+
+
+# ---------------------------------------------------------------------------------------------- dumps
+
+
+class DumpList(generics.ListCreateAPIView):
+    serializer_class = RegistryDumpSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filter_backends: list = []
+
+    def get_queryset(self) -> QuerySet[RegistryDump]:
+        dumps = RegistryDump.objects.order_by("-created_at")
+        return dumps if is_admin(self.request.user) else dumps.filter(requested_by=self.request.user)
+
+    @extend_schema(
+        summary="Your registry dumps", responses={200: RegistryDumpSerializer(many=True), **errors(400, 403, 404)}
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Request a whole-registry dump",
+        description="Every published version in one export format, zipped, built in the background. Poll the "
+        "dump's URL until its status is `ready`, then download it.",
+        request=RegistryDumpRequestSerializer,
+        responses={202: RegistryDumpSerializer, **errors(400, 403)},
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        serializer = RegistryDumpRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        dump = registry_dump_request(export_format=serializer.validated_data["format"], by=request.user)
+        dump.refresh_from_db()
+        data = RegistryDumpSerializer(dump, context={"request": request}).data
+        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
+
+
+def _dump_or_404(request: Request, pk) -> RegistryDump:
+    dumps = (
+        RegistryDump.objects.all() if is_admin(request.user) else RegistryDump.objects.filter(requested_by=request.user)
+    )
+    return get_object_or_404(dumps, pk=pk)
+
+
+class DumpDetail(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(
+        summary="A registry dump and its status", responses={200: RegistryDumpSerializer, **errors(403, 404)}
+    )
+    def get(self, request: Request, pk) -> Response:
+        return Response(RegistryDumpSerializer(_dump_or_404(request, pk), context={"request": request}).data)
+
+
+class DumpDownload(APIView):
+    permission_classes = [permissions.IsAuthenticated]
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        summary="Download a ready registry dump",
+        responses={(200, "application/zip"): OpenApiTypes.BINARY, **errors(403, 404, 409)},
+    )
+    def get(self, request: Request, pk):
+        dump = _dump_or_404(request, pk)
+        if dump.status != RegistryDump.Status.READY:
+            return error_response(
+                status_code=status.HTTP_409_CONFLICT, code="not_ready", message=f"The dump is {dump.status}."
+            )
+        path = dump_file_path(dump)
+        if not path.exists():
+            raise exceptions.NotFound("The dump's file is gone; request a new dump.")
+        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip")

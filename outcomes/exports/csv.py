@@ -1,0 +1,82 @@
+"""CSV: one row per outcome and measurement (an outcome without a measurement has one row), UTF-8 with a header.
+
+Every row names the set, version, status and canonical URL, so a file found later traces back to its source.
+Cells that a spreadsheet would run as a formula are escaped with a leading apostrophe (OWASP CSV injection).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from outcomes.exports import version_page_url
+from outcomes.models import CoreOutcomeSetVersion
+
+HEADER = (
+    "set_slug",
+    "set_title",
+    "version",
+    "status",
+    "canonical_url",
+    "outcome_order",
+    "outcome_identity",
+    "outcome_name",
+    "outcome_definition",
+    "comet_domains",
+    "applies_to",
+    "instrument_acronym",
+    "instrument_name",
+    "instrument_kind",
+    "timing",
+    "measurement_note",
+)
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_escape(value: object) -> str:
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
+def version_rows(version: CoreOutcomeSetVersion) -> list[list[str]]:
+    cos = version.core_outcome_set
+    head = [
+        cos.slug,
+        cos.title,
+        version.version,
+        version.status,
+        version_page_url(slug=cos.slug, version=version.version),
+    ]
+    rows = []
+    for position, outcome in enumerate(version.outcomes.all(), start=1):
+        domains = "; ".join(f"{d.number}. {d.name}" for d in outcome.domains.all())
+        base = [*head, position, outcome.identity, outcome.name, outcome.definition, domains, outcome.applies_to]
+        measurements = list(outcome.measurements.all())
+        if not measurements:
+            rows.append([*base, "", "", "", "", ""])
+        for m in measurements:
+            instrument = m.instrument
+            rows.append(
+                [
+                    *base,
+                    instrument.acronym if instrument else "",
+                    instrument.name if instrument else "",
+                    instrument.kind if instrument else "",
+                    m.timing,
+                    m.note,
+                ]
+            )
+    return [[cell_escape(value) for value in row] for row in rows]
+
+
+def version_csv(version: CoreOutcomeSetVersion) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(HEADER)
+    writer.writerows(version_rows(version))
+    return out.getvalue()
+
+
+def version_csv_bytes(version: CoreOutcomeSetVersion) -> bytes:
+    return version_csv(version).encode("utf-8")
