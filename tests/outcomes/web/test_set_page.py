@@ -108,3 +108,16 @@ def test_set_page_of_a_registry_only_entry_renders_without_outcomes_or_wheel(cli
     assert 'class="wheel-figure"' not in html
     assert "<dt>Consensus meeting</dt><dd>Yes</dd>" in html
     assert "<dt>Stakeholders</dt><dd>patients, clinicians, regulators, pharmaceutical industry</dd>" in html
+
+
+def test_every_export_button_of_the_set_page_downloads_the_version(client, reference_data):
+    response = client.get(reverse("web:set-detail", args=[COMPACTERS]))
+    exports = response.context["exports"]
+    assert [fmt for fmt, *_ in exports] == ["json", "csv", "fhir", "redcap", "ctgov"]
+    for fmt, _label, _help, url in exports:
+        assert url == reverse("api:version-export", args=[COMPACTERS, "1.1.0", fmt])
+        download = client.get(url)
+        assert download.status_code == 200, fmt
+        assert "attachment" in download["Content-Disposition"], fmt
+        body = b"".join(download.streaming_content) if download.streaming else download.content
+        assert b"death from any cause" in body.lower(), fmt
