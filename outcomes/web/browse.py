@@ -25,12 +25,16 @@ def search(request: HttpRequest) -> HttpResponse:
     form = SearchForm(request.GET or None)
     if form.is_bound:
         form.is_valid()  # invalid facets are shown as errors and left out; the valid ones still apply
-    results, facets = selectors.set_search(**form.filters())
+    filters = form.filters()
+    results, facets = selectors.set_search(**filters)
+    active = sum(1 for name in filters if name != "q")
     context = {
         "form": search_form_with_counts(form, facets),
         "results": results,
-        "facets": facets,
-        "query": form.filters().get("q", ""),
+        "query": filters.get("q", ""),
+        "active_filters": active,
+        # The filters fold away after a plain text search, so that on a phone the results come first.
+        "filters_open": bool(active or not filters.get("q") or form.errors),
     }
     return render(request, "public/search.html", context)
 

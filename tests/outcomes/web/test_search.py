@@ -113,3 +113,13 @@ def test_search_query_count_does_not_grow_with_the_number_of_sets(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get(url, {"q": "outcome"})
     assert len(response.context["results"]) >= 25
+
+
+def test_filters_fold_away_after_a_plain_text_search_and_stay_open_when_used(client, reference_data):
+    assert search(client, q="urinary").context["filters_open"] is False
+    assert '<details class="facets-details">' in search(client, q="urinary").content.decode()
+    assert search(client).context["filters_open"] is True
+    used = search(client, q="urinary", area="prostate-cancer")
+    assert used.context["filters_open"] is True
+    assert "Filter (1 active)" in used.content.decode()
+    assert search(client, q="urinary", domain="99").context["filters_open"] is True
