@@ -44,6 +44,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A NUL in the path or query is a 400 before it reaches PostgreSQL (a 500 otherwise).
+    "outcomes.middleware.RejectNulCharactersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -53,6 +55,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     # A lost database answers 503 with a plain message (HTML, or JSON under /api/), never a traceback.
     "outcomes.middleware.DatabaseUnavailableMiddleware",
+    # A change refused by the immutability triggers answers 409 with the refusal (docs/versions.md).
+    "outcomes.middleware.ImmutableVersionMiddleware",
 ]
 
 ROOT_URLCONF = "cos_registry.urls"
@@ -170,7 +174,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "outcomes.api.authentication.StrictTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_FILTER_BACKENDS": [
@@ -224,6 +228,7 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
+SESSION_ENGINE = "cos_registry.sessions"
 
 # A strict Content-Security-Policy: everything is served from this origin, nothing inline.
 CONTENT_SECURITY_POLICY = {

@@ -21,8 +21,7 @@ def _reinstall_immutability_triggers(sender: AppConfig, using: str = "default", 
     connection = connections[using]
     if TRIGGERS_MIGRATION not in MigrationRecorder(connection).applied_migrations():
         return
-    with connection.schema_editor() as schema_editor:
-        install(schema_editor)
+    install(connection)
 
 
 def _reinstall_audit_triggers(sender: AppConfig, using: str = "default", **kwargs) -> None:

@@ -203,30 +203,34 @@ def sqlite_install_sql() -> list[str]:
     return statements
 
 
-def sqlite_remove_sql() -> list[str]:
+def sqlite_remove_sql(*, drop_flush_table: bool = False) -> list[str]:
+    """Drop the triggers; the flush marker table stays unless asked (the audit triggers look at it too)."""
     names = ["cos_immutable_version_update", "cos_immutable_version_delete"]
     for _, stem, _, _ in CHILD_TABLES:
         names += [f"cos_immutable_{stem}_{op}" for op in ("insert", "update", "delete")]
-    return [f"DROP TRIGGER IF EXISTS {name};" for name in names] + [f"DROP TABLE IF EXISTS {FLUSH_TABLE};"]
+    statements = [f"DROP TRIGGER IF EXISTS {name};" for name in names]
+    return [*statements, f"DROP TABLE IF EXISTS {FLUSH_TABLE};"] if drop_flush_table else statements
 
 
-def install(schema_editor) -> None:
-    vendor = schema_editor.connection.vendor
+def _statements(vendor: str, *, remove: bool = False) -> list[str]:
     if vendor == "postgresql":
-        statements = postgresql_install_sql()
-    elif vendor == "sqlite":
-        statements = sqlite_install_sql()
-    else:  # pragma: no cover - the registry runs on PostgreSQL and SQLite only
-        raise NotImplementedError(f"No immutability triggers for database vendor {vendor!r}")
-    for sql in statements:
-        schema_editor.execute(sql, params=None)
+        return postgresql_remove_sql() if remove else postgresql_install_sql()
+    if vendor == "sqlite":
+        return sqlite_remove_sql(drop_flush_table=True) if remove else sqlite_install_sql()
+    raise NotImplementedError(f"No immutability triggers for database vendor {vendor!r}")  # pragma: no cover
 
 
-def remove(schema_editor) -> None:
-    vendor = schema_editor.connection.vendor
-    statements = postgresql_remove_sql() if vendor == "postgresql" else sqlite_remove_sql()
-    for sql in statements:
-        schema_editor.execute(sql, params=None)
+def install(connection) -> None:
+    """Create (or re-create) the triggers; idempotent on both databases."""
+    with connection.cursor() as cursor:
+        for sql in _statements(connection.vendor):
+            cursor.execute(sql)
+
+
+def remove(connection) -> None:
+    with connection.cursor() as cursor:
+        for sql in _statements(connection.vendor, remove=True):
+            cursor.execute(sql)
 
 
 def immutability_error_message(exc: BaseException) -> str | None:

@@ -8,13 +8,13 @@ from django.db import migrations
 def install_triggers(apps, schema_editor) -> None:
     from outcomes.immutability import install
 
-    install(schema_editor)
+    install(schema_editor.connection)
 
 
 def remove_triggers(apps, schema_editor) -> None:
     from outcomes.immutability import remove
 
-    remove(schema_editor)
+    remove(schema_editor.connection)
 
 
 class Migration(migrations.Migration):

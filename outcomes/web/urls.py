@@ -18,6 +18,9 @@ urlpatterns = [
     path("instruments/<str:acronym>/", browse.instrument_detail, name="instrument-detail"),
     path("compare/", browse.compare, name="compare"),
     path("sets/<slug:slug>/v/<str:version>/", versions.version_detail, name="version-detail"),
+    path("sets/<slug:slug>/v/<str:version>/publish/", versions.version_publish_page, name="version-publish"),
+    path("sets/<slug:slug>/v/<str:version>/withdraw/", versions.version_withdraw_page, name="version-withdraw"),
+    path("sets/<slug:slug>/v/<str:version>/draft/", versions.version_draft_create_page, name="version-draft-create"),
     path("sets/<slug:slug>/latest/", versions.version_latest, name="version-latest"),
     path("sets/<slug:slug>/diff/<str:a>/<str:b>/", versions.version_diff_page, name="version-diff"),
 ]

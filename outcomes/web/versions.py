@@ -2,14 +2,45 @@
 
 from __future__ import annotations
 
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
 
 from outcomes import selectors
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion
 from outcomes.models.sets import SEMVER_RE
 from outcomes.permissions import can_view_version, is_curator
 from outcomes.services.diff import version_diff
+from outcomes.services.versions import (
+    immutability_guard,
+    version_draft_create,
+    version_propose_number,
+    version_publish,
+    version_withdraw,
+)
+
+Status = CoreOutcomeSetVersion.Status
+
+
+class PublishForm(forms.Form):
+    number = forms.CharField(
+        label="Version number",
+        required=False,
+        max_length=32,
+        help_text="Leave empty to take the proposed number. You may raise it, never lower it.",
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for withdrawal",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown on the version's page, with a banner.",
+    )
 
 
 def _set_or_404(slug: str) -> CoreOutcomeSet:
@@ -31,13 +62,21 @@ def _version_or_404(request: HttpRequest, cos: CoreOutcomeSet, number: str) -> C
     return version
 
 
-def version_detail(request: HttpRequest, slug: str, version: str) -> HttpResponse:
-    cos = _set_or_404(slug)
-    shown = _version_or_404(request, cos, version)
-    history = selectors.version_history(cos, include_unpublished=is_curator(request.user))
+def _render_version(
+    request: HttpRequest,
+    cos: CoreOutcomeSet,
+    shown: CoreOutcomeSetVersion,
+    *,
+    publish_form: PublishForm | None = None,
+    withdraw_form: WithdrawForm | None = None,
+    draft_errors: list[str] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    curator = is_curator(request.user)
+    history = selectors.version_history(cos, include_unpublished=curator)
     public = [row.version for row in history if row.version.is_frozen]
     successor = None
-    if shown.status == CoreOutcomeSetVersion.Status.SUPERSEDED:
+    if shown.status == Status.SUPERSEDED:
         # The version that replaced it: the next higher public version.
         successor = next((v for v in reversed(public) if v.semver > shown.semver), None)
     previous = next((row.previous for row in history if row.version.pk == shown.pk), None)
@@ -49,8 +88,83 @@ def version_detail(request: HttpRequest, slug: str, version: str) -> HttpRespons
         "successor": successor,
         "previous": previous,
         "process": getattr(shown, "consensus_process", None),
+        "can_curate": curator,
     }
-    return render(request, "public/version_detail.html", context)
+    if curator:
+        if shown.status in (Status.DRAFT, Status.IN_CONSENSUS):
+            context["publish_form"] = publish_form or PublishForm()
+            context["proposal"] = version_propose_number(version=shown)
+        if shown.status == Status.PUBLISHED:
+            context["withdraw_form"] = withdraw_form or WithdrawForm()
+        if shown.is_frozen:
+            context["draft_errors"] = draft_errors or []
+    return render(request, "public/version_detail.html", context, status=status)
+
+
+def version_detail(request: HttpRequest, slug: str, version: str) -> HttpResponse:
+    cos = _set_or_404(slug)
+    return _render_version(request, cos, _version_or_404(request, cos, version))
+
+
+def _curated(request: HttpRequest, slug: str, version: str) -> tuple[CoreOutcomeSet, CoreOutcomeSetVersion]:
+    """The set and version a curator acts on; anyone else is refused (403) before anything is read or changed."""
+    if not is_curator(request.user):
+        raise PermissionDenied("Only curators can change a version's status.")
+    cos = _set_or_404(slug)
+    return cos, _version_or_404(request, cos, version)
+
+
+def _add_errors(form: forms.Form, exc: ValidationError) -> None:
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)
+
+
+@require_POST
+def version_publish_page(request: HttpRequest, slug: str, version: str) -> HttpResponse:
+    cos, shown = _curated(request, slug, version)
+    form = PublishForm(request.POST)
+    if form.is_valid():
+        try:
+            with immutability_guard():
+                version_publish(version=shown, by=request.user, number=form.cleaned_data["number"] or None)
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"Version {shown.version} is published.")
+            return redirect("web:version-detail", slug=cos.slug, version=shown.version)
+    shown = _version_or_404(request, cos, version)
+    return _render_version(request, cos, shown, publish_form=form, status=400)
+
+
+@require_POST
+def version_withdraw_page(request: HttpRequest, slug: str, version: str) -> HttpResponse:
+    cos, shown = _curated(request, slug, version)
+    form = WithdrawForm(request.POST)
+    if form.is_valid():
+        try:
+            with immutability_guard():
+                version_withdraw(version=shown, by=request.user, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, f"Version {shown.version} is withdrawn.")
+            return redirect("web:version-detail", slug=cos.slug, version=shown.version)
+    shown = _version_or_404(request, cos, version)
+    return _render_version(request, cos, shown, withdraw_form=form, status=400)
+
+
+@require_POST
+def version_draft_create_page(request: HttpRequest, slug: str, version: str) -> HttpResponse:
+    cos, shown = _curated(request, slug, version)
+    try:
+        draft = version_draft_create(from_version=shown, by=request.user)
+    except ValidationError as exc:
+        return _render_version(request, cos, shown, draft_errors=exc.messages, status=400)
+    messages.success(request, f"Draft {draft.version} created from version {shown.version}.")
+    return redirect("web:version-detail", slug=cos.slug, version=draft.version)
 
 
 def version_latest(request: HttpRequest, slug: str) -> HttpResponse:

@@ -40,6 +40,7 @@ def set_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "cos": cos,
         "version": version,
         "core_areas": selectors.outcomes_by_core_area(version) if version else [],
+        "versions": selectors.core_outcome_set_versions(cos),
         "history": selectors.version_history(cos, include_unpublished=is_curator(request.user)),
     }
     context.update(set_page_context(cos, version, context["core_areas"]))

@@ -132,3 +132,19 @@ def test_when_the_admin_guard_is_bypassed_the_database_refuses_and_the_admin_sho
     assert response.status_code == 200
     assert "Refused: The outcomes of a published, superseded or withdrawn version cannot" in _messages(response)
     assert Outcome.objects.get(pk=outcome.pk).name == "Pain"
+
+
+def test_version_admin_pages_render_for_drafts_and_frozen_versions(admin_client, reference_data):
+    published = version_with_content()
+    draft = version_draft_create(from_version=published)
+    for version in (published, draft):
+        response = admin_client.get(reverse("admin:outcomes_coreoutcomesetversion_change", args=[version.pk]))
+        assert response.status_code == 200
+    # A draft's outcomes are editable inline, a published version's are not.
+    draft_html = admin_client.get(reverse("admin:outcomes_coreoutcomesetversion_change", args=[draft.pk]))
+    assert 'name="outcomes-0-name"' in draft_html.content.decode()
+    published_html = admin_client.get(reverse("admin:outcomes_coreoutcomesetversion_change", args=[published.pk]))
+    assert 'name="outcomes-0-name"' not in published_html.content.decode()
+    assert admin_client.get(reverse(CHANGELIST)).status_code == 200
+    cos_page = admin_client.get(reverse("admin:outcomes_coreoutcomeset_change", args=[published.core_outcome_set.pk]))
+    assert cos_page.status_code == 200

@@ -187,3 +187,32 @@ def test_a_full_flush_still_empties_frozen_versions(reference_data):
     call_command("flush", interactive=False, verbosity=0)
     assert not CoreOutcomeSetVersion.objects.exists()
     assert not Outcome.objects.exists()
+
+
+def test_triggers_lost_in_a_table_rebuild_are_put_back_after_migrate(frozen):
+    """SQLite drops a table's triggers when a migration rebuilds it; every migrate re-installs them."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("DROP TRIGGER cos_immutable_outcome ON outcomes_outcome")
+        else:
+            cursor.execute("DROP TRIGGER cos_immutable_outcome_update")
+    Outcome.objects.filter(version=frozen).update(note="unguarded")  # the hole the rebuild would leave
+    post_migrate.send(
+        sender=apps.get_app_config("outcomes"), app_config=apps.get_app_config("outcomes"), using="default"
+    )
+    _refused(lambda: Outcome.objects.filter(version=frozen).update(note="guarded again"))
+
+
+def test_who_published_a_version_cannot_be_rewritten_but_survives_the_account_deletion(reference_data):
+    from tests.factories import UserFactory
+
+    publisher, other = UserFactory(username="publisher"), UserFactory(username="other")
+    version = version_with_content(publish=False)
+    version_publish(version=version, by=publisher)
+    _refused(lambda: CoreOutcomeSetVersion.objects.filter(pk=version.pk).update(published_by=other))
+    publisher.delete()  # on_delete=SET_NULL: clearing it is the one change allowed
+    version.refresh_from_db()
+    assert version.published_by is None and version.status == Status.PUBLISHED

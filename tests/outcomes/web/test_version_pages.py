@@ -157,3 +157,27 @@ def test_version_and_diff_pages_query_count_does_not_grow_with_outcomes(
             counts[(slug, name)] = len(captured.captured_queries)
     assert counts[(large, "web:version-detail")] == counts[(small, "web:version-detail")]
     assert counts[(large, "web:version-diff")] == counts[(small, "web:version-diff")]
+
+
+def test_a_version_agreed_by_consensus_names_its_process_on_its_page(client, reference_data):
+    draft = version_with_content(publish=False)
+    process = ConsensusProcess.objects.create(
+        core_outcome_set=draft.core_outcome_set, draft_version=draft, title="Delphi 2025", status="published"
+    )
+    version_publish(version=draft)
+    html = _html(client, "web:version-detail", draft.core_outcome_set.slug, "1.0.0")
+    assert "<dt>Consensus process</dt><dd>Delphi 2025</dd>" in html
+    assert "How this version was agreed" in html
+    assert reverse("facilitator:report", args=[process.pk]) in html
+
+
+def test_who_published_is_shown_by_display_name_never_by_username(client, reference_data):
+    named = UserFactory(username="ada-login", first_name="Ada", last_name="Lovelace")
+    unnamed = UserFactory(username="secret-login")
+    first = version_with_content(publish=False)
+    version_publish(version=first, by=named)
+    second = version_draft_create(from_version=first)
+    version_publish(version=second, by=unnamed)
+    html = _html(client, "web:version-detail", first.core_outcome_set.slug, "1.0.0")
+    assert "Ada Lovelace" in html and "A registry curator" in html
+    assert "ada-login" not in html and "secret-login" not in html
