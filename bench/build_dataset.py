@@ -30,6 +30,7 @@ import random
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -99,6 +100,7 @@ class DatasetReport:
     submit_process_id: int | None = None
     submit_round_id: int | None = None
     query_word: str = QUERY_WORD
+    user_triggers: dict = field(default_factory=dict)
 
 
 class _Ids:
@@ -171,6 +173,36 @@ def _secondary_indexes_drop(cursor, tables: tuple[str, ...]) -> list[str]:
     for name, _ in indexes:
         cursor.execute(f"DROP INDEX {name}")
     return [ddl for _, ddl in indexes]
+
+
+def _user_triggers(cursor, tables: tuple[str, ...]) -> dict[str, str]:
+    """The user (non-internal) triggers of the tables: {"table.trigger": tgenabled} ('O' = enabled, 'D' = disabled)."""
+    cursor.execute(
+        """SELECT t.relname || '.' || g.tgname, g.tgenabled FROM pg_trigger g JOIN pg_class t ON t.oid = g.tgrelid
+            WHERE t.relname = ANY(%s) AND NOT g.tgisinternal""",
+        [list(tables)],
+    )
+    return dict(cursor.fetchall())
+
+
+@contextmanager
+def _user_triggers_disabled(cursor, tables: tuple[str, ...]):
+    """Bulk-load with the tables' user triggers off (benchmark database only), then switch them back on and assert
+    it. The immutability triggers only *check* rows (they refuse content of a frozen version and never change a
+    row), and the content is loaded while every version is still a draft, so the loaded data is identical; the
+    freeze UPDATE afterwards runs with the triggers on. Foreign keys (internal triggers) stay checked."""
+    before = _user_triggers(cursor, tables)
+    on_tables = sorted({name.split(".")[0] for name in before})
+    for table in on_tables:
+        cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
+    try:
+        yield
+    finally:
+        for table in on_tables:
+            cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+    after = _user_triggers(cursor, tables)
+    if after != before or any(state != "O" for state in after.values()):
+        raise RuntimeError(f"user triggers not restored after the bulk load: before {before}, after {after}")
 
 
 def _reset_sequence(cursor, table: str) -> None:
@@ -302,21 +334,25 @@ def dataset_populate(*, scale: Scale) -> DatasetReport:
         )
 
         c = report.counts
-        c["sets"] = _copy(cursor, t_set, ("id", "slug", "title", "disease_area_id", "scope_population",
-            "scope_intervention", "scope_setting", "developers", "comet_registry_id", "completeness", "method",
-            "created_at", "updated_at"), sets)  # fmt: skip
-        c["set_conditions"] = _copy(cursor, t_set_cond, ("id", "coreoutcomeset_id", "condition_id"), set_conds)
-        c["versions"] = _copy(cursor, t_version, ("id", "core_outcome_set_id", "version", "major", "minor", "patch",
-            "status", "published_on", "published_on_precision", "changelog", "derived_from_id", "created_at",
-            "updated_at", "withdrawn_reason"), versions)  # fmt: skip
-        c["references"] = _copy(cursor, t_ref, ("id", "version_id", "citation", "doi", "pmid", "pmcid", "url", "order")
-            , refs)  # fmt: skip
-        c["outcomes"] = _copy(cursor, t_outcome, ("id", "version_id", "identity", "name", "definition", "applies_to",
-            "note", "order", "definition_agreed", "measurement_agreed"), outcomes)  # fmt: skip
-        c["outcome_domains"] = _copy(cursor, t_outcome_dom, ("id", "outcome_id", "outcomedomain_id"), outcome_doms)
-        c["measurements"] = _copy(
-            cursor, t_meas, ("id", "outcome_id", "instrument_id", "timing", "note", "order"), meas
-        )
+        content_tables = (t_set, t_set_cond, t_version, t_ref, t_outcome, t_outcome_dom, t_meas)
+        # COPY with the immutability triggers off (rolled back with the transaction on error).
+        with _user_triggers_disabled(cursor, content_tables):
+            c["sets"] = _copy(cursor, t_set, ("id", "slug", "title", "disease_area_id", "scope_population",
+                "scope_intervention", "scope_setting", "developers", "comet_registry_id", "completeness", "method",
+                "created_at", "updated_at"), sets)  # fmt: skip
+            c["set_conditions"] = _copy(cursor, t_set_cond, ("id", "coreoutcomeset_id", "condition_id"), set_conds)
+            c["versions"] = _copy(cursor, t_version, ("id", "core_outcome_set_id", "version", "major", "minor", "patch",
+                "status", "published_on", "published_on_precision", "changelog", "derived_from_id", "created_at",
+                "updated_at", "withdrawn_reason"), versions)  # fmt: skip
+            c["references"] = _copy(cursor, t_ref, ("id", "version_id", "citation", "doi", "pmid", "pmcid", "url",
+                "order"), refs)  # fmt: skip
+            c["outcomes"] = _copy(cursor, t_outcome, ("id", "version_id", "identity", "name", "definition",
+                "applies_to", "note", "order", "definition_agreed", "measurement_agreed"), outcomes)  # fmt: skip
+            c["outcome_domains"] = _copy(cursor, t_outcome_dom, ("id", "outcome_id", "outcomedomain_id"), outcome_doms)
+            c["measurements"] = _copy(
+                cursor, t_meas, ("id", "outcome_id", "instrument_id", "timing", "note", "order"), meas
+            )
+        report.user_triggers = _user_triggers(cursor, content_tables)
         for rows in (sets, set_conds, versions, refs, outcomes, outcome_doms, meas):
             rows.clear()  # free the memory before the ratings
 
