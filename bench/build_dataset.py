@@ -188,18 +188,20 @@ def _user_triggers(cursor, tables: tuple[str, ...]) -> dict[str, str]:
 @contextmanager
 def _user_triggers_disabled(cursor, tables: tuple[str, ...]):
     """Bulk-load with the tables' user triggers off (benchmark database only), then switch them back on and assert
-    it. The immutability triggers only *check* rows (they refuse content of a frozen version and never change a
-    row), and the content is loaded while every version is still a draft, so the loaded data is identical; the
-    freeze UPDATE afterwards runs with the triggers on. Foreign keys (internal triggers) stay checked."""
+    it (on an error the transaction, ALTER TABLE included, rolls back). The immutability triggers only *check* rows
+    (they refuse content of a frozen version and never change a row), and the content is loaded while every version
+    is still a draft, so the loaded data is identical; the freeze UPDATE afterwards runs with the triggers on.
+    Foreign keys (internal triggers) stay checked."""
     before = _user_triggers(cursor, tables)
     on_tables = sorted({name.split(".")[0] for name in before})
     for table in on_tables:
         cursor.execute(f'ALTER TABLE "{table}" DISABLE TRIGGER USER')
-    try:
-        yield
-    finally:
-        for table in on_tables:
-            cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+    yield
+    # ALTER TABLE refuses a table with pending (deferred foreign key) trigger events: check the keys now.
+    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+    for table in on_tables:
+        cursor.execute(f'ALTER TABLE "{table}" ENABLE TRIGGER USER')
+    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     after = _user_triggers(cursor, tables)
     if after != before or any(state != "O" for state in after.values()):
         raise RuntimeError(f"user triggers not restored after the bulk load: before {before}, after {after}")
