@@ -65,3 +65,24 @@ def test_submitters_are_invited_to_the_open_round_and_their_tokens_match(tiny_da
     for i in range(TINY.submitters):
         panelist = Panelist.objects.get(token_hash=token_hash(submitter_token(i)))
         assert panelist.process_id == tiny_dataset.submit_process_id and panelist.consented_at is not None
+
+
+def test_the_immutability_triggers_are_enabled_again_after_the_bulk_load(tiny_dataset):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT tgname, tgenabled FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE 'cos_immutable_%%'"
+        )
+        states = dict(cursor.fetchall())
+    assert "cos_immutable_outcome" in states
+    assert set(states.values()) == {"O"}
+    assert set(tiny_dataset.user_triggers.values()) == {"O"}
+
+
+def test_a_published_bench_version_still_refuses_content_changes(tiny_dataset):
+    from django.db import DatabaseError, transaction
+
+    outcome = Outcome.objects.filter(version__status=Status.PUBLISHED, version__core_outcome_set__slug=BIG_SET_SLUG)
+    with pytest.raises(DatabaseError, match="COS-IMMUTABLE"), transaction.atomic():
+        outcome.update(name="Changed after publication")
