@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from outcomes import selectors
 from outcomes.api import caching
-from outcomes.api.common import FirstRendererNegotiation
+from outcomes.api.common import FirstRendererNegotiation, ORJSONRenderer
 from outcomes.api.errors import ErrorSerializer, error_response
 from outcomes.api.filters import CoreOutcomeSetFilter
 from outcomes.api.serializers import (
@@ -343,6 +343,14 @@ class VersionDetail(APIView):
             return _caching_headers(
                 Response(status=status.HTTP_304_NOT_MODIFIED), etag=etag, frozen=True, latest=latest
             )
+        if type(request.accepted_renderer) is ORJSONRenderer and request.accepted_media_type == "application/json":
+            # The common case (an API client): cache the rendered bytes, not the dict, so a hit skips unpickling the
+            # document and rendering it again. The same bytes the renderer writes (no indent without a parameter).
+            body = caching.cached_document(
+                f"cos:docjson:{fingerprint}", lambda: ORJSONRenderer().render(version_document(version_full(found)))
+            )
+            response = HttpResponse(body, content_type="application/json")
+            return _caching_headers(response, etag=etag, frozen=True, latest=latest)
         document = caching.cached_document(f"cos:doc:{fingerprint}", lambda: version_document(version_full(found)))
         return _caching_headers(Response(document), etag=etag, frozen=True, latest=latest)
 

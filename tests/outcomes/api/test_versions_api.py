@@ -195,3 +195,22 @@ def test_the_diff_accepts_latest_and_refuses_malformed_versions_naming_both(clie
     response = client.get(reverse("api:version-diff", args=[COMPACTERS, "one", "two"]))
     assert response.status_code == 400
     assert set(response.json()["error"]["fields"]) == {"a", "b"}
+
+
+def test_the_cached_json_of_a_frozen_version_is_its_document_and_varies_on_accept(client, reference_data):
+    import orjson
+
+    from outcomes import selectors
+    from outcomes.exports.json import version_document
+
+    url = reverse("api:version-detail", args=[HF, "1.0.0"])
+    first = client.get(url, HTTP_ACCEPT="application/json")
+    second = client.get(url, HTTP_ACCEPT="application/json")
+    assert first.status_code == second.status_code == 200
+    assert second["Content-Type"] == "application/json" and second.content == first.content
+    assert "Accept" in second["Vary"] and second["ETag"] == first["ETag"]
+    version = selectors.version_document_queryset().get(core_outcome_set__slug=HF, version="1.0.0")
+    assert second.json() == orjson.loads(orjson.dumps(version_document(version)))
+    browsable = client.get(url, HTTP_ACCEPT="text/html")
+    assert browsable.status_code == 200 and browsable["Content-Type"].startswith("text/html")
+    assert browsable["ETag"] != second["ETag"]
