@@ -4,7 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, models, router, transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -73,6 +73,10 @@ class ImmutabilityMessageMixin:
         return self._guarded(request, super().delete_view, object_id, extra_context)
 
 
+# A URL typed without a scheme is taken as https:// (Django 6's default, chosen now).
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+
+
 @admin.register(OutcomeDomain)
 class OutcomeDomainAdmin(admin.ModelAdmin):
     list_display = ["number", "name", "core_area"]
@@ -82,6 +86,7 @@ class OutcomeDomainAdmin(admin.ModelAdmin):
 
 @admin.register(Instrument)
 class InstrumentAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ["acronym", "name", "kind"]
     list_filter = ["kind"]
     search_fields = ["acronym", "name"]
@@ -136,6 +141,7 @@ class OutcomeInline(FrozenVersionMixin, admin.StackedInline):
 
 
 class ReferenceInline(FrozenVersionMixin, admin.TabularInline):
+    formfield_overrides = HTTPS_URLS
     model = Reference
     fields = ["order", "citation", "doi", "pmid", "pmcid", "url"]
     extra = 0

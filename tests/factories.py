@@ -89,6 +89,7 @@ class VersionFactory(factory.django.DjangoModelFactory):
 class OutcomeFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Outcome
+        skip_postgeneration_save = True  # the hook sets many-to-many links only
 
     version = factory.SubFactory(VersionFactory)
     name = factory.Sequence(lambda n: f"Outcome {n}")
