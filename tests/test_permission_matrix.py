@@ -222,10 +222,9 @@ SKIPPED_NAMESPACES = ("admin",)  # the Django admin is tested on its own below
 def world(django_db_setup, django_db_blocker):
     """Built once for the module inside a transaction that is rolled back at the end; each test runs in a
     savepoint inside it."""
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            yield world_build()
-            transaction.set_rollback(True)
+    with django_db_blocker.unblock(), transaction.atomic():
+        yield world_build()
+        transaction.set_rollback(True)
 
 
 @pytest.fixture
@@ -345,17 +344,17 @@ def test_every_page_answers_each_role_as_the_matrix_says_and_leaks_no_panelist(w
 
 def test_a_forged_post_is_refused_to_every_unauthorised_role_and_changes_nothing(world, clients):
     problems = []
+    before = _fingerprint()
     for route in _site_routes():
         if route.name not in EXPECTED:
             continue
         url = reverse(route.name, kwargs=url_kwargs(route.name, route.params, world, URL_OVERRIDES))
+        refused = []
         for role, expected in _row(EXPECTED[route.name]["POST"]).items():
             if expected in REFUSALS:
-                before = _fingerprint()
+                refused.append(role)
                 client = page_client(world, role) if route.name in SESSION_CHANGING else clients[role]
                 response = _call(client, "post", url)
-                if _fingerprint() != before:
-                    problems.append(f"POST {url} ({route.name}) as {role} was refused but changed data")
             else:
                 # Allowed: an empty POST may legitimately act (close a round...); undo it for the next call.
                 with transaction.atomic():
@@ -365,6 +364,10 @@ def test_a_forged_post_is_refused_to_every_unauthorised_role_and_changes_nothing
                 problems.append(f"POST {url} ({route.name}) as {role}: expected {expected}, got {_shown(response)}")
             if leaked := _leaks(world, role, response):
                 problems.append(f"POST {url} ({route.name}) as {role} shows {leaked}")
+        # Allowed calls were rolled back, so any difference comes from a refused one.
+        if refused and (after := _fingerprint()) != before:
+            problems.append(f"POST {url} ({route.name}) was refused to {refused} but changed data")
+            before = after
     assert not problems, "\n".join(problems)
 
 
@@ -413,6 +416,20 @@ def test_the_django_admin_opens_for_staff_only(world, clients, name):
 
 
 # --- The matrix's own guards fail when they should ------------------------------------------------------------------
+
+
+def test_the_secrets_are_there_to_find_for_facilitator_a(world, clients):
+    """The distinctive names, emails and comments do appear where they belong, so their absence elsewhere means
+    something."""
+    panelists = _body(
+        _call(clients["facilitator_a"], "get", reverse("facilitator:panelists", args=[world.process_a.pk]))
+    )
+    ratings = _body(
+        _call(clients["facilitator_a"], "get", reverse("facilitator:ratings-csv", args=[world.process_a.pk]))
+    )
+    for member in world.members_a:
+        assert member.panelist.email in panelists
+        assert member.comment in ratings
 
 
 def test_a_leak_check_finds_a_panelists_email_in_a_body(world, db):
