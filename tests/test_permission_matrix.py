@@ -447,3 +447,27 @@ def test_a_refused_post_that_changed_data_would_be_noticed(world, db):
     before = _fingerprint()
     Round.objects.filter(pk=world.round_a.pk).update(status=Round.Status.CLOSED)
     assert _fingerprint() != before
+
+
+# --- The draft that process A is building -------------------------------------------------------------------------
+
+# A version "in consensus" is seen by curators, admins and the facilitators of the process building it; for everyone
+# else it does not exist (404, so that drafts are not discoverable).
+DRAFT_VISIBLE = (404, 404, 404, 200, 404, 200, 200)
+DRAFT_URLS = {
+    "web:version-detail": lambda w: {"slug": w.public_set.slug, "version": w.process_a.draft_version.version},
+    "web:version-diff": lambda w: {"slug": w.public_set.slug, "a": "1.1.0", "b": w.process_a.draft_version.version},
+    "api:version-detail": lambda w: {"slug": w.public_set.slug, "version": w.process_a.draft_version.version},
+    "api:version-diff": lambda w: {"slug": w.public_set.slug, "a": "1.1.0", "b": w.process_a.draft_version.version},
+}
+
+
+@pytest.mark.parametrize("name", sorted(DRAFT_URLS))
+def test_the_draft_process_a_builds_is_seen_only_by_its_facilitators_curators_and_admins(world, clients, name):
+    url = reverse(name, kwargs=DRAFT_URLS[name](world))
+    problems = []
+    for role, expected in _row(DRAFT_VISIBLE).items():
+        response = _call(clients[role], "get", url)
+        if not _matches(response, expected):
+            problems.append(f"GET {url} as {role}: expected {expected}, got {_shown(response)}")
+    assert not problems, "\n".join(problems)
