@@ -1,4 +1,5 @@
-"""The world the permission matrix walks: two consensus processes (A and B), one user or panelist per role,
+"""The world the permission matrix walks: two consensus processes (A: round 1 closed and tallied, round 2 open;
+B: round 1 open), one user or panelist per role,
 and the helpers that turn every URL pattern and every OpenAPI operation into a concrete request.
 
 Panelists carry distinctive names, emails and comments so that a leak is a plain substring in a response body.
@@ -18,6 +19,7 @@ from rest_framework.test import APIClient
 from outcomes.models import ConsensusProcess, CoreOutcomeSet, Panelist, RegistryDump, Round
 from outcomes.permissions import CURATORS_GROUP
 from outcomes.services import consensus as svc
+from outcomes.services.tally import round_tally
 from tests.factories import CoreOutcomeSetFactory, DiseaseAreaFactory, UserFactory
 
 ROLES = ("anonymous", "panelist_a", "panelist_b", "facilitator_a", "facilitator_b", "curator", "admin")
@@ -41,7 +43,8 @@ class World:
     users: dict[str, object]
     process_a: ConsensusProcess
     process_b: ConsensusProcess
-    round_a: Round
+    round_a1: Round  # closed and tallied: results and feedback exist
+    round_a: Round  # round 2, open
     round_b: Round
     members_a: list[Member]
     members_b: list[Member]
@@ -61,15 +64,20 @@ class World:
         return {"panelist_a": self.panelist_a.token, "panelist_b": self.panelist_b.token}.get(role)
 
 
-def _member(process: ConsensusProcess, round_: Round, *, name: str, email: str, comment: str) -> Member:
+def _rate(member: Member, round_: Round, score: int) -> None:
+    item_ids = list(round_.round_items.values_list("item_id", flat=True))
+    entries = [svc.RatingInput(item_id=pk, score=score, comment=member.comment) for pk in item_ids]
+    svc.rating_submit(panelist=member.panelist, round=round_, ratings=entries, complete=True)
+
+
+def _member(process: ConsensusProcess, round_: Round, *, name: str, email: str, comment: str, score: int) -> Member:
     panelist = svc.panelist_invite(process=process, email=email, name=name, by=None)
     token = svc.panelist_token_issue(panelist=panelist)
     panelist = svc.panelist_consent(panelist=panelist, group=process.groups.first())
-    item_ids = list(round_.round_items.values_list("item_id", flat=True))
-    entries = [svc.RatingInput(item_id=pk, score=7, comment=comment) for pk in item_ids]
-    svc.rating_submit(panelist=panelist, round=round_, ratings=entries, complete=True)
-    svc.suggestion_submit(panelist=panelist, round=round_, name=f"Suggested by {name}", rationale=comment)
-    return Member(panelist, token, comment)
+    member = Member(panelist, token, comment)
+    _rate(member, round_, score)
+    svc.suggestion_submit(panelist=panelist, round=round_, name=f"Suggestion from {process.title}", rationale=comment)
+    return member
 
 
 def _process(cos: CoreOutcomeSet, facilitator, *, title: str, items: int) -> tuple[ConsensusProcess, Round]:
@@ -101,6 +109,7 @@ def world_build() -> World:
             name="Zebulon Quillfeather",
             email="zebulon.quillfeather@panel-a.example",
             comment="Xylophone-comment-of-zebulon",
+            score=8,
         ),
         _member(
             process_a,
@@ -108,6 +117,7 @@ def world_build() -> World:
             name="Ottoline Brackenridge",
             email="ottoline.brackenridge@panel-a.example",
             comment="Marmalade-comment-of-ottoline",
+            score=3,
         ),
     ]
     members_b = [
@@ -117,13 +127,24 @@ def world_build() -> World:
             name="Barnaby Wolfsbane",
             email="barnaby.wolfsbane@panel-b.example",
             comment="Kumquat-comment-of-barnaby",
+            score=9,
         )
     ]
+    # Process A moves on: round 1 closed and tallied (the task would run on commit), round 2 open and rated.
+    round_a1 = svc.round_close(round=round_a, by=users["facilitator_a"])
+    round_tally(round=round_a1)
+    round_a = svc.round_open(
+        round=svc.round_create(process=process_a, by=users["facilitator_a"], allow_suggestions=True),
+        by=users["facilitator_a"],
+    )
+    for member, score in zip(members_a, (9, 2), strict=True):
+        _rate(member, round_a, score)
     dump = RegistryDump.objects.create(format="json", requested_by=users["curator"])
     return World(
         users=users,
         process_a=process_a,
         process_b=process_b,
+        round_a1=round_a1,
         round_a=round_a,
         round_b=round_b,
         members_a=members_a,

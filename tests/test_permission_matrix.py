@@ -105,7 +105,7 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api:consensus-round-results": {"GET": API_FACILITATOR_A, "POST": API_SIGNED_IN_NOT_ALLOWED},
     "api:panel-me": {"GET": API_PANELIST_PAGE_SESSION, "POST": API_PANELIST_NOT_ALLOWED_SESSION},
     "api:panel-consent": {"GET": API_PANELIST_NOT_ALLOWED_SESSION, "POST": API_PANELIST_EMPTY_SESSION},
-    "api:panel-round": {"GET": API_PANELIST_PAGE_SESSION, "POST": API_PANELIST_EMPTY_SESSION},
+    "api:panel-round": {"GET": (401, 200, 404, 401, 401, 401, 401), "POST": API_PANELIST_EMPTY_SESSION},
     "api:panel-suggestions": {"GET": API_PANELIST_PAGE_SESSION, "POST": API_PANELIST_EMPTY_SESSION},
     "schema": {"GET": EVERYONE, "POST": NOT_ALLOWED},
     "swagger-ui": {"GET": EVERYONE, "POST": NOT_ALLOWED},
@@ -113,7 +113,8 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "panel:home": {"GET": PANELIST_PAGE, "POST": PANELIST_PAGE},
     "panel:enter": {"GET": REDIRECT, "POST": REDIRECT},  # the personal link is the credential
     "panel:consent": {"GET": NOT_ALLOWED, "POST": PANELIST_EMPTY_FORM},
-    "panel:round": {"GET": PANELIST_PAGE, "POST": (403, 302, 302, 403, 403, 403, 403)},
+    # Round 2 exists in process A only; panelist B gets a 404 for it (an empty POST saves nothing and redirects).
+    "panel:round": {"GET": (403, 200, 404, 403, 403, 403, 403), "POST": (403, 302, 404, 403, 403, 403, 403)},
     "panel:suggestions": {"GET": PANELIST_PAGE, "POST": PANELIST_EMPTY_FORM},
     "panel:leave": {"GET": NOT_ALLOWED, "POST": EVERYONE},
     # facilitator pages of process A
@@ -144,15 +145,16 @@ URL_OVERRIDES: dict[str, dict] = {
     "web:disease-area": {"slug": "prostate-cancer"},
     "api:disease-area-detail": {"slug": "prostate-cancer"},
     "api:condition-detail": {"slug": "prostate-cancer"},
-    "panel:round": {"number": 1},
-    "api:panel-round": {"number": 1},
+    # Round 2 exists in process A only: panelist B asking for it gets a 404, not A's round.
+    "panel:round": {"number": 2},
+    "api:panel-round": {"number": 2},
     "facilitator:round-results": {"number": 1},
     "facilitator:meeting": {"number": 1},
-    "facilitator:round-action": {"number": 1},
+    "facilitator:round-action": {"number": 2},
     "facilitator:panelist-action": {"action": "revoke"},
     "api:consensus-round-open": {"pk": lambda w: w.round_a.pk},
     "api:consensus-round-close": {"pk": lambda w: w.round_a.pk},
-    "api:consensus-round-results": {"pk": lambda w: w.round_a.pk},
+    "api:consensus-round-results": {"pk": lambda w: w.round_a1.pk},
     "api:dump-detail": {"pk": lambda w: w.dump.pk},
     "api:dump-download": {"pk": lambda w: w.dump.pk},
 }
@@ -187,7 +189,7 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/consensus/rounds/{id}/results/", "get"): API_FACILITATOR_A,
     ("/api/v1/consensus/panel/", "get"): API_PANELIST,
     ("/api/v1/consensus/panel/consent/", "post"): API_PANELIST_EMPTY,
-    ("/api/v1/consensus/panel/rounds/{number}/", "get"): API_PANELIST,
+    ("/api/v1/consensus/panel/rounds/{number}/", "get"): (401, 200, 404, 403, 403, 403, 403),
     ("/api/v1/consensus/panel/rounds/{number}/", "put"): API_PANELIST_EMPTY,
     ("/api/v1/consensus/panel/rounds/{number}/", "post"): API_PANELIST_EMPTY,
     ("/api/v1/consensus/panel/suggestions/", "get"): API_PANELIST,
@@ -203,8 +205,8 @@ API_OVERRIDES: dict[str, dict] = {
     "/api/v1/consensus/processes/{id}/rounds/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/rounds/{id}/open/": {"id": lambda w: w.round_a.pk},
     "/api/v1/consensus/rounds/{id}/close/": {"id": lambda w: w.round_a.pk},
-    "/api/v1/consensus/rounds/{id}/results/": {"id": lambda w: w.round_a.pk},
-    "/api/v1/consensus/panel/rounds/{number}/": {"number": 1},
+    "/api/v1/consensus/rounds/{id}/results/": {"id": lambda w: w.round_a1.pk},
+    "/api/v1/consensus/panel/rounds/{number}/": {"number": 2},
 }
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
@@ -470,4 +472,19 @@ def test_the_draft_process_a_builds_is_seen_only_by_its_facilitators_curators_an
         response = _call(clients[role], "get", url)
         if not _matches(response, expected):
             problems.append(f"GET {url} as {role}: expected {expected}, got {_shown(response)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_published_process_report_is_public_and_shows_aggregates_only(world, clients):
+    from outcomes.models import ConsensusProcess
+
+    ConsensusProcess.objects.filter(pk=world.process_a.pk).update(status=ConsensusProcess.Status.PUBLISHED)
+    url = reverse("facilitator:report", args=[world.process_a.pk])
+    problems = []
+    for role in ROLES:
+        response = _call(clients[role], "get", url)
+        if response.status_code != 200:
+            problems.append(f"GET {url} as {role}: expected 200, got {_shown(response)}")
+        if leaked := _leaks(world, role, response):
+            problems.append(f"GET {url} as {role} shows {leaked}")
     assert not problems, "\n".join(problems)
