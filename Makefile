@@ -24,6 +24,7 @@ data: migrate
 	$(PY) manage.py load_reference_data
 
 run: data
+	@mkdir -p var; set -o pipefail; $(PY) manage.py load_demo_data | tee var/demo_logins.txt
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@bash scripts/serve.sh
 

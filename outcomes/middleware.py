@@ -8,9 +8,11 @@ import sys
 from collections.abc import Callable
 
 from django.db import IntegrityError, InterfaceError, OperationalError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+
+from outcomes.api.errors import error_payload
 
 logger = logging.getLogger(__name__)
 
@@ -20,7 +22,8 @@ MESSAGE = "The registry's database is unavailable for a moment. Please try again
 
 def service_unavailable(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse({"detail": MESSAGE, "code": "service_unavailable"}, status=503)
+        payload = error_payload(status_code=503, code="service_unavailable", message=MESSAGE)
+        response: HttpResponse = JsonResponse(payload, status=503)
     else:
         # Rendered without the request: the context processors would query the database (session, user) again.
         response = HttpResponse(render_to_string("errors/503.html", {"message": MESSAGE}), status=503)
@@ -78,3 +81,32 @@ class ImmutableVersionMiddleware:
 
             return JsonResponse(error_payload(status_code=409, code="immutable", message=message), status=409)
         return render(request, "public/immutable_refused.html", {"message": message}, status=409)
+
+
+# --- NUL characters ---------------------------------------------------------------------------------------------
+# PostgreSQL cannot store or compare text containing NUL (psycopg2 raises ValueError), so a NUL in a path (an
+# instrument acronym, a slug) or a query value would otherwise end as a 500: it is a 400 before any view runs.
+# Session cookies and API tokens are checked by cos_registry.sessions and outcomes.api.authentication.
+
+NUL = "\x00"
+
+
+def _has_nul(request: HttpRequest) -> bool:
+    if NUL in request.path or "%00" in request.META.get("QUERY_STRING", ""):
+        return True
+    return any(NUL in value for values in request.GET.lists() for value in values[1])
+
+
+class RejectNulCharactersMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if _has_nul(request):
+            message = "The request contains a NUL character."
+            if request.path.startswith("/api/"):
+                from outcomes.api.errors import error_payload
+
+                return JsonResponse(error_payload(status_code=400, code="invalid", message=message), status=400)
+            return HttpResponseBadRequest(message)
+        return self.get_response(request)

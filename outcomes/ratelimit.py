@@ -21,6 +21,8 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
+from outcomes.api.errors import error_payload
+
 _PERIODS = {"s": 1, "m": 60, "h": 3600}
 _RATE = re.compile(r"^\s*(\d+)\s*/\s*([smh])\w*\s*$")
 
@@ -57,7 +59,9 @@ def attempt_count(*, group: str, key: str, period: int) -> int:
 def too_many_requests(request: HttpRequest, *, retry_after: int) -> HttpResponse:
     message = f"Too many attempts from your address. Please wait {retry_after} seconds and try again."
     if request.path.startswith("/api/"):
-        response: HttpResponse = JsonResponse({"detail": message, "code": "throttled"}, status=429)
+        response: HttpResponse = JsonResponse(
+            error_payload(status_code=429, code="throttled", message=message), status=429
+        )
     else:
         response = HttpResponse(render_to_string("errors/429.html", {"message": message}, request), status=429)
     response["Retry-After"] = str(retry_after)

@@ -17,6 +17,7 @@ else
   echo "REDIS_URL is not set: Celery tasks run eagerly in the web process."
 fi
 echo "COS Registry: http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/)"
+if [[ -f var/demo_logins.txt ]]; then grep -A4 "^Demo logins" var/demo_logins.txt || true; fi
 .venv/bin/gunicorn cos_registry.wsgi:application --bind "$HOST:$PORT" --workers "$WEB_CONCURRENCY" \
   --access-logfile - --graceful-timeout 5 &
 pids+=($!)

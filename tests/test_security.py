@@ -300,3 +300,24 @@ def test_guessing_panel_invitation_links_is_rate_limited(client, settings, fresh
     response = client.get(reverse("panel:enter", args=["guess-last"]), REMOTE_ADDR="203.0.113.9")
     assert response.status_code == 429
     assert "Too many attempts" in response.content.decode()
+
+
+# Huge page sizes ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page_size", ["1000000", "9" * 40])
+def test_a_huge_page_size_is_capped(client, reference_data, page_size):
+    for name in ("api:outcome-domain-list", "api:cos-list"):
+        response = client.get(reverse(name), {"page_size": page_size})
+        assert response.status_code == 200
+        body = response.json()
+        assert len(body["results"]) == min(body["count"], 100)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("page_size", ["-1", "0", "1e9", "abc", "%00"])
+def test_a_malformed_page_size_is_a_clear_400(client, reference_data, page_size):
+    response = client.get(reverse("api:cos-list"), {"page_size": page_size})
+    assert response.status_code == 400
+    assert "page_size" in response.json()["error"]["fields"]

@@ -125,16 +125,15 @@ def schema_add_error_responses(result: dict, generator: Any, request: Any, publi
     """drf-spectacular post-processing hook: every operation documents the errors it can answer, in the one shape.
 
     Views may declare their own error responses; this fills in the ones every endpoint shares, so a new endpoint
-    cannot forget them: 429 (throttling) always, 400 when it takes input, 401/403 when it needs authentication,
+    cannot forget them: 429 (throttling) and 400 (input; a NUL anywhere) always, 401/403 when it needs authentication,
     404 when its path names an object.
     """
     ref = {"$ref": "#/components/schemas/Error"}
     for path, operations in result.get("paths", {}).items():
         for operation in operations.values():
             responses = operation.setdefault("responses", {})
-            codes = ["429"]
-            if operation.get("requestBody") or any(p.get("in") == "query" for p in operation.get("parameters", [])):
-                codes.append("400")
+            # 400 on every operation: invalid input, and any request carrying a NUL (outcomes.middleware).
+            codes = ["400", "429"]
             if any(requirement for requirement in operation.get("security", [])):
                 codes += ["401", "403"]
             if "{" in path:

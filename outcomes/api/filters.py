@@ -18,12 +18,15 @@ SNOMED_RE = re.compile(r"^[0-9]{6,18}$")
 
 def _validate_icd10(value: str) -> None:
     if not ICD10_PREFIX_RE.match(value.upper()):
-        raise ValidationError(f"{value!r} is not an ICD-10 code or code prefix (e.g. I50 or I50.9).")
+        # The value goes in as a parameter: user input must never be read as a %-format string.
+        raise ValidationError(
+            "%(value)r is not an ICD-10 code or code prefix (e.g. I50 or I50.9).", params={"value": value}
+        )
 
 
 def _validate_snomed(value: str) -> None:
     if not SNOMED_RE.match(value):
-        raise ValidationError(f"{value!r} is not a SNOMED CT concept id (6 to 18 digits).")
+        raise ValidationError("%(value)r is not a SNOMED CT concept id (6 to 18 digits).", params={"value": value})
 
 
 def _public_versions() -> QuerySet[CoreOutcomeSetVersion]:

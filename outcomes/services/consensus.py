@@ -44,7 +44,7 @@ from outcomes.models import (
 from outcomes.models.consensus import DEFAULT_STAKEHOLDER_GROUPS
 from outcomes.services.audit import audit_record
 from outcomes.services.outbox import task_enqueue
-from outcomes.services.versions import version_publish
+from outcomes.services.versions import version_consensus_start, version_draft_create, version_publish
 
 Process = ConsensusProcess
 VersionStatus = CoreOutcomeSetVersion.Status
@@ -82,12 +82,6 @@ def _refuse(field: str, message: str) -> ValidationError:
 # --- Setting up a process -------------------------------------------------------------------------------------
 
 
-def _next_version_number(cos: CoreOutcomeSet) -> str:
-    """An update of a published set starts as the next major version; a new set as 1.0.0."""
-    latest = cos.versions.order_by("-major", "-minor", "-patch").first()
-    return f"{latest.major + 1}.0.0" if latest else "1.0.0"
-
-
 @transaction.atomic
 def process_create(
     *,
@@ -101,23 +95,26 @@ def process_create(
 ) -> ConsensusProcess:
     """Create a process and the draft version of the set it builds.
 
-    1. Lock the set, then create its next version as a draft "in consensus" (derived from the published one).
+    1. Lock the set, then create its next version through the version lifecycle (a draft copy of the published
+       version, or a first 1.0.0) and move it "in consensus".
     2. Create the process with the default stakeholder groups and its facilitators.
     3. For an update, seed the candidate list with the published version's outcomes.
     """
-    cos = CoreOutcomeSet.objects.select_for_update().get(pk=core_outcome_set.pk)
+    cos = CoreOutcomeSet.objects.select_for_update(of=("self",)).get(pk=core_outcome_set.pk)
     if not title.strip():
         raise _refuse("title", "A process needs a title.")
     if cos.versions.filter(status__in=[VersionStatus.DRAFT, VersionStatus.IN_CONSENSUS]).exists():
         raise _refuse("core_outcome_set", "This set already has a draft version; finish or remove it first.")
     published = cos.versions.filter(status=VersionStatus.PUBLISHED).first()
-    version = CoreOutcomeSetVersion.objects.create(
-        core_outcome_set=cos,
-        version=_next_version_number(cos),
-        status=VersionStatus.IN_CONSENSUS,
-        derived_from=published,
-        changelog=f"Agreed through the consensus process '{title}'.",
-    )
+    if published is not None:
+        # An update: a draft copy of the published version (same outcome identities, measurements, references);
+        # its number is provisional and fixed at publication by the version lifecycle.
+        version = version_draft_create(from_version=published, by=by)
+    else:
+        version = CoreOutcomeSetVersion.objects.create(core_outcome_set=cos, version="1.0.0")
+    version.changelog = f"Agreed through the consensus process '{title.strip()}'."
+    version.save(update_fields=["changelog", "updated_at"])
+    version = version_consensus_start(version=version, by=by)
     process = ConsensusProcess.objects.create(
         core_outcome_set=cos,
         draft_version=version,
@@ -131,7 +128,7 @@ def process_create(
     )
     process.facilitators.set(list(facilitators))
     if seed_from_published and published is not None:
-        for order, outcome in enumerate(published.outcomes.prefetch_related("domains")):
+        for order, outcome in enumerate(version.outcomes.prefetch_related("domains")):
             item = Item.objects.create(
                 process=process, name=outcome.name, definition=outcome.definition or outcome.note, order=order
             )
@@ -150,7 +147,7 @@ def process_create(
 @transaction.atomic
 def process_update(*, process: ConsensusProcess, by: AbstractBaseUser | None, **fields) -> ConsensusProcess:
     """Change settings and the consensus definition. The definition is pre-specified: locked once round 1 opens."""
-    process = ConsensusProcess.objects.select_for_update().get(pk=process.pk)
+    process = ConsensusProcess.objects.select_for_update(of=("self",)).get(pk=process.pk)
     unknown = set(fields) - set(DEFINITION_FIELDS) - set(SETTING_FIELDS)
     if unknown:
         raise _refuse(sorted(unknown)[0], "Not a setting of a consensus process.")
@@ -484,6 +481,7 @@ def panelist_invite(
     by: AbstractBaseUser | None,
     name: str = "",
     group: StakeholderGroup | None = None,
+    send_invitation: bool = True,
 ) -> Panelist:
     """Add a panelist and email them a personal link (through a Celery task, sent after commit).
 
@@ -492,7 +490,7 @@ def panelist_invite(
        only its SHA-256 hash, so no plain token is ever written (not even into the task queue).
     3. If a round is open that this panelist may join, add them to it.
     """
-    process = ConsensusProcess.objects.select_for_update().get(pk=process.pk)
+    process = ConsensusProcess.objects.select_for_update(of=("self",)).get(pk=process.pk)
     email = email.strip().lower()
     if process.status in (Process.Status.FINALISED, Process.Status.PUBLISHED):
         raise _refuse("email", "The process is finalised; no one can join any more.")
@@ -519,7 +517,8 @@ def panelist_invite(
     open_round = process.rounds.filter(status=Round.Status.OPEN).first()
     if open_round and (open_round.number == 1 or process.next_round_invitees == Process.Invitees.ALL):
         Participation.objects.create(round=open_round, panelist=panelist, invited_at=now)
-    task_enqueue(task_name="outcomes.tasks.panelist_invitation_send", kwargs={"panelist_id": panelist.pk})
+    if send_invitation:
+        task_enqueue(task_name="outcomes.tasks.panelist_invitation_send", kwargs={"panelist_id": panelist.pk})
     audit_record(
         action="consensus.panelist_invite", obj=panelist, actor=by, process=process, after={"code": panelist.code}
     )
@@ -529,7 +528,7 @@ def panelist_invite(
 @transaction.atomic
 def panelist_token_issue(*, panelist: Panelist) -> str:
     """Issue a fresh personal link token (the previous link stops working) and return it; only its hash is kept."""
-    panelist = Panelist.objects.select_for_update().select_related("process").get(pk=panelist.pk)
+    panelist = Panelist.objects.select_for_update(of=("self",)).select_related("process").get(pk=panelist.pk)
     token = secrets.token_urlsafe(32)
     panelist.token_hash = token_hash(token)
     panelist.token_expires_at = timezone.now() + dt.timedelta(days=panelist.process.invitation_valid_days)
@@ -581,7 +580,7 @@ def panelist_revoke(*, panelist: Panelist, by: AbstractBaseUser | None) -> Panel
 @transaction.atomic
 def panelist_consent(*, panelist: Panelist, group: StakeholderGroup | None) -> Panelist:
     """Record consent and the panelist's stakeholder group (chosen now, or confirmed if the facilitator set it)."""
-    panelist = Panelist.objects.select_for_update().get(pk=panelist.pk)
+    panelist = Panelist.objects.select_for_update(of=("self",)).get(pk=panelist.pk)
     panelist_check_active_or_refuse(panelist)
     group = group or panelist.group
     if group is None:
@@ -620,7 +619,7 @@ def _lock_round(round_: Round, *, shared: bool) -> Round:
         with connection.cursor() as cursor:
             cursor.execute("SELECT id FROM outcomes_round WHERE id = %s FOR SHARE", [round_.pk])
         return Round.objects.select_related("process").get(pk=round_.pk)
-    return Round.objects.select_for_update().select_related("process").get(pk=round_.pk)
+    return Round.objects.select_for_update(of=("self",)).select_related("process").get(pk=round_.pk)
 
 
 def _latest_results(process: ConsensusProcess) -> dict[int, ItemResult]:
@@ -651,7 +650,7 @@ def round_create(
     forward (all, or those without consensus) plus items never rated yet (accepted suggestions). A meeting
     round holds the items without consensus in. `item_ids` overrides the choice.
     """
-    process = ConsensusProcess.objects.select_for_update().get(pk=process.pk)
+    process = ConsensusProcess.objects.select_for_update(of=("self",)).get(pk=process.pk)
     if process.status in (Process.Status.FINALISED, Process.Status.PUBLISHED):
         raise _refuse("process", "The process is finalised.")
     previous = process.rounds.order_by("-number").first()
@@ -716,7 +715,7 @@ def round_open(*, round: Round, by: AbstractBaseUser | None) -> Round:
     completed the previous round (ConsensusProcess.next_round_invitees).
     """
     round_ = _lock_round(round, shared=False)
-    process = ConsensusProcess.objects.select_for_update().get(pk=round_.process_id)
+    process = ConsensusProcess.objects.select_for_update(of=("self",)).get(pk=round_.process_id)
     if round_.status != Round.Status.DRAFT:
         raise _refuse("status", f"Round {round_.number} is {round_.get_status_display().lower()}, not a draft.")
     if process.rounds.filter(status=Round.Status.OPEN).exists():
@@ -845,7 +844,9 @@ def rating_submit(
         raise _refuse("round", f"Round {round_.number} is closed; your answers were not saved.")
     if panelist.consented_at is None:
         raise _refuse("consent", "Please give your consent before rating.")
-    participation = Participation.objects.select_for_update().filter(round=round_, panelist=panelist).first()
+    participation = (
+        Participation.objects.select_for_update(of=("self",)).filter(round=round_, panelist=panelist).order_by().first()
+    )
     if participation is None:
         raise _refuse("round", f"You are not invited to round {round_.number}.")
     item_ids = [entry.item_id for entry in ratings]
@@ -1008,7 +1009,9 @@ def suggestion_decide(
     domain_numbers: Sequence[int] = (),
 ) -> Suggestion:
     """Accept a suggestion (a new item, rated from the next round on), merge it into an item, or reject it."""
-    suggestion = Suggestion.objects.select_for_update().select_related("round__process").get(pk=suggestion.pk)
+    suggestion = (
+        Suggestion.objects.select_for_update(of=("self",)).select_related("round__process").get(pk=suggestion.pk)
+    )
     process = suggestion.round.process
     if suggestion.status != Suggestion.Status.PENDING:
         raise _refuse("decision", "This suggestion has already been decided.")
@@ -1115,7 +1118,9 @@ def process_finalise(*, process: ConsensusProcess, by: AbstractBaseUser | None) 
     """
     from outcomes.services.tally import round_tally
 
-    process = ConsensusProcess.objects.select_for_update().select_related("draft_version").get(pk=process.pk)
+    process = (
+        ConsensusProcess.objects.select_for_update(of=("self",)).select_related("draft_version").get(pk=process.pk)
+    )
     if process.status in (Process.Status.FINALISED, Process.Status.PUBLISHED):
         raise _refuse("status", "The process is already finalised.")
     if process.rounds.exclude(status=Round.Status.CLOSED).exists():
@@ -1129,26 +1134,34 @@ def process_finalise(*, process: ConsensusProcess, by: AbstractBaseUser | None) 
         raise _refuse("status", "The draft version is already published.")
     latest = _latest_results(process)
     items = {i.pk: i for i in process.items.prefetch_related("domains", "options__instrument")}
+    # The draft starts as a copy of the published version: an agreed outcome of the same name keeps its row
+    # (identity, measurements, note); outcomes the panel did not agree are removed.
+    existing = {o.name.lower(): o for o in version.outcomes.all()}
     identities = {}
     if version.derived_from_id:
         identities = {o.name.lower(): o.identity for o in version.derived_from.outcomes.all()}
-    version.outcomes.all().delete()
     IN = ItemResult.Classification.IN
     outcomes: dict[int, Outcome] = {}
     for order, item in enumerate(i for i in items.values() if i.kind == Item.Kind.OUTCOME):
         result = latest.get(item.pk)
         if result is None or result.classification != IN:
             continue
-        outcome = Outcome.objects.create(
-            version=version,
-            name=item.name,
-            definition=item.definition,
-            identity=identities.get(item.name.lower()) or Outcome._meta.get_field("identity").default(),
-            evidence=result,
-            order=order,
-        )
+        outcome = existing.pop(item.name.lower(), None)
+        if outcome is None:
+            outcome = Outcome.objects.create(
+                version=version,
+                name=item.name,
+                definition=item.definition,
+                identity=identities.get(item.name.lower()) or Outcome._meta.get_field("identity").default(),
+                evidence=result,
+                order=order,
+            )
+        else:
+            outcome.evidence, outcome.order = result, order
+            outcome.save(update_fields=["evidence", "order"])
         outcome.domains.set(item.domains.all())
         outcomes[item.pk] = outcome
+    Outcome.objects.filter(pk__in=[o.pk for o in existing.values()]).delete()
     for item in items.values():
         if item.kind == Item.Kind.OUTCOME or item.outcome_item_id not in outcomes:
             continue
@@ -1188,7 +1201,9 @@ def process_finalise(*, process: ConsensusProcess, by: AbstractBaseUser | None) 
 @transaction.atomic
 def process_publish(*, process: ConsensusProcess, by: AbstractBaseUser | None) -> CoreOutcomeSetVersion:
     """Publish the finalised draft through the version lifecycle."""
-    process = ConsensusProcess.objects.select_for_update().select_related("draft_version").get(pk=process.pk)
+    process = (
+        ConsensusProcess.objects.select_for_update(of=("self",)).select_related("draft_version").get(pk=process.pk)
+    )
     if process.status != Process.Status.FINALISED:
         raise _refuse("status", "Finalise the process before publishing.")
     version = version_publish(version=process.draft_version, by=by)

@@ -26,19 +26,30 @@ def task_enqueue(*, task_name: str, kwargs: dict) -> OutboxMessage:
 
 
 def outbox_send(*, message_id: int) -> bool:
-    """Send one message to the broker; True when sent. A broker failure leaves it for the relay."""
-    claimed = OutboxMessage.objects.filter(pk=message_id, sent_at__isnull=True).update(sent_at=timezone.now())
-    if not claimed:
-        return False  # already sent by someone else
-    message = OutboxMessage.objects.get(pk=message_id)
-    try:
-        current_app.tasks[message.task_name].apply_async(kwargs=message.kwargs)
-    except (OperationalError, ConnectionError, OSError) as exc:
-        logger.warning("Broker unavailable, task %s kept in the outbox: %s", message.task_name, exc)
-        OutboxMessage.objects.filter(pk=message_id).update(
-            sent_at=None, attempts=message.attempts + 1, last_error=str(exc)[:2000]
+    """Send one message to the broker; True when sent. A broker failure leaves it for the relay.
+
+    At least once: the row stays locked (and unsent) while it is published, and is marked sent in the same
+    transaction, so a process that dies in between leaves it unsent for the relay (tasks are idempotent), and two
+    relays never publish the same row at the same time (SKIP LOCKED on PostgreSQL).
+    """
+    with transaction.atomic():
+        message = (
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(pk=message_id, sent_at__isnull=True)
+            .first()
         )
-        return False
+        if message is None:
+            return False  # already sent, or being sent by someone else
+        try:
+            current_app.tasks[message.task_name].apply_async(kwargs=message.kwargs)
+        except (OperationalError, ConnectionError, OSError) as exc:
+            logger.warning("Broker unavailable, task %s kept in the outbox: %s", message.task_name, exc)
+            message.attempts += 1
+            message.last_error = str(exc)[:2000]
+            message.save(update_fields=["attempts", "last_error"])
+            return False
+        message.sent_at = timezone.now()
+        message.save(update_fields=["sent_at"])
     return True
 
 

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from django import forms
 
-from outcomes.models import ConsensusProcess, Item, Round, StakeholderGroup, Suggestion
+from outcomes.models import ConsensusProcess, CoreOutcomeSet, Item, Round, StakeholderGroup, Suggestion
+
+
+class ProcessCreateForm(forms.Form):
+    core_outcome_set = forms.ModelChoiceField(
+        queryset=CoreOutcomeSet.objects.order_by("title"), label="Core outcome set to agree (new version)"
+    )
+    title = forms.CharField(max_length=300)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
 class ConsentForm(forms.Form):

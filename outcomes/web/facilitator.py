@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from outcomes import consensus_selectors as selectors
 from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
-from outcomes.permissions import is_facilitator
+from outcomes.permissions import is_curator, is_facilitator
 from outcomes.services import consensus as svc
 from outcomes.services.tally import round_participation
 from outcomes.web.consensus_forms import (
@@ -24,6 +24,7 @@ from outcomes.web.consensus_forms import (
     InviteForm,
     ItemForm,
     LiveCountsForm,
+    ProcessCreateForm,
     RoundCreateForm,
     SettingsForm,
     SuggestionDecisionForm,
@@ -54,7 +55,27 @@ def _back(process: ConsensusProcess, name: str = "facilitator:dashboard") -> Htt
 
 @login_required
 def process_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "facilitator/process_list.html", {"processes": selectors.processes_for(request.user)})
+    context = {"processes": selectors.processes_for(request.user), "can_create": is_curator(request.user)}
+    return render(request, "facilitator/process_list.html", context)
+
+
+@login_required
+def process_create(request: HttpRequest) -> HttpResponse:
+    """Curators start a process; they become its first facilitator."""
+    if not is_curator(request.user):
+        raise PermissionDenied("Curators start consensus processes.")
+    form = ProcessCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            process = svc.process_create(by=request.user, facilitators=[request.user], **form.cleaned_data)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, f"Process created; it builds version {process.draft_version.version}.")
+            return redirect("facilitator:dashboard", pk=process.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "facilitator/process_create.html", {"form": form}, status=status)
 
 
 @facilitator_required

@@ -10,6 +10,7 @@ app_name = "facilitator"
 
 urlpatterns = [
     path("", views.process_list, name="process-list"),
+    path("new/", views.process_create, name="process-create"),
     path("<int:pk>/", views.dashboard, name="dashboard"),
     path("<int:pk>/items/", views.items, name="items"),
     path("<int:pk>/definition/", views.definition, name="definition"),

@@ -7,11 +7,12 @@ from django.core.cache import cache
 from django.db import transaction
 from django.urls import reverse
 
-from outcomes.models import OutboxMessage
+from outcomes.models import OutboxMessage, Rating
 from outcomes.services.outbox import task_enqueue
 from outcomes.tasks import outbox_relay
 from tests.factories import UserFactory
 from tests.faults.conftest import URL, needs_fault_run
+from tests.outcomes.consensus.conftest import add_member, make_process, open_first_round, rate_all
 
 pytestmark = [pytest.mark.faults, needs_fault_run]
 
@@ -43,6 +44,10 @@ def test_the_registry_keeps_serving_while_redis_is_down_and_sends_kept_tasks_whe
     redis.stop()
     assert client.get(reverse("web:home")).status_code == 200
     assert client.get(reverse("web:set-detail", args=["localised-prostate-cancer-compacters"])).status_code == 200
+    # The API too: its throttles and response caching go through the same cache.
+    api = client.get(reverse("api:cos-list"))
+    assert api.status_code == 200
+    assert api.json()["count"] == 11
     assert cache.get("probe") is None  # a miss, not an error
     signed_in = client.post(reverse("login"), {"username": "curator", "password": "correct-horse-battery-staple"})
     assert signed_in.status_code == 302
@@ -58,3 +63,31 @@ def test_the_registry_keeps_serving_while_redis_is_down_and_sends_kept_tasks_whe
     assert outbox_relay() == 1
     assert OutboxMessage.objects.get(pk=kept.pk).sent_at is not None
     assert redis.cli("-n", "1", "llen", "celery") == "1"  # the task is on the broker, waiting for a worker
+
+
+@pytest.mark.django_db
+def test_ratings_are_accepted_while_redis_is_down_and_their_tasks_are_sent_when_it_is_back(
+    client, reference_data, on_private_redis, django_capture_on_commit_callbacks
+):
+    redis = on_private_redis
+    facilitator = UserFactory(username="facilitator")
+    redis.stop()
+    with django_capture_on_commit_callbacks(execute=True):
+        process = make_process(facilitator)
+        member = add_member(process, "panelist@example.org")
+        round_ = open_first_round(process, facilitator)
+        # The panelist follows their personal link (rate-limited through the cache, which is away) ...
+        assert client.get(reverse("panel:enter", args=[member.token])).status_code == 302
+        # ... and their ratings are saved.
+        rate_all(member, round_, 8)
+    assert (
+        Rating.objects.filter(panelist=member.panelist, round_item__round=round_).count()
+        == round_.round_items.count()
+        > 0
+    )
+    waiting = OutboxMessage.objects.filter(sent_at__isnull=True).count()
+    assert waiting > 0  # the invitation and round tasks wait in the outbox
+
+    redis.start()
+    assert outbox_relay() == waiting
+    assert redis.cli("-n", "1", "llen", "celery") == str(waiting)

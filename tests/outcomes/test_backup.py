@@ -37,6 +37,26 @@ def public_pages() -> dict[str, bytes]:
     return pages
 
 
+def api_output() -> dict[str, bytes]:
+    """Every registry API document: lists (all pages) and the detail of every set and version."""
+    client = Client()
+    urls = [
+        reverse(name) + "?page_size=100"
+        for name in ("api:disease-area-list", "api:condition-list", "api:outcome-domain-list", "api:instrument-list")
+    ]
+    urls.append(reverse("api:cos-list") + "?page_size=100")
+    for cos in CoreOutcomeSet.objects.prefetch_related("versions"):
+        urls.append(reverse("api:cos-detail", args=[cos.slug]))
+        urls.append(reverse("api:version-list", args=[cos.slug]))
+        urls += [reverse("api:version-detail", args=[cos.slug, v.version]) for v in cos.versions.all()]
+    output = {}
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        output[url] = response.content
+    return output
+
+
 def canonical() -> str:
     return json.dumps(selectors.registry_snapshot(), sort_keys=True, default=str)
 
@@ -47,7 +67,7 @@ def test_a_backup_restored_into_an_empty_database_gives_the_same_registry(refere
     curator.groups.add(Group.objects.get_or_create(name="curators")[0])
     version = CoreOutcomeSet.objects.get(slug="localised-prostate-cancer-compacters").versions.first()
     audit_record(action="version.note", obj=version, actor=curator, after={"note": "checked"})
-    snapshot, pages = canonical(), public_pages()
+    snapshot, pages, api = canonical(), public_pages(), api_output()
     audit = list(AuditEvent.objects.values())
     assert len(selectors.registry_snapshot()) == 12
 
@@ -58,6 +78,7 @@ def test_a_backup_restored_into_an_empty_database_gives_the_same_registry(refere
 
     assert canonical() == snapshot
     assert public_pages() == pages
+    assert api_output() == api
     assert list(AuditEvent.objects.values()) == audit
     # The restore put the database guards back: published content and the audit log are still frozen.
     published = Outcome.objects.filter(version__status="published").first()

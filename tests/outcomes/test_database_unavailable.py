@@ -9,7 +9,7 @@ from unittest import mock
 import psycopg2
 import pytest
 from django.db import InterfaceError, OperationalError, connection, connections
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 
 from outcomes.middleware import server_error
 from tests.conftest import requires_postgres
@@ -42,14 +42,16 @@ def test_a_page_answers_503_with_a_plain_message_when_the_database_is_gone(clien
 
 
 @pytest.mark.django_db
-@pytest.mark.urls("tests.outcomes.db_probe_urls")
-def test_the_api_answers_503_with_the_json_error_shape_when_the_database_is_gone(client):
+@pytest.mark.parametrize("url", [reverse_lazy("api:cos-list"), reverse_lazy("api:disease-area-list")])
+def test_the_api_answers_503_with_the_json_error_shape_when_the_database_is_gone(client, url):
     with database_gone(OperationalError("server closed the connection")):
-        response = client.get("/api/v1/probe/")
+        response = client.get(url)
     assert_plain_503(response)
     assert response["Content-Type"] == "application/json"
-    assert json.loads(response.content)["code"] == "service_unavailable"
-    assert "database is unavailable" in json.loads(response.content)["detail"]
+    error = json.loads(response.content)["error"]
+    assert error["status"] == 503
+    assert error["code"] == "service_unavailable"
+    assert "database is unavailable" in error["message"]
 
 
 @pytest.mark.django_db
@@ -102,5 +104,8 @@ def test_the_500_handler_still_answers_500_for_other_errors(rf):
     try:
         raise ValueError("a bug")
     except ValueError:
-        response = server_error(rf.get("/"))
-    assert response.status_code == 500
+        page = server_error(rf.get("/"))
+        api = server_error(rf.get("/api/v1/core-outcome-sets/"))
+    assert page.status_code == 500
+    assert api.status_code == 500
+    assert json.loads(api.content)["error"]["code"] == "server_error"

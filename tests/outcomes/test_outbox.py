@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 
 from outcomes.models import OutboxMessage
-from outcomes.services.outbox import task_enqueue
+from outcomes.services.outbox import outbox_send, task_enqueue
 from outcomes.tasks import outbox_relay
 
 # Nothing listens on port 1: connecting is refused at once, as when Redis is down.
@@ -47,3 +47,13 @@ def test_beat_runs_the_outbox_relay_regularly(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["outbox-relay"]
     assert entry["task"] == outbox_relay.name
     assert entry["schedule"] <= 300
+
+
+@pytest.mark.django_db
+def test_a_publish_that_fails_unexpectedly_leaves_the_message_unsent(celery_broker):
+    celery_broker("memory://")
+    message = OutboxMessage.objects.create(task_name="outcomes.tasks.no_such_task", kwargs={})
+    with pytest.raises(KeyError):
+        outbox_send(message_id=message.pk)
+    message.refresh_from_db()
+    assert message.sent_at is None  # at least once: the relay will try again

@@ -50,7 +50,7 @@ def test_set_list_is_paginated_with_count_next_and_previous(client, reference_da
     assert len(last["results"]) == 1 and last["next"] is None and last["previous"]
 
 
-def test_page_size_is_capped_at_100(client, reference_data, django_assert_max_num_queries):
+def test_page_size_is_capped_at_100(client, reference_data):
     from tests.factories import CoreOutcomeSetFactory
 
     CoreOutcomeSetFactory.create_batch(100)
@@ -142,6 +142,8 @@ def test_ordering_by_publication_date_descending(client, reference_data):
         ({"disease_area": "atlantis"}, "disease_area"),
         ({"condition": "nope"}, "condition"),
         ({"icd10": "50I"}, "icd10"),
+        ({"icd10": "%"}, "icd10"),
+        ({"snomed": "%s%d"}, "snomed"),
         ({"snomed": "12ab"}, "snomed"),
         ({"ordering": "colour"}, "ordering"),
         ({"page": "0"}, "page"),
@@ -189,3 +191,28 @@ def test_browsable_api_renders_html_for_a_browser(client, reference_data):
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     assert "ICHOM Standard Set for heart failure" in response.content.decode()
+
+
+def test_nested_field_errors_are_keyed_by_their_dotted_path():
+    from rest_framework import exceptions
+
+    from outcomes.api.errors import api_exception_handler
+
+    exc = exceptions.ValidationError({"ratings": [{}, {"score": ["Must be 1 to 9."]}], "round": ["Closed."]})
+    body = api_exception_handler(exc, {}).data["error"]
+    assert body["fields"] == {"ratings.1.score": ["Must be 1 to 9."], "round": ["Closed."]}
+    assert body["status"] == 400 and body["code"] == "invalid"
+
+
+@pytest.mark.parametrize(
+    "request_kwargs",
+    [
+        {"path": "/api/v1/instruments/%00/"},
+        {"path": "/api/v1/core-outcome-sets/", "data": {"q": "a\x00b"}},
+    ],
+)
+def test_a_nul_character_is_a_400_before_it_reaches_the_database(client, reference_data, request_kwargs):
+    kwargs = dict(request_kwargs)
+    response = client.get(kwargs.pop("path"), **kwargs)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "invalid"

@@ -159,6 +159,10 @@ def test_a_whole_process_runs_from_invitation_to_a_published_version_with_its_ev
     assert reverse("facilitator:report", args=[process.pk]) in html
     assert "voted include at the consensus meeting" in html
 
+    page = Client().get(reverse("web:version-detail", args=[version.core_outcome_set.slug, version.version]))
+    assert page.status_code == 200
+    assert "How this version was agreed" in page.content.decode()
+
     # The report is public once published: aggregates only.
     report = Client().get(reverse("facilitator:report", args=[process.pk]))
     assert report.status_code == 200

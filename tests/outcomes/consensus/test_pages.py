@@ -189,3 +189,23 @@ def test_report_of_an_unpublished_process_is_for_facilitators_only(process, faci
     assert logged_in(facilitator).get(url).status_code == 200
     assert logged_in(outsider).get(url).status_code == 403
     assert Client().get(url).status_code == 302
+
+
+def test_a_curator_starts_a_process_and_becomes_its_facilitator_and_others_are_refused(reference_data, outsider):
+    from django.contrib.auth.models import Group
+
+    from outcomes.models import ConsensusProcess, CoreOutcomeSet
+    from outcomes.permissions import CURATORS_GROUP
+    from tests.factories import UserFactory
+
+    curator = UserFactory(username="curator")
+    curator.groups.add(Group.objects.get_or_create(name=CURATORS_GROUP)[0])
+    cos = CoreOutcomeSet.objects.get(slug="ichom-atrial-fibrillation")
+    url = reverse("facilitator:process-create")
+    assert logged_in(outsider).post(url, {"core_outcome_set": cos.pk, "title": "X"}).status_code == 403
+    response = logged_in(curator).post(url, {"core_outcome_set": cos.pk, "title": "AF update"})
+    process = ConsensusProcess.objects.get(title="AF update")
+    assert response.status_code == 302 and response["Location"] == reverse("facilitator:dashboard", args=[process.pk])
+    assert list(process.facilitators.all()) == [curator]
+    again = logged_in(curator).post(url, {"core_outcome_set": cos.pk, "title": "Second"})
+    assert again.status_code == 400 and "already has" in again.content.decode()

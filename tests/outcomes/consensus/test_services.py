@@ -25,7 +25,7 @@ def test_process_create_makes_an_in_consensus_draft_version_default_groups_and_s
 
     cos = CoreOutcomeSet.objects.get(slug="ichom-heart-failure")
     process = svc.process_create(core_outcome_set=cos, title="HF update", by=facilitator, facilitators=[facilitator])
-    assert process.draft_version.version == "2.0.0"
+    assert process.draft_version.version == "1.0.1"  # provisional: the lifecycle fixes it at publication
     assert process.draft_version.status == CoreOutcomeSetVersion.Status.IN_CONSENSUS
     assert process.draft_version.derived_from.version == "1.0.0"
     assert list(process.groups.values_list("name", flat=True)) == [

@@ -153,11 +153,11 @@ def test_tally_is_idempotent_and_a_rerun_reflects_changed_ratings(process, round
 
 def test_tally_query_count_does_not_grow_with_ratings(process, round1, django_assert_max_num_queries):
     _rate(process, round1, [5] * 3)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         round_tally(round=round1)
     _rate(process, round1, list(range(1, 10)) * 20, item_index=1)
     _rate(process, round1, list(range(1, 10)) * 20, item_index=2, group_index=3)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(16):
         round_tally(round=round1)
 
 
