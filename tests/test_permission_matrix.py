@@ -119,6 +119,10 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "panel:leave": {"GET": NOT_ALLOWED, "POST": EVERYONE},
     # facilitator pages of process A
     "facilitator:process-list": {"GET": SIGNED_IN_PAGE, "POST": SIGNED_IN_PAGE},
+    "facilitator:process-create": {  # curators start processes
+        "GET": (LOGIN, LOGIN, LOGIN, 403, 403, 200, 200),
+        "POST": (LOGIN, LOGIN, LOGIN, 403, 403, 400, 400),
+    },
     "facilitator:dashboard": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
     "facilitator:items": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_EMPTY_FORM},
     "facilitator:definition": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_ACTION},
