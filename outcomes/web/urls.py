@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from outcomes.web import versions, views
+from outcomes.web import browse, versions, views
 
 app_name = "web"
 
@@ -10,6 +10,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("areas/<slug:slug>/", views.disease_area_detail, name="disease-area"),
     path("sets/<slug:slug>/", views.set_detail, name="set-detail"),
+    path("conditions/<slug:slug>/", browse.condition_detail, name="condition-detail"),
+    path("search/", browse.search, name="search"),
+    path("domains/", browse.domain_list, name="domain-list"),
+    path("domains/<int:number>/", browse.domain_detail, name="domain-detail"),
+    path("instruments/", browse.instrument_list, name="instrument-list"),
+    path("instruments/<str:acronym>/", browse.instrument_detail, name="instrument-detail"),
+    path("compare/", browse.compare, name="compare"),
     path("sets/<slug:slug>/v/<str:version>/", versions.version_detail, name="version-detail"),
     path("sets/<slug:slug>/v/<str:version>/publish/", versions.version_publish_page, name="version-publish"),
     path("sets/<slug:slug>/v/<str:version>/withdraw/", versions.version_withdraw_page, name="version-withdraw"),

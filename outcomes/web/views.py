@@ -10,21 +10,24 @@ from diseases.models import DiseaseArea
 from outcomes import selectors
 from outcomes.models import CoreOutcomeSet
 from outcomes.permissions import is_curator
+from outcomes.web import selectors as public_selectors
+from outcomes.web.setpage import set_page_context
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "public/home.html", {"disease_areas": selectors.disease_area_list()})
+    context = {
+        "disease_areas": selectors.disease_area_list(),
+        "recent_versions": public_selectors.recently_published_versions(),
+    }
+    return render(request, "public/home.html", context)
 
 
 def disease_area_detail(request: HttpRequest, slug: str) -> HttpResponse:
     area = get_object_or_404(
-        DiseaseArea.objects.prefetch_related(
-            Prefetch("conditions", queryset=selectors.condition_list()),
-            Prefetch("core_outcome_sets", queryset=selectors.core_outcome_set_list()),
-        ),
+        DiseaseArea.objects.prefetch_related(Prefetch("conditions", queryset=selectors.condition_list())),
         slug=slug,
     )
-    return render(request, "public/disease_area.html", {"area": area})
+    return render(request, "public/disease_area.html", {"area": area, "sets": public_selectors.disease_area_sets(area)})
 
 
 def set_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -40,4 +43,5 @@ def set_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "versions": selectors.core_outcome_set_versions(cos),
         "history": selectors.version_history(cos, include_unpublished=is_curator(request.user)),
     }
+    context.update(set_page_context(cos, version, context["core_areas"]))
     return render(request, "public/set_detail.html", context)

@@ -1,0 +1,77 @@
+"""Public pages that cut across sets: condition, search, COMET domain, instrument and compare."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from diseases.models import Condition
+from outcomes.models import CoreArea, Instrument, OutcomeDomain
+from outcomes.web import selectors
+from outcomes.web.forms import CompareForm, SearchForm, search_form_with_counts
+
+
+def condition_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    condition = get_object_or_404(
+        Condition.objects.select_related("disease_area", "parent").prefetch_related("icd10_codes", "children"),
+        slug=slug,
+    )
+    return render(
+        request, "public/condition.html", {"condition": condition, "sets": selectors.condition_sets(condition)}
+    )
+
+
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None)
+    if form.is_bound:
+        form.is_valid()  # invalid facets are shown as errors and left out; the valid ones still apply
+    filters = form.filters()
+    results, facets = selectors.set_search(**filters)
+    active = sum(1 for name in filters if name != "q")
+    context = {
+        "form": search_form_with_counts(form, facets),
+        "results": results,
+        "query": filters.get("q", ""),
+        "active_filters": active,
+        # The filters fold away after a plain text search, so that on a phone the results come first.
+        "filters_open": bool(active or not filters.get("q") or form.errors),
+    }
+    return render(request, "public/search.html", context)
+
+
+def domain_list(request: HttpRequest) -> HttpResponse:
+    uses = selectors.domain_index()
+    areas = [(label, [use for use in uses if use.domain.core_area == value]) for value, label in CoreArea.choices]
+    return render(request, "public/domain_list.html", {"areas": areas})
+
+
+def domain_detail(request: HttpRequest, number: int) -> HttpResponse:
+    domain = get_object_or_404(OutcomeDomain, number=number)
+    return render(request, "public/domain.html", {"domain": domain, "entries": selectors.domain_sets(domain)})
+
+
+def instrument_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "public/instrument_list.html", {"uses": selectors.instrument_index()})
+
+
+def instrument_detail(request: HttpRequest, acronym: str) -> HttpResponse:
+    instrument = Instrument.objects.filter(acronym=acronym).first() or get_object_or_404(
+        Instrument, acronym__iexact=acronym
+    )
+    return render(
+        request, "public/instrument.html", {"instrument": instrument, "entries": selectors.instrument_sets(instrument)}
+    )
+
+
+def compare(request: HttpRequest) -> HttpResponse:
+    # Nothing asked yet: an empty form. Anything asked: validate and say what is wrong.
+    asked = "a" in request.GET or "b" in request.GET
+    form = CompareForm(request.GET if asked else None)
+    comparison = None
+    status = 200
+    if asked:
+        if form.is_valid():
+            comparison = selectors.set_compare(a=form.cleaned_data["a"], b=form.cleaned_data["b"])
+        else:
+            status = 400
+    return render(request, "public/compare.html", {"form": form, "comparison": comparison}, status=status)

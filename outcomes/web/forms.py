@@ -1,0 +1,95 @@
+"""Forms of the public website: search with facets, and the pick-two-sets form of compare."""
+
+from __future__ import annotations
+
+from django import forms
+
+from diseases.models import Condition, DiseaseArea
+from outcomes.models import CoreArea, CoreOutcomeSet, OutcomeDomain
+from outcomes.selectors import PUBLIC_STATUSES, Status
+from outcomes.web.selectors import public_set_queryset, publication_years
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label="Search", max_length=200, required=False)
+    area = forms.ChoiceField(label="Disease area", required=False)
+    condition = forms.ChoiceField(label="Condition", required=False)
+    domain = forms.TypedChoiceField(label="COMET domain", required=False, coerce=int, empty_value=None)
+    status = forms.ChoiceField(label="Status", required=False)
+    year = forms.TypedChoiceField(label="Publication year", required=False, coerce=int, empty_value=None)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        anything = [("", "Any")]
+        self.fields["area"].choices = anything + [(a.slug, a.name) for a in DiseaseArea.objects.order_by("name")]
+        self.fields["condition"].choices = anything + [(c.slug, c.name) for c in Condition.objects.order_by("name")]
+        domains = list(OutcomeDomain.objects.order_by("number"))
+        self.fields["domain"].choices = anything + [
+            (label, [(d.number, f"{d.number}. {d.name}") for d in domains if d.core_area == value])
+            for value, label in CoreArea.choices
+        ]
+        self.fields["status"].choices = anything + [(s, Status(s).label) for s in PUBLIC_STATUSES]
+        self.fields["year"].choices = anything + [(y, str(y)) for y in publication_years()]
+
+    def filters(self) -> dict:
+        """The valid filters; an invalid one is reported by the form and left out of the search."""
+        data = getattr(self, "cleaned_data", {})
+        return {
+            name: data.get(name) for name in ("q", "area", "condition", "domain", "status", "year") if data.get(name)
+        }
+
+
+class CompareForm(forms.Form):
+    a = forms.ModelChoiceField(
+        label="First set",
+        queryset=CoreOutcomeSet.objects.none(),
+        to_field_name="slug",
+        error_messages={
+            "invalid_choice": "There is no public core outcome set with that name; pick one from the list."
+        },
+    )
+    b = forms.ModelChoiceField(
+        label="Second set",
+        queryset=CoreOutcomeSet.objects.none(),
+        to_field_name="slug",
+        error_messages={
+            "invalid_choice": "There is no public core outcome set with that name; pick one from the list."
+        },
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        sets = public_set_queryset().select_related(None).prefetch_related(None).only("pk", "slug", "title")
+        self.fields["a"].queryset = sets
+        self.fields["b"].queryset = sets
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("a") and data.get("b") and data["a"].pk == data["b"].pk:
+            raise forms.ValidationError("Pick two different sets to compare.")
+        return data
+
+
+def _with_counts(choices: list, counts) -> list:
+    labelled = []
+    for value, label in choices:
+        if isinstance(label, list | tuple):  # an option group
+            labelled.append((value, _with_counts(label, counts)))
+        elif value in ("", None):
+            labelled.append((value, label))
+        else:
+            labelled.append((value, f"{label} ({counts.get(value, 0)})"))
+    return labelled
+
+
+def search_form_with_counts(form: SearchForm, facets) -> SearchForm:
+    """Label every facet option with how many of the current results have it."""
+    for name, counts in (
+        ("area", facets.areas),
+        ("condition", facets.conditions),
+        ("domain", facets.domains),
+        ("status", facets.statuses),
+        ("year", facets.years),
+    ):
+        form.fields[name].choices = _with_counts(list(form.fields[name].choices), counts)
+    return form

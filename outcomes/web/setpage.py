@@ -1,0 +1,124 @@
+"""What the set page shows beyond the outcome list: method, instruments, exports, citation, version links.
+
+Links to pages and endpoints of other parts of the site are reversed by name when those routes exist and fall
+back to the documented URL contract otherwise, so that the page never fails on a missing route.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import NoReverseMatch, reverse
+
+from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, Measurement, Outcome
+from outcomes.web.charts import outcome_wheel
+
+EXPORT_FORMATS = [
+    ("json", "JSON", "The version as a JSON document"),
+    ("csv", "CSV", "One row per outcome and measurement"),
+    ("fhir", "FHIR", "A FHIR R4 resource"),
+    ("redcap", "REDCap", "A REDCap data dictionary"),
+    ("ctgov", "ClinicalTrials.gov", "Outcome measures for a ClinicalTrials.gov registration"),
+]
+
+METHOD_LABELS = {
+    "consensus": "Consensus method",
+    "long_list": "Candidate outcomes (long list)",
+    "delphi_rounds": "Delphi rounds",
+    "participants": "Delphi participants",
+    "consensus_meeting": "Consensus meeting",
+    "working_group": "Working group members",
+    "patients_in_working_group": "Patients in the working group",
+    "countries": "Countries",
+    "items_in_set": "Items in the set",
+    "outcomes_in_set": "Outcomes in the set",
+    "outcome_domains_in_set": "Outcome domains in the set",
+    "stakeholders": "Stakeholders",
+    "scale": "Rating scale",
+    "threshold": "Consensus threshold",
+    "software": "Software",
+}
+
+
+def url_or_contract(name: str, kwargs: dict, contract: str) -> str:
+    try:
+        return reverse(name, kwargs=kwargs)
+    except NoReverseMatch:
+        return contract
+
+
+def version_url(slug: str, version: str) -> str:
+    return url_or_contract("web:version-detail", {"slug": slug, "version": version}, f"/sets/{slug}/v/{version}/")
+
+
+def export_url(slug: str, version: str, fmt: str) -> str:
+    return url_or_contract(
+        "api:version-export",
+        {"slug": slug, "version": version, "format": fmt},
+        f"/api/v1/core-outcome-sets/{slug}/versions/{version}/export/{fmt}/",
+    )
+
+
+def _humanise(value: object) -> str:
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, dict):
+        return ", ".join(f"{str(k).replace('_', ' ')}: {_humanise(v)}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(_humanise(v) for v in value)
+    return str(value)
+
+
+def method_summary(method: dict) -> list[tuple[str, str]]:
+    """The set's development method (free-form JSON) as label/value pairs, known keys first."""
+    if not isinstance(method, dict):
+        return []
+    keys = [k for k in METHOD_LABELS if k in method] + [k for k in method if k not in METHOD_LABELS]
+    return [(METHOD_LABELS.get(k, str(k).replace("_", " ").capitalize()), _humanise(method[k])) for k in keys]
+
+
+@dataclass
+class InstrumentUse:
+    instrument: Instrument
+    uses: list[tuple[Outcome, Measurement]]
+
+
+def instruments_of(version: CoreOutcomeSetVersion) -> tuple[list[InstrumentUse], list[tuple[Outcome, Measurement]]]:
+    """A version's instruments with the outcomes they measure, and measurements that name only a timing."""
+    by_instrument: dict[int, InstrumentUse] = {}
+    timing_only = []
+    for outcome in version.outcomes.all():
+        for m in outcome.measurements.all():
+            if m.instrument is None:
+                timing_only.append((outcome, m))
+            else:
+                by_instrument.setdefault(m.instrument.pk, InstrumentUse(m.instrument, [])).uses.append((outcome, m))
+    return sorted(by_instrument.values(), key=lambda use: use.instrument.acronym.lower()), timing_only
+
+
+def citation_text(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion) -> str:
+    year = version.published_on.year if version.published_on else "n.d."
+    authors = cos.developers or "COS Registry"
+    url = settings.SITE_URL + version_url(cos.slug, version.version)
+    return f"{authors}. {cos.title}, version {version.version} ({year}). COS Registry. {url}"
+
+
+def set_page_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion | None, core_areas: list) -> dict:
+    """Context for the set page's includes (_method, _domain_wheel, _instruments, _export_buttons, _how_to_cite)."""
+    context: dict = {"method": method_summary(cos.method)}
+    if version is None:
+        return context
+    instruments, timing_only = instruments_of(version)
+    context.update(
+        wheel=outcome_wheel(core_areas),
+        instrument_uses=instruments,
+        timing_only=timing_only,
+        exports=[
+            (fmt, label, help_text, export_url(cos.slug, version.version, fmt))
+            for fmt, label, help_text in EXPORT_FORMATS
+        ],
+        citation=citation_text(cos, version),
+        stable_url=settings.SITE_URL + version_url(cos.slug, version.version),
+    )
+    return context

@@ -1,0 +1,140 @@
+"""A clinician uses the public website in a real browser: find, read, compare, download; accessible throughout."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.urls import reverse
+
+from tests.browser.conftest import PHONE, axe_violations, screenshot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+COMPACTERS = "localised-prostate-cancer-compacters"
+ICHOM_PROSTATE = "ichom-localized-prostate-cancer"
+
+
+def public_pages() -> list[tuple[str, str]]:
+    """Every public page of the website, with the name its screenshots get in docs/screenshots."""
+    return [
+        ("home", reverse("web:home")),
+        ("disease-area", reverse("web:disease-area", args=["heart-disease"])),
+        ("condition", reverse("web:condition-detail", args=["heart-failure"])),
+        ("search", reverse("web:search") + "?q=symptom+burden"),
+        ("browse", reverse("web:search") + "?area=prostate-cancer&status=published"),
+        ("set-heart-failure", reverse("web:set-detail", args=["ichom-heart-failure"])),
+        ("set-compacters", reverse("web:set-detail", args=[COMPACTERS])),
+        ("domains", reverse("web:domain-list")),
+        ("domain", reverse("web:domain-detail", args=[1])),
+        ("instruments", reverse("web:instrument-list")),
+        ("instrument", reverse("web:instrument-detail", args=["EQ-5D"])),
+        ("compare", reverse("web:compare") + f"?a={COMPACTERS}&b={ICHOM_PROSTATE}"),
+        ("compare-error", reverse("web:compare") + f"?a={COMPACTERS}&b=no-such-set"),
+        ("version", reverse("web:version-detail", args=[COMPACTERS, "1.0.0"])),
+        ("version-diff", reverse("web:version-diff", args=[COMPACTERS, "1.0.0", "1.1.0"])),
+        ("login", reverse("login")),
+    ]
+
+
+def test_a_clinician_finds_the_heart_failure_set_by_search_and_downloads_an_export(page, site):
+    page.goto(site + reverse("web:home"))
+    page.get_by_label("Search sets, outcomes and definitions").fill("heart failure")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search/?q=heart+failure")
+    result = page.get_by_role("link", name="ICHOM Standard Set for heart failure")
+    assert result.is_visible()
+    assert "title" in page.locator(".result", has=result).locator(".match-reasons").inner_text()
+
+    result.click()
+    page.wait_for_url(f"**{reverse('web:set-detail', args=['ichom-heart-failure'])}")
+    assert page.get_by_role("heading", level=1).inner_text() == "ICHOM Standard Set for heart failure"
+    assert "Symptom burden" in page.locator(".wheel-figure table").text_content()
+
+    with page.expect_download() as download_info:
+        page.locator(".export-button[data-format=json]").click()
+    download = download_info.value
+    assert download.failure() is None
+    document = json.loads(Path(download.path()).read_text(encoding="utf-8"))
+    assert "ichom-heart-failure" in json.dumps(document)
+    assert "Symptom burden" in json.dumps(document)
+
+
+def test_a_clinician_compares_the_two_compacters_versions_from_the_version_history(page, site):
+    page.goto(site + reverse("web:set-detail", args=[COMPACTERS]))
+    history = page.locator("section[aria-labelledby=history-heading]")
+    history.get_by_role("link", name="Compare with 1.0.0").click()
+    page.wait_for_url(f"**/sets/{COMPACTERS}/diff/1.0.0/1.1.0/")
+    body = page.locator("main").inner_text()
+    assert "1.0.0" in body and "1.1.0" in body
+
+
+def test_a_clinician_compares_two_sets_side_by_side_with_the_keyboard(page, site):
+    page.goto(site + reverse("web:compare"))
+    page.get_by_label("First set").select_option(COMPACTERS)
+    page.get_by_label("Second set").select_option(ICHOM_PROSTATE)
+    page.get_by_label("Second set").focus()
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Compare"
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/compare/?a={COMPACTERS}&b={ICHOM_PROSTATE}")
+    shared = page.locator("tr.compare-shared")
+    assert shared.count() >= 3
+    assert any("Renal and urinary outcomes" in text for text in shared.all_inner_texts())
+
+
+def test_the_skip_link_is_the_first_tab_stop_is_visible_when_focused_and_moves_to_the_content(page, site):
+    page.goto(site + reverse("web:set-detail", args=["ichom-heart-failure"]))
+    page.keyboard.press("Tab")
+    skip = page.locator(".skip-link")
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    box = skip.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["y"] >= 0
+    assert skip.evaluate("el => getComputedStyle(el).outlineStyle") != "none"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
+
+
+@pytest.mark.parametrize(("name", "path"), public_pages())
+def test_public_page_has_no_serious_or_critical_accessibility_violation(page, site, name, path):
+    response = page.goto(site + path)
+    assert response is not None and response.status in (200, 400)
+    assert axe_violations(page, site) == []
+    screenshot(page, f"{name}-desktop")
+
+
+@pytest.mark.parametrize(("name", "path"), public_pages())
+def test_public_page_fits_a_375_pixel_phone_screen_without_sideways_scrolling(browser, site, name, path):
+    context = browser.new_context(viewport=PHONE, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(site + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert axe_violations(page, site) == []
+        screenshot(page, f"{name}-phone")
+    finally:
+        context.close()
+
+
+def test_instrument_page_with_a_space_in_its_acronym_opens_from_the_instrument_list(page, site):
+    page.goto(site + reverse("web:instrument-list"))
+    page.get_by_role("link", name="Rose Dyspnea Scale").click()
+    page.wait_for_url(f"**/instruments/{quote('Rose Dyspnea Scale')}/")
+    assert "ICHOM Standard Set for coronary artery disease" in page.locator("main").inner_text()
+
+
+def test_the_citation_can_be_copied_with_one_button(page, site):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(site + reverse("web:set-detail", args=[COMPACTERS]))
+    button = page.get_by_role("button", name="Copy citation")
+    button.focus()
+    page.keyboard.press("Enter")
+    status = page.locator("#citation-status")
+    status.wait_for(state="attached")
+    page.wait_for_function("document.getElementById('citation-status').textContent.length > 0")
+    assert status.inner_text() == "Citation copied."
+    copied = page.evaluate("navigator.clipboard.readText()")
+    assert copied.startswith("COMPACTERS study group. Core outcome set for effectiveness trials")
+    assert copied.endswith(f"/sets/{COMPACTERS}/v/1.1.0/")

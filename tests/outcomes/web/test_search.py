@@ -1,0 +1,125 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from outcomes.models import OutcomeDomain
+from outcomes.services.versions import version_publish
+from tests.factories import CoreOutcomeSetFactory, OutcomeFactory, VersionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def search(client, **params):
+    response = client.get(reverse("web:search"), params)
+    assert response.status_code == 200
+    return response
+
+
+def result_slugs(response) -> list[str]:
+    return [result.cos.slug for result in response.context["results"]]
+
+
+def test_search_without_terms_browses_every_set_with_a_public_version(client, reference_data):
+    VersionFactory(core_outcome_set=CoreOutcomeSetFactory(title="A draft-only set"))
+    response = search(client)
+    assert len(response.context["results"]) == 11
+    assert "A draft-only set" not in response.content.decode()
+
+
+def test_search_ranks_a_title_match_first_and_says_why_each_set_matched(client, reference_data):
+    response = search(client, q="heart failure")
+    assert result_slugs(response) == ["ichom-heart-failure", "ichom-atrial-fibrillation"]
+    first, second = response.context["results"]
+    assert first.reasons == ["title", "condition: Heart failure"]
+    assert second.reasons == ["outcome: Heart failure"]
+    assert '<mark class="reason">title</mark>' in response.content.decode()
+
+
+def test_search_by_outcome_name_says_which_outcome_matched(client, reference_data):
+    response = search(client, q="Symptom burden")
+    assert result_slugs(response) == ["ichom-heart-failure"]
+    assert "outcome: Symptom burden" in response.context["results"][0].reasons
+    assert "outcome: Symptom burden" in response.content.decode()
+
+
+def test_search_matches_outcome_definitions_of_the_current_version_only(client, reference_data):
+    old = VersionFactory(core_outcome_set=CoreOutcomeSetFactory(title="Gout outcomes"), version="1.0.0")
+    OutcomeFactory(version=old, name="Flares", definition="Number of acute tophaceous episodes")
+    version_publish(version=old)
+    new = VersionFactory(core_outcome_set=old.core_outcome_set, version="2.0.0")
+    OutcomeFactory(version=new, name="Flares", definition="Patient-reported flares per year")
+    version_publish(version=new)
+
+    response = search(client, q="patient-reported")
+    assert result_slugs(response) == [old.core_outcome_set.slug]
+    assert response.context["results"][0].reasons == ["definition of Flares"]
+    assert result_slugs(search(client, q="tophaceous")) == []
+
+
+def test_every_search_word_must_match_somewhere_in_the_set(client, reference_data):
+    assert set(result_slugs(search(client, q="urinary incontinence"))) == {
+        "localised-prostate-cancer-compacters",
+        "ichom-localized-prostate-cancer",
+    }
+    assert result_slugs(search(client, q="urinary dementia")) == []
+
+
+def test_search_facets_filter_by_disease_area_condition_domain_status_and_year(client, reference_data):
+    assert len(result_slugs(search(client, area="heart-disease"))) == 3
+    assert result_slugs(search(client, condition="heart-failure")) == ["ichom-heart-failure"]
+    cardiac = search(client, domain=3)
+    assert set(result_slugs(cardiac)) == {
+        "ichom-heart-failure",
+        "ichom-coronary-artery-disease",
+        "ichom-atrial-fibrillation",
+    }
+    assert "localised-prostate-cancer-compacters" in result_slugs(search(client, year=2022))
+    assert "localised-prostate-cancer-compacters" not in result_slugs(search(client, year=2017))
+    assert len(result_slugs(search(client, status="published"))) == 11
+    assert result_slugs(search(client, status="superseded")) == []
+    assert result_slugs(search(client, q="survival", area="prostate-cancer", domain=1)) == [
+        "ichom-advanced-prostate-cancer"
+    ]
+
+
+def test_facet_options_count_the_current_results(client, reference_data):
+    html = search(client, area="heart-disease").content.decode()
+    assert ">3. Cardiac outcomes (3)</option>" in html
+    assert ">Heart failure (1)</option>" in html
+    assert ">Prostate cancer (0)</option>" in html
+
+
+def test_an_invalid_facet_value_is_a_form_error_and_the_valid_ones_still_apply(client, reference_data):
+    response = search(client, q="heart", domain="99", year="not-a-year")
+    form = response.context["form"]
+    assert "domain" in form.errors and "year" in form.errors
+    assert 'class="field-error"' in response.content.decode()
+    assert "ichom-heart-failure" in result_slugs(response)
+    assert "harmony-multiple-myeloma" not in result_slugs(response)
+
+
+def test_search_query_count_does_not_grow_with_the_number_of_sets(
+    client, reference_data, django_assert_max_num_queries
+):
+    url = reverse("web:search")
+    with django_assert_max_num_queries(15) as small:
+        client.get(url, {"q": "outcome"})
+    domain = OutcomeDomain.objects.get(number=3)
+    for _ in range(25):
+        version = VersionFactory(core_outcome_set=CoreOutcomeSetFactory())
+        OutcomeFactory.create_batch(3, version=version, domains=[domain])
+        version_publish(version=version)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get(url, {"q": "outcome"})
+    assert len(response.context["results"]) >= 25
+
+
+def test_filters_fold_away_after_a_plain_text_search_and_stay_open_when_used(client, reference_data):
+    assert search(client, q="urinary").context["filters_open"] is False
+    assert '<details class="facets-details">' in search(client, q="urinary").content.decode()
+    assert search(client).context["filters_open"] is True
+    used = search(client, q="urinary", area="prostate-cancer")
+    assert used.context["filters_open"] is True
+    assert "Filter (1 active)" in used.content.decode()
+    assert search(client, q="urinary", domain="99").context["filters_open"] is True
