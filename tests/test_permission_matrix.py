@@ -12,6 +12,8 @@ the others run inside a transaction that is rolled back, so each call sees the s
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pytest
 from django.apps import apps
 from django.core.cache import cache
@@ -22,6 +24,7 @@ from django.urls import reverse
 from outcomes.models import OutcomeDomain
 from outcomes.services.reference_data import reference_data_load
 from tests.permission_world import (
+    PUBLIC_SET,
     ROLES,
     api_client,
     page_client,
@@ -77,6 +80,13 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "web:version-publish": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
     "web:version-withdraw": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
     "web:version-draft-create": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
+    "web:condition-detail": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:search": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:domain-list": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:domain-detail": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:instrument-list": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:instrument-detail": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:compare": {"GET": EVERYONE, "POST": EVERYONE},
     # audit log
     "audit:log": {"GET": ADMINS_ONLY_PAGE, "POST": ADMINS_ONLY_PAGE},
     "audit:process-log": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
@@ -149,6 +159,7 @@ EXPECTED: dict[str, dict[str, tuple]] = {
 # Parameter values other than the defaults of permission_world.sample_values, by URL name.
 URL_OVERRIDES: dict[str, dict] = {
     "web:disease-area": {"slug": "prostate-cancer"},
+    "web:condition-detail": {"slug": "prostate-cancer"},
     "api:disease-area-detail": {"slug": "prostate-cancer"},
     "api:condition-detail": {"slug": "prostate-cancer"},
     # Round 2 exists in process A only: panelist B asking for it gets a 404, not A's round.
@@ -163,6 +174,12 @@ URL_OVERRIDES: dict[str, dict] = {
     "api:consensus-round-results": {"pk": lambda w: w.round_a1.pk},
     "api:dump-detail": {"pk": lambda w: w.dump.pk},
     "api:dump-download": {"pk": lambda w: w.dump.pk},
+}
+
+# Query strings for pages that read them (compare two sets; search the registry).
+URL_QUERIES: dict[str, dict[str, str]] = {
+    "web:compare": {"a": PUBLIC_SET, "b": "ichom-localized-prostate-cancer"},
+    "web:search": {"q": "prostate"},
 }
 
 # --- Every OpenAPI operation, called with the API clients (token header for panelists, no CSRF for users) -------
@@ -306,6 +323,12 @@ def _call(client, method: str, url: str, **kwargs):
     return getattr(client, method)(url, **kwargs)
 
 
+def _url(route, world) -> str:
+    url = reverse(route.name, kwargs=url_kwargs(route.name, route.params, world, URL_OVERRIDES))
+    query = URL_QUERIES.get(route.name)
+    return f"{url}?{urlencode(query)}" if query else url
+
+
 def _site_routes():
     return [r for r in routes(skip=SKIPPED_NAMESPACES) if not r.route.startswith(("static/", "media/"))]
 
@@ -352,7 +375,7 @@ def test_every_page_answers_each_role_as_the_matrix_says_and_leaks_no_panelist(w
     for route in _site_routes():
         if route.name not in EXPECTED:
             continue  # reported by the table test
-        url = reverse(route.name, kwargs=url_kwargs(route.name, route.params, world, URL_OVERRIDES))
+        url = _url(route, world)
         for role, expected in _row(EXPECTED[route.name]["GET"]).items():
             client = page_client(world, role) if route.name in SESSION_CHANGING else clients[role]
             response = _call(client, "get", url)
@@ -369,7 +392,7 @@ def test_a_forged_post_is_refused_to_every_unauthorised_role_and_changes_nothing
     for route in _site_routes():
         if route.name not in EXPECTED:
             continue
-        url = reverse(route.name, kwargs=url_kwargs(route.name, route.params, world, URL_OVERRIDES))
+        url = _url(route, world)
         refused = []
         for role, expected in _row(EXPECTED[route.name]["POST"]).items():
             if expected in REFUSALS:
