@@ -561,3 +561,48 @@ def test_facilitator_b_reads_nothing_of_process_a_on_the_pages_of_their_own_proc
             problems.append(f"GET {url} as facilitator_b shows {leaked}")
     assert walked.count(200) >= 10, walked  # B's dashboard, items, panelists, results, CSVs, audit log... open
     assert not problems, "\n".join(problems)
+
+
+# --- Objects of another process, named in a request to one's own ------------------------------------------------
+
+
+def test_facilitator_a_cannot_act_on_process_bs_objects_through_process_as_addresses(world, clients):
+    """The ids in the address or the form must belong to the process the facilitator runs: 404, nothing changes."""
+    a, b = world.process_a.pk, world.process_b
+    suggestion_b = b.rounds.get(number=1).suggestions.first()
+    requests = [
+        (reverse("facilitator:group-delete", args=[a, b.groups.first().pk]), {}),
+        (reverse("facilitator:panelist-action", args=[a, world.panelist_b.panelist.pk, "revoke"]), {}),
+        (
+            reverse("facilitator:suggestions", args=[a]),
+            {"suggestion": suggestion_b.pk, f"s{suggestion_b.pk}-decision": "rejected"},
+        ),
+    ]
+    before = _fingerprint()
+    for url, data in requests:
+        response = _call(clients["facilitator_a"], "post", url, data=data)
+        assert response.status_code == 404, url
+    assert _fingerprint() == before
+
+
+def test_panelist_a_cannot_rate_process_bs_items_or_join_process_bs_group(world):
+    client = api_client(world, "panelist_a")
+    item_b = world.round_b.round_items.first().item_id
+    before = _fingerprint()
+    rated = _call(
+        client,
+        "put",
+        reverse("api:panel-round", args=[2]),
+        data={"ratings": [{"item_id": item_b, "score": 9, "comment": "cross-process"}], "complete": False},
+        format="json",
+    )
+    joined = _call(
+        client,
+        "post",
+        reverse("api:panel-consent"),
+        data={"consent": True, "group_id": world.process_b.groups.first().pk},
+        format="json",
+    )
+    assert rated.status_code == 400
+    assert joined.status_code == 400 and "group_id" in joined.content.decode()
+    assert _fingerprint() == before
