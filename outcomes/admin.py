@@ -18,11 +18,16 @@ from outcomes.models import (
     Instrument,
     Item,
     ItemOption,
+    ItemResult,
     Measurement,
+    OutboxMessage,
     Outcome,
     OutcomeDomain,
     Panelist,
+    Participation,
+    Rating,
     Reference,
+    RegistryDump,
     Round,
     RoundItem,
     StakeholderGroup,
@@ -412,3 +417,51 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows that change only through services (ratings, tallies, participation, task bookkeeping): shown, never edited
+    here, so that every change keeps its transaction, its checks and its audit event."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
+        return False
+
+
+@admin.register(Participation)
+class ParticipationAdmin(ReadOnlyAdmin):
+    list_display = ["panelist", "round", "invited_at", "started_at", "completed_at"]
+    list_filter = ["round__process", "round__number"]
+    list_select_related = ["panelist", "round__process"]
+
+
+@admin.register(Rating)
+class RatingAdmin(ReadOnlyAdmin):
+    list_display = ["panelist", "round_item", "score", "unable_to_score", "vote", "updated_at"]
+    list_filter = ["round_item__round__process", "round_item__round__number", "unable_to_score"]
+    list_select_related = ["panelist", "round_item__round__process", "round_item__item"]
+    search_fields = ["panelist__code", "round_item__item__name"]
+
+
+@admin.register(ItemResult)
+class ItemResultAdmin(ReadOnlyAdmin):
+    list_display = ["round_item", "group", "n", "pct_low", "pct_mid", "pct_high", "median", "classification"]
+    list_filter = ["classification", "round_item__round__process"]
+    list_select_related = ["round_item__round__process", "round_item__item", "group"]
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(ReadOnlyAdmin):
+    list_display = ["task_name", "created_at", "sent_at", "attempts", "last_error"]
+    list_filter = ["task_name"]
+
+
+@admin.register(RegistryDump)
+class RegistryDumpAdmin(ReadOnlyAdmin):
+    list_display = ["id", "format", "status", "requested_by", "created_at", "finished_at", "size_bytes"]
+    list_filter = ["status", "format"]

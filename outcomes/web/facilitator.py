@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from outcomes import consensus_selectors as selectors
+from outcomes.exports.csv import cell_escape
 from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
 from outcomes.permissions import is_curator, is_facilitator
 from outcomes.services import consensus as svc
@@ -392,22 +393,13 @@ def _dropped_items(process: ConsensusProcess) -> list[tuple[Item, object]]:
     ]
 
 
-# CSV cells that a spreadsheet would run as a formula are prefixed with a quote (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_safe(value) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
-
 def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     writer = csv.writer(response)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([csv_safe(cell) for cell in row])
+        writer.writerow([cell_escape(cell) for cell in row])  # no formulas in spreadsheets
     return response
 
 

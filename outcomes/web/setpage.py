@@ -17,7 +17,7 @@ from outcomes.web.charts import outcome_wheel
 EXPORT_FORMATS = [
     ("json", "JSON", "The version as a JSON document"),
     ("csv", "CSV", "One row per outcome and measurement"),
-    ("fhir", "FHIR", "A FHIR R4 resource"),
+    ("fhir", "FHIR", "A FHIR R5 Bundle: a List and one EvidenceVariable per outcome"),
     ("redcap", "REDCap", "A REDCap data dictionary"),
     ("ctgov", "ClinicalTrials.gov", "Outcome measures for a ClinicalTrials.gov registration"),
 ]
@@ -104,6 +104,18 @@ def citation_text(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion) -> str:
     return f"{authors}. {cos.title}, version {version.version} ({year}). COS Registry. {url}"
 
 
+def version_links_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion) -> dict:
+    """Context for _export_buttons and _how_to_cite: shown on the set page and on every version page."""
+    return {
+        "exports": [
+            (fmt, label, help_text, export_url(cos.slug, version.version, fmt))
+            for fmt, label, help_text in EXPORT_FORMATS
+        ],
+        "citation": citation_text(cos, version),
+        "stable_url": settings.SITE_URL + version_url(cos.slug, version.version),
+    }
+
+
 def set_page_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion | None, core_areas: list) -> dict:
     """Context for the set page's includes (_method, _domain_wheel, _instruments, _export_buttons, _how_to_cite)."""
     context: dict = {"method": method_summary(cos.method)}
@@ -114,11 +126,6 @@ def set_page_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion | None,
         wheel=outcome_wheel(core_areas),
         instrument_uses=instruments,
         timing_only=timing_only,
-        exports=[
-            (fmt, label, help_text, export_url(cos.slug, version.version, fmt))
-            for fmt, label, help_text in EXPORT_FORMATS
-        ],
-        citation=citation_text(cos, version),
-        stable_url=settings.SITE_URL + version_url(cos.slug, version.version),
+        **version_links_context(cos, version),
     )
     return context

@@ -21,6 +21,7 @@ from outcomes.services.versions import (
     version_publish,
     version_withdraw,
 )
+from outcomes.web.setpage import version_links_context
 
 Status = CoreOutcomeSetVersion.Status
 
@@ -89,6 +90,7 @@ def _render_version(
         "previous": previous,
         "process": getattr(shown, "consensus_process", None),
         "can_curate": curator,
+        **version_links_context(cos, shown),
     }
     if curator:
         if shown.status in (Status.DRAFT, Status.IN_CONSENSUS):

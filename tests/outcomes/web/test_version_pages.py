@@ -181,3 +181,13 @@ def test_who_published_is_shown_by_display_name_never_by_username(client, refere
     html = _html(client, "web:version-detail", first.core_outcome_set.slug, "1.0.0")
     assert "Ada Lovelace" in html and "A registry curator" in html
     assert "ada-login" not in html and "secret-login" not in html
+
+
+def test_a_version_page_offers_its_exports_and_how_to_cite_it(client, reference_data):
+    url = reverse("web:version-detail", args=["localised-prostate-cancer-compacters", "1.0.0"])
+    html = client.get(url).content.decode()
+    export = reverse("api:version-export", args=["localised-prostate-cancer-compacters", "1.0.0", "fhir"])
+    assert f'href="{export}"' in html
+    assert "COMPACTERS study group. Core outcome set for effectiveness trials in localised prostate cancer" in html
+    assert "version 1.0.0 (2017)" in html
+    assert f'href="{reverse("web:domain-detail", args=[16])}"' in html
