@@ -39,5 +39,10 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+# The performance benchmark (docs/performance.md): builds cos_bench on the local PostgreSQL, serves it with gunicorn
+# on 127.0.0.1:8106, uses Redis DB 6. Not part of `make test`: nothing in the test suite is timed.
+bench: install
+	$(PY) bench/run.py
+
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Model, Prefetch, Q, QuerySet
+from django.db.models.expressions import Func, OuterRef, Subquery
+from django.db.models.fields import IntegerField
 
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import (
@@ -68,13 +70,23 @@ def core_outcome_set_list() -> QuerySet[CoreOutcomeSet]:
             "conditions",
             Prefetch(
                 "versions",
-                queryset=CoreOutcomeSetVersion.objects.filter(status=Status.PUBLISHED),
+                queryset=CoreOutcomeSetVersion.objects.filter(status=Status.PUBLISHED).select_related("derived_from"),
                 to_attr="published_versions",
             ),
         )
-        .annotate(outcome_count=Count("versions__outcomes", filter=Q(versions__status=Status.PUBLISHED)))
+        .annotate(outcome_count=_published_outcome_count())
         .order_by("title")
     )
+
+
+def _published_outcome_count() -> Subquery:
+    """The outcomes of the set's published version, as a correlated subquery (0 without one).
+
+    A subquery is evaluated for the rows of the page only; a Count over a join would add GROUP BY and a join over
+    every outcome of every matching set to the list query and to its paginator's count (docs/performance.md).
+    """
+    outcomes = Outcome.objects.filter(Q(version__status=Status.PUBLISHED), version__core_outcome_set=OuterRef("pk"))
+    return Subquery(outcomes.order_by().values(n=Func("pk", function="COUNT")), output_field=IntegerField())
 
 
 def core_outcome_set_versions(

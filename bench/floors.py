@@ -1,0 +1,119 @@
+"""The SQL floor: the same data as each API answer, fetched by ONE hand-written query with PostgreSQL building the
+JSON (json_build_object / json_agg). No ORM, no serializer, no HTTP: what the database alone costs.
+
+The documents carry the same fields as the API's (same rows, same nesting), so the ratio app / floor is the
+price of Django, DRF, the serializers and HTTP on top of the unavoidable database work.
+"""
+
+from __future__ import annotations
+
+PUBLIC = "('published', 'superseded', 'withdrawn')"
+
+VERSION_DOCUMENT = f"""
+SELECT json_build_object(
+  'format', 'cos-registry/version/1',
+  'set', json_build_object(
+     'slug', s.slug, 'title', s.title, 'url', '/sets/' || s.slug || '/',
+     'disease_area', json_build_object('slug', da.slug, 'name', da.name),
+     'conditions', (SELECT COALESCE(json_agg(json_build_object(
+          'slug', c.slug, 'name', c.name, 'snomed_ct_id', c.snomed_ct_id,
+          'icd10', (SELECT COALESCE(json_agg(ic.code ORDER BY ic.code), '[]') FROM diseases_icd10code ic
+                     WHERE ic.condition_id = c.id)) ORDER BY c.name), '[]')
+        FROM outcomes_coreoutcomeset_conditions sc JOIN diseases_condition c ON c.id = sc.condition_id
+       WHERE sc.coreoutcomeset_id = s.id),
+     'scope_population', s.scope_population, 'scope_intervention', s.scope_intervention,
+     'scope_setting', s.scope_setting, 'developers', s.developers, 'comet_registry_id', s.comet_registry_id,
+     'completeness', s.completeness),
+  'version', v.version, 'status', v.status, 'draft', v.status NOT IN {PUBLIC},
+  'canonical_url', '/sets/' || s.slug || '/v/' || v.version || '/',
+  'published_on', v.published_on, 'published_on_precision', v.published_on_precision,
+  'provenance', json_build_object(
+     'published_at', v.published_at, 'changelog', v.changelog,
+     'derived_from', (SELECT p.version FROM outcomes_coreoutcomesetversion p WHERE p.id = v.derived_from_id),
+     'successors', (SELECT COALESCE(json_agg(n.version ORDER BY n.major, n.minor, n.patch), '[]')
+                      FROM outcomes_coreoutcomesetversion n WHERE n.derived_from_id = v.id AND n.status IN {PUBLIC}),
+     'withdrawn_at', v.withdrawn_at, 'withdrawn_reason', v.withdrawn_reason),
+  'outcomes', (SELECT COALESCE(json_agg(json_build_object(
+       'identity', o.identity, 'name', o.name, 'definition', o.definition, 'applies_to', o.applies_to,
+       'note', o.note, 'order', o."order",
+       'domains', (SELECT COALESCE(json_agg(json_build_object('number', d.number, 'name', d.name,
+                          'core_area', d.core_area) ORDER BY d.number), '[]')
+                     FROM outcomes_outcome_domains od JOIN outcomes_outcomedomain d ON d.id = od.outcomedomain_id
+                    WHERE od.outcome_id = o.id),
+       'measurements', (SELECT COALESCE(json_agg(json_build_object(
+                          'instrument', CASE WHEN i.id IS NULL THEN NULL ELSE json_build_object('acronym', i.acronym,
+                                        'name', i.name, 'kind', i.kind, 'url', i.url) END,
+                          'timing', m.timing, 'note', m.note) ORDER BY m."order", m.id), '[]')
+                          FROM outcomes_measurement m LEFT JOIN outcomes_instrument i ON i.id = m.instrument_id
+                         WHERE m.outcome_id = o.id)
+     ) ORDER BY o."order", o.id), '[]') FROM outcomes_outcome o WHERE o.version_id = v.id),
+  'references', (SELECT COALESCE(json_agg(json_build_object('citation', r.citation, 'doi', r.doi,
+       'doi_url', CASE WHEN r.doi = '' THEN '' ELSE 'https://doi.org/' || r.doi END, 'pmid', r.pmid,
+       'pmcid', r.pmcid, 'url', r.url) ORDER BY r."order", r.id), '[]')
+       FROM outcomes_reference r WHERE r.version_id = v.id)
+)::text
+FROM outcomes_coreoutcomeset s
+JOIN outcomes_coreoutcomesetversion v ON v.core_outcome_set_id = s.id
+JOIN diseases_diseasearea da ON da.id = s.disease_area_id
+WHERE s.slug = %(slug)s AND v.version = %(version)s AND v.status IN {PUBLIC}
+"""
+
+# The filtered list's first page and its count, with the API's filter semantics: the disease area; a public
+# version with an outcome in the domain; every word of q in the title or in an outcome name of a public version.
+SET_LIST_PAGE = f"""
+WITH matches AS MATERIALIZED (
+  SELECT s.id, s.slug, s.title, s.disease_area_id
+    FROM outcomes_coreoutcomeset s JOIN diseases_diseasearea da ON da.id = s.disease_area_id
+   WHERE da.slug = %(area)s
+     AND EXISTS (SELECT 1 FROM outcomes_coreoutcomesetversion v
+                   JOIN outcomes_outcome o ON o.version_id = v.id
+                   JOIN outcomes_outcome_domains od ON od.outcome_id = o.id
+                   JOIN outcomes_outcomedomain d ON d.id = od.outcomedomain_id
+                  WHERE v.core_outcome_set_id = s.id AND v.status IN {PUBLIC} AND d.number = %(domain)s)
+     AND (s.title ILIKE %(like)s
+          OR EXISTS (SELECT 1 FROM outcomes_coreoutcomesetversion v JOIN outcomes_outcome o ON o.version_id = v.id
+                      WHERE v.core_outcome_set_id = s.id AND v.status IN {PUBLIC} AND o.name ILIKE %(like)s))
+), page AS (
+  SELECT * FROM matches ORDER BY title, id LIMIT %(page_size)s
+)
+SELECT json_build_object(
+  'count', (SELECT count(*) FROM matches),
+  'results', COALESCE((SELECT json_agg(json_build_object(
+     'slug', p.slug, 'title', p.title, 'url', '/api/v1/core-outcome-sets/' || p.slug || '/',
+     'web_url', '/sets/' || p.slug || '/',
+     'disease_area', (SELECT json_build_object('slug', da.slug, 'name', da.name)
+                        FROM diseases_diseasearea da WHERE da.id = p.disease_area_id),
+     'conditions', (SELECT COALESCE(json_agg(json_build_object('slug', c.slug, 'name', c.name) ORDER BY c.name), '[]')
+                      FROM outcomes_coreoutcomeset_conditions sc JOIN diseases_condition c ON c.id = sc.condition_id
+                     WHERE sc.coreoutcomeset_id = p.id),
+     'current_version', (SELECT json_build_object('version', v.version, 'status', v.status,
+                          'published_on', v.published_on, 'published_at', v.published_at)
+                           FROM outcomes_coreoutcomesetversion v
+                          WHERE v.core_outcome_set_id = p.id AND v.status = 'published'),
+     'outcome_count', (SELECT count(*) FROM outcomes_coreoutcomesetversion v JOIN outcomes_outcome o
+                          ON o.version_id = v.id WHERE v.core_outcome_set_id = p.id AND v.status = 'published')
+  ) ORDER BY p.title, p.id) FROM page p), '[]')
+)::text
+"""
+
+# The tally's aggregation in one GROUP BY: per round item, overall and per stakeholder group, the denominator,
+# the unable-to-score count and the distribution of scores 1..9 (from which bands, median and quartiles follow,
+# as the tally service derives them: outcomes/services/tally.py quantile_from_bins).
+TALLY_GROUP_BY = """
+SELECT ri.id, p.group_id, GROUPING(p.group_id) AS overall,
+       count(*) FILTER (WHERE r.score IS NOT NULL) AS n,
+       count(*) FILTER (WHERE r.unable_to_score) AS n_unable,
+       count(*) FILTER (WHERE r.score BETWEEN 1 AND 3) AS n_low,
+       count(*) FILTER (WHERE r.score BETWEEN 4 AND 6) AS n_mid,
+       count(*) FILTER (WHERE r.score BETWEEN 7 AND 9) AS n_high,
+       count(*) FILTER (WHERE r.score = 1) AS s1, count(*) FILTER (WHERE r.score = 2) AS s2,
+       count(*) FILTER (WHERE r.score = 3) AS s3, count(*) FILTER (WHERE r.score = 4) AS s4,
+       count(*) FILTER (WHERE r.score = 5) AS s5, count(*) FILTER (WHERE r.score = 6) AS s6,
+       count(*) FILTER (WHERE r.score = 7) AS s7, count(*) FILTER (WHERE r.score = 8) AS s8,
+       count(*) FILTER (WHERE r.score = 9) AS s9
+  FROM outcomes_rating r
+  JOIN outcomes_rounditem ri ON ri.id = r.round_item_id
+  JOIN outcomes_panelist p ON p.id = r.panelist_id
+ WHERE ri.round_id = ANY(%(round_ids)s)
+ GROUP BY GROUPING SETS ((ri.id), (ri.id, p.group_id))
+"""

@@ -1,0 +1,646 @@
+"""The benchmark: `make bench` (or `.venv/bin/python bench/run.py`). docs/performance.md explains the method.
+
+1. Build the scale dataset in cos_bench (and a 1% copy in cos_bench_small for the query-count comparison).
+2. Serve the app with gunicorn, production settings, a worker per core, on 127.0.0.1:8106.
+3. From this process, drive it with a bounded load generator (fixed requests, fixed concurrency, a time limit),
+   after a warm-up; beside each API figure, time its SQL floor the same way in the same run.
+4. Time the tally service against one raw GROUP BY; post 200 whole-round submissions at concurrency 50 and check
+   every rating arrived exactly once; count queries per request at two data sizes; sample the RSS of a process
+   building the whole-registry dump.
+5. Write bench/results/latest.json and the results table of docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(BASE_DIR))
+
+import psycopg2  # noqa: E402
+
+from bench import floors, loadgen  # noqa: E402
+from bench.build_dataset import (  # noqa: E402
+    DEFAULT_DATABASE_URL,
+    SUBMIT_PROCESS_TITLE,
+    submitter_token,
+)
+from bench.scenarios import (  # noqa: E402
+    VERSION_NUMBER,
+    VERSION_SLUG,
+    export_path,
+    list_floor_params,
+    list_path,
+    submission_body,
+    submission_path,
+    version_path,
+)
+
+HOST = "127.0.0.1"
+PORT = int(os.environ.get("BENCH_PORT", "8106"))
+SMALL_DATABASE_URL = DEFAULT_DATABASE_URL + "_small"
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
+RESULTS = BASE_DIR / "bench" / "results" / "latest.json"
+DOC = BASE_DIR / "docs" / "performance.md"
+VENV_BIN = Path(sys.executable).parent
+
+TARGETS = {
+    "version_detail_p95_ms": 25,
+    "set_list_p95_ms": 50,
+    "app_floor_ratio": 3,
+    "tally_s": 2,
+    "tally_ratio": 1.5,
+    "submission_p95_ms": 150,
+    "dump_peak_mb": 250,
+}
+
+
+def log(message: str) -> None:
+    print(f"[bench {dt.datetime.now():%H:%M:%S}] {message}", flush=True)
+
+
+def server_env(database_url: str) -> dict:
+    env = dict(os.environ)
+    env.update(
+        DEBUG="0",
+        SECRET_KEY="bench-" + secrets.token_urlsafe(40),
+        ALLOWED_HOSTS="127.0.0.1,localhost,testserver",
+        SECURE_SSL_REDIRECT="0",
+        SECURE_HSTS_SECONDS="0",
+        SITE_URL=f"http://{HOST}:{PORT}",
+        DATABASE_URL=database_url,
+        REDIS_URL=REDIS_URL,
+        CACHE_KEY_PREFIX="cos-bench",
+        # One client address sends every request: the anonymous throttle would turn the benchmark into 429s.
+        # The throttle still runs (a cache round trip per request); only its limit is raised.
+        API_ANON_THROTTLE="100000000/minute",
+        COS_VAR_DIR=str(BASE_DIR / "var" / "bench"),
+        LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="cos_registry.settings",
+    )
+    return env
+
+
+def run_python(args: list[str], env: dict, *, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], cwd=BASE_DIR, env=env, check=check, text=True, capture_output=True)
+
+
+def probe(command: str, database_url: str) -> dict:
+    done = run_python(["bench/probes.py", command], server_env(database_url), check=False)
+    if done.returncode:
+        return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------------------------------- server
+
+
+class Server:
+    def __init__(self, database_url: str, workers: int, worker_class: str, threads: int) -> None:
+        self.env = server_env(database_url)
+        self.args = [
+            str(VENV_BIN / "gunicorn"),
+            "cos_registry.wsgi:application",
+            "--bind",
+            f"{HOST}:{PORT}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            worker_class,
+            "--threads",
+            str(threads),
+            "--log-level",
+            "warning",
+            "--graceful-timeout",
+            "5",
+        ]
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> Server:
+        static = run_python(["manage.py", "collectstatic", "--noinput", "--verbosity", "0"], self.env, check=False)
+        if static.returncode:
+            log(f"collectstatic failed (API answers do not need it): {static.stderr.strip()[-300:]}")
+        self.log_file = open(BASE_DIR / "var" / "bench" / "gunicorn.log", "w")
+        self.process = subprocess.Popen(
+            self.args, cwd=BASE_DIR, env=self.env, stdout=self.log_file, stderr=self.log_file
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(f"http://{HOST}:{PORT}/api/v1/core-outcome-sets/?page_size=1", timeout=5)
+                return self
+            except OSError as exc:
+                if getattr(exc, "code", None):  # an HTTP error: the server answers
+                    return self
+                time.sleep(0.3)
+        raise SystemExit("gunicorn did not start; see var/bench/gunicorn.log")
+
+    def __exit__(self, *exc) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+        self.log_file.close()
+
+
+def http_status(method: str, path: str, body: bytes | None = None, headers: dict | None = None) -> int:
+    request = urllib.request.Request(f"http://{HOST}:{PORT}{path}", data=body, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
+            response.read()
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+# ------------------------------------------------------------------------------------------------ scenarios
+
+
+def http_worker_factory(request_for):
+    return lambda: loadgen.HttpWorker(HOST, PORT, request_for)
+
+
+def sql_worker_factory(database_url: str, query: str, params_for):
+    def make():
+        conn = psycopg2.connect(database_url)
+        conn.autocommit = True
+        cursor = conn.cursor()
+
+        def call(n: int) -> int:
+            cursor.execute(query, params_for(n))
+            row = cursor.fetchone()
+            if row is None or row[0] is None:
+                raise RuntimeError("floor query returned nothing")
+            return len(row[0].encode())
+
+        call.conn = conn
+        return call
+
+    return make
+
+
+def close_sql(worker) -> None:
+    worker.conn.close()
+
+
+def median_stats(runs: list[loadgen.Stats]) -> dict:
+    """Each figure is the median over the repeated runs; the runs themselves are kept too."""
+    keys = ("throughput_rps", "p50_ms", "p95_ms", "p99_ms", "mean_ms")
+    merged = {k: round(statistics.median(getattr(r, k) for r in runs), 2) for k in keys}
+    merged["requests_per_run"] = runs[0].requests
+    merged["errors"] = sum(r.errors for r in runs)
+    merged["concurrency"] = runs[0].concurrency
+    merged["bytes_per_response"] = runs[0].bytes_per_response
+    merged["runs"] = [r.as_dict() for r in runs]
+    return merged
+
+
+def load_average() -> list[float]:
+    """The machine's 1/5/15-minute load: other work on the box shows up here, and in every latency."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def measure_read(name: str, *, path_for, floor_query, floor_params_for, database_url: str, args) -> dict:
+    first = http_status("GET", path_for(0))
+    if first != 200:
+        log(f"{name}: GET {path_for(0)} answered {first}; not measured")
+        return {"path": path_for(0), "error": f"HTTP {first} (endpoint not on this branch?)"}
+    request_for = lambda n: ("GET", path_for(n), None, {"Accept": "application/json"})  # noqa: E731
+    app_worker = http_worker_factory(request_for)
+    floor_worker = sql_worker_factory(database_url, floor_query, floor_params_for)
+    common = {"concurrency": args.concurrency, "time_limit": args.time_limit}
+    loadgen.run(make_worker=app_worker, requests=args.warmup, close_worker=lambda w: w.close(), **common)
+    loadgen.run(make_worker=floor_worker, requests=args.warmup, close_worker=close_sql, **common)
+    app_runs, floor_runs = [], []
+    for _ in range(args.repeat):  # interleaved, so both see the same machine
+        app_runs.append(
+            loadgen.run(make_worker=app_worker, requests=args.requests, close_worker=lambda w: w.close(), **common)
+        )
+        floor_runs.append(
+            loadgen.run(make_worker=floor_worker, requests=args.requests, close_worker=close_sql, **common)
+        )
+    app, floor = median_stats(app_runs), median_stats(floor_runs)
+    result = {
+        "path": path_for(0),
+        "app": app,
+        "floor": floor,
+        "ratio_p50": round(app["p50_ms"] / floor["p50_ms"], 2),
+        "ratio_p95": round(app["p95_ms"] / floor["p95_ms"], 2),
+        "load_average_after": load_average(),
+    }
+    log(
+        f"{name}: app p50/p95/p99 {app['p50_ms']}/{app['p95_ms']}/{app['p99_ms']} ms, {app['throughput_rps']} rps; "
+        f"floor p95 {floor['p95_ms']} ms; ratio p95 {result['ratio_p95']} (errors {app['errors']})"
+    )
+    return result
+
+
+def measure_submissions(database_url: str, args) -> dict:
+    """200 panelists each PUT a whole round (100 ratings) at concurrency 50; then count what was stored."""
+    conn = psycopg2.connect(database_url)
+    conn.autocommit = True
+    cur = conn.cursor()
+    cur.execute("SELECT id FROM outcomes_consensusprocess WHERE title = %s", [SUBMIT_PROCESS_TITLE])
+    (process_id,) = cur.fetchone()
+    cur.execute("SELECT id, number FROM outcomes_round WHERE process_id = %s", [process_id])
+    round_id, number = cur.fetchone()
+    cur.execute('SELECT id FROM outcomes_item WHERE process_id = %s ORDER BY "order", id', [process_id])
+    item_ids = [row[0] for row in cur.fetchall()]
+    cur.execute("SELECT count(*) FROM outcomes_panelist WHERE process_id = %s", [process_id])
+    (panel,) = cur.fetchone()
+    path = submission_path(number)
+    bodies = [json.dumps(submission_body(item_ids, seed=i)).encode() for i in range(panel)]
+
+    def reset() -> None:
+        cur.execute(
+            "DELETE FROM outcomes_rating r USING outcomes_rounditem ri"
+            " WHERE ri.id = r.round_item_id AND ri.round_id = %s",
+            [round_id],
+        )
+        cur.execute(
+            "UPDATE outcomes_participation SET started_at = NULL, completed_at = NULL WHERE round_id = %s", [round_id]
+        )
+
+    def headers(i: int, json_body: bool = True) -> dict:
+        h = {"Authorization": f"Panelist {submitter_token(i)}", "Accept": "application/json"}
+        if json_body:
+            h["Content-Type"] = "application/json"
+        return h
+
+    reset()
+    status = http_status("PUT", path, bodies[0], headers(0))
+    if status != 200:
+        log(f"round submission: PUT {path} answered {status}; not measured")
+        return {"path": path, "error": f"HTTP {status} (endpoint not on this branch?)"}
+    # Warm up on the read side of the same endpoint (a write would leave ratings behind).
+    loadgen.run(
+        make_worker=http_worker_factory(lambda n: ("GET", path, None, headers(n % panel, False))),
+        requests=args.warmup,
+        concurrency=8,
+        time_limit=args.time_limit,
+        close_worker=lambda w: w.close(),
+    )
+    runs, checks = [], []
+    for _ in range(args.repeat):
+        reset()
+        stats = loadgen.run(
+            make_worker=http_worker_factory(lambda n: ("PUT", path, bodies[n], headers(n))),
+            requests=panel,
+            concurrency=args.submit_concurrency,
+            time_limit=args.time_limit,
+            close_worker=lambda w: w.close(),
+        )
+        cur.execute(
+            """SELECT count(*), count(DISTINCT (r.panelist_id, r.round_item_id)), count(DISTINCT r.panelist_id),
+                      (SELECT count(*) FROM outcomes_participation WHERE round_id = %(r)s AND completed_at IS NOT NULL)
+                 FROM outcomes_rating r JOIN outcomes_rounditem ri ON ri.id = r.round_item_id
+                WHERE ri.round_id = %(r)s""",
+            {"r": round_id},
+        )
+        stored, distinct_pairs, panelists, completed = cur.fetchone()
+        checks.append(
+            {
+                "expected": panel * len(item_ids),
+                "stored": stored,
+                "distinct_panelist_item": distinct_pairs,
+                "panelists": panelists,
+                "completed_participations": completed,
+                "exact": stored == distinct_pairs == panel * len(item_ids) and completed == panel,
+            }
+        )
+        runs.append(stats)
+    conn.close()
+    result = {"path": path, "panelists": panel, "ratings_per_request": len(item_ids), **median_stats(runs)}
+    result["checks"] = checks
+    result["load_average_after"] = load_average()
+    result["all_exact"] = all(c["exact"] for c in checks)
+    log(
+        f"round submission: p50/p95/p99 {result['p50_ms']}/{result['p95_ms']}/{result['p99_ms']} ms at concurrency "
+        f"{args.submit_concurrency}; stored exactly {panel} x {len(item_ids)}: {result['all_exact']}"
+    )
+    return result
+
+
+def measure_dump(database_url: str) -> dict:
+    """Build the whole-registry dump in a child process and sample its resident memory every 20 ms."""
+    child = subprocess.Popen(
+        [sys.executable, "bench/probes.py", "dump"],
+        cwd=BASE_DIR,
+        env=server_env(database_url),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    peak_kb, samples = 0, 0
+    status_file = Path(f"/proc/{child.pid}/status")
+    while child.poll() is None:
+        try:
+            for line in status_file.read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    peak_kb = max(peak_kb, int(line.split()[1]))
+                    samples += 1
+        except OSError:
+            pass
+        time.sleep(0.02)
+    out, err = child.communicate()
+    if child.returncode:
+        return {"error": err.strip().splitlines()[-1] if err.strip() else f"exit {child.returncode}"}
+    result = json.loads(out.strip().splitlines()[-1])
+    if result.get("error") and not result.get("status"):
+        log(f"dump: {result['error']}")
+        return result
+    result["sampled_peak_rss_mb"] = round(peak_kb / 1024, 1)
+    result["samples"] = samples
+    peak = max(result["sampled_peak_rss_mb"], result.get("self_vmhwm_mb") or 0)
+    result["peak_mb"] = peak
+    log(f"dump: {result}")
+    return result
+
+
+# --------------------------------------------------------------------------------------------------- report
+
+
+def verdicts(results: dict) -> dict:
+    out = {}
+
+    def check(name, value, limit):
+        out[name] = {"value": value, "target": limit, "met": value is not None and value <= limit}
+
+    s = results["scenarios"]
+    if "app" in s.get("version_detail", {}):
+        check("version detail p95 (ms)", s["version_detail"]["app"]["p95_ms"], TARGETS["version_detail_p95_ms"])
+        check("version detail app/floor (p95)", s["version_detail"]["ratio_p95"], TARGETS["app_floor_ratio"])
+    if "app" in s.get("set_list", {}):
+        check("set list p95 (ms)", s["set_list"]["app"]["p95_ms"], TARGETS["set_list_p95_ms"])
+        check("set list app/floor (p95)", s["set_list"]["ratio_p95"], TARGETS["app_floor_ratio"])
+    t = results.get("tally", {})
+    if "service_median_s" in t:
+        check("tally of 600,000 ratings (s)", t["service_median_s"], TARGETS["tally_s"])
+        check("tally / raw GROUP BY", t["ratio_service_to_group_by"], TARGETS["tally_ratio"])
+        check("re-tally of 600,000 ratings (s)", t["retally_median_s"], TARGETS["tally_s"])
+        check("re-tally / raw GROUP BY", t["ratio_retally_to_group_by"], TARGETS["tally_ratio"])
+    sub = results.get("submission", {})
+    if "p95_ms" in sub:
+        check("round submission p95 (ms)", sub["p95_ms"], TARGETS["submission_p95_ms"])
+        out["round submission: exactly 200 x 100 stored"] = {"value": sub["all_exact"], "met": sub["all_exact"]}
+    d = results.get("dump", {})
+    if "peak_mb" in d:
+        check("dump worker peak RSS (MB)", d["peak_mb"], TARGETS["dump_peak_mb"])
+    q = results.get("query_counts", {})
+    if "large" in q and "small" in q:
+        compared = [
+            (k, q["small"].get(k, {}).get("queries"), v["queries"])
+            for k, v in q["large"].items()
+            if isinstance(v, dict) and v.get("status") in (200, 201)
+        ]
+        if compared:
+            same = all(small == large for _, small, large in compared)
+            out["query count independent of size"] = {"value": same, "met": same}
+    return out
+
+
+def markdown_table(results: dict) -> str:
+    s = results["scenarios"]
+    lines = [
+        f"Run {results['finished_at']} on {results['machine']['cpus']} CPUs, {results['machine']['python']}, "
+        f"PostgreSQL {results['machine']['postgres']}; gunicorn {results['server']['workers']} x "
+        f"{results['server']['worker_class']} workers; {results['load']['requests']} requests x "
+        f"{results['load']['repeat']} runs per figure (median of the runs), warm-up {results['load']['warmup']}. "
+        f"Load average (1/5/15 min) at start {results['load_average_at_start']}, "
+        f"at end {results['load_average_at_end']}.",
+        *(
+            f"Re-measured afterwards with `bench/run.py --skip-build --only {','.join(u['parts'])} --update` "
+            f"at {u['at']} (load {u['load_average']})."
+            for u in results.get("updates", [])
+        ),
+        "Reproduce: `make bench` (full: builds the data, then everything below).",
+        "",
+        "| measurement | concurrency | p50 ms | p95 ms | p99 ms | req/s | SQL floor p95 ms | app / floor (p95) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    names = {
+        "set_list": "set list, disease area + domain + q",
+        "version_detail": "version detail, 100 outcomes",
+        "fhir_export": "FHIR export, 100 outcomes",
+    }
+    for key, label in names.items():
+        r = s.get(key, {})
+        if "app" not in r:
+            lines.append(f"| {label} | - | {r.get('error', 'not measured')} | | | | | |")
+            continue
+        a, f = r["app"], r["floor"]
+        lines.append(
+            f"| {label} | {a['concurrency']} | {a['p50_ms']} | {a['p95_ms']} | {a['p99_ms']} | {a['throughput_rps']} "
+            f"| {f['p95_ms']} | {r['ratio_p95']} |"
+        )
+    sub = results.get("submission", {})
+    if "p95_ms" in sub:
+        lines.append(
+            f"| round submission, 100 ratings ({sub['panelists']} panelists) | {sub['concurrency']} | {sub['p50_ms']} "
+            f"| {sub['p95_ms']} | {sub['p99_ms']} | {sub['throughput_rps']} | - | - |"
+        )
+    else:
+        lines.append(f"| round submission | - | {sub.get('error', 'not measured')} | | | | | |")
+    t = results.get("tally", {})
+    lines += ["", "| consensus tally | median of runs | raw SQL GROUP BY | ratio |", "|---|---|---|---|"]
+    if "service_median_s" in t:
+        lines.append(
+            f"| round_tally over {t['rounds']} rounds, {t['ratings']:,} ratings ({t['service_queries']} queries) "
+            f"| {t['service_median_s']} s | {t['group_by_median_s']} s | {t['ratio_service_to_group_by']} |"
+        )
+        lines.append(
+            f"| the same again (results exist: re-tally) | {t['retally_median_s']} s | {t['group_by_median_s']} s "
+            f"| {t['ratio_retally_to_group_by']} |"
+        )
+    else:
+        lines.append(f"| tally | {t.get('error', 'not measured')} | {t.get('group_by_median_s', '-')} s | - |")
+    d = results.get("dump", {})
+    lines += [
+        "",
+        "| whole-registry dump | peak RSS of the worker | seconds | versions | size |",
+        "|---|---|---|---|---|",
+    ]
+    if "peak_mb" in d:
+        lines.append(
+            f"| {d['format']} ({d['status']}) | {d['peak_mb']} MB | {d['seconds']} | {d['versions']} "
+            f"| {(d['size_bytes'] or 0) / 1e6:.1f} MB |"
+        )
+    else:
+        lines.append(f"| dump | {d.get('error', 'not measured')} | | | |")
+    q = results.get("query_counts", {})
+    if "large" in q:
+        lines += ["", "| queries per request | small dataset | full dataset |", "|---|---|---|"]
+        small = q.get("small", {})
+        lines.append(f"| (sets / ratings) | {small.get('sets')} / {small.get('ratings')} "
+                     f"| {q['large'].get('sets')} / {q['large'].get('ratings')} |")  # fmt: skip
+        for key, value in q["large"].items():
+            if isinstance(value, dict) and "queries" in value:
+                other = small.get(key, {})
+                lines.append(f"| {key} (HTTP {value['status']}) | {other.get('queries', '-')} | {value['queries']} |")
+    lines += ["", "| target | value | limit | met |", "|---|---|---|---|"]
+    for name, v in results["verdicts"].items():
+        lines.append(f"| {name} | {v['value']} | {v.get('target', '')} | {'yes' if v['met'] else '**no**'} |")
+    return "\n".join(lines)
+
+
+def write_doc(results: dict) -> None:
+    start, end = "<!-- bench:results -->", "<!-- /bench:results -->"
+    text = DOC.read_text() if DOC.exists() else f"# Performance\n\n{start}\n{end}\n"
+    head, _, rest = text.partition(start)
+    _, _, tail = rest.partition(end)
+    DOC.write_text(f"{head}{start}\n{markdown_table(results)}\n{end}{tail}")
+
+
+def postgres_version(database_url: str) -> str:
+    conn = psycopg2.connect(database_url)
+    with conn.cursor() as cur:
+        cur.execute("SHOW server_version")
+        version = cur.fetchone()[0]
+    conn.close()
+    return version
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description="Run the COS Registry benchmark.")
+    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL))
+    parser.add_argument("--skip-build", action="store_true", help="reuse the databases of a previous run")
+    parser.add_argument("--requests", type=int, default=500, help="requests per run of each read scenario")
+    parser.add_argument("--warmup", type=int, default=100)
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported")
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--submit-concurrency", type=int, default=50)
+    parser.add_argument("--time-limit", type=float, default=30.0, help="seconds per run at most")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (a per core)")
+    parser.add_argument("--worker-class", default="sync")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--only", default="", help="comma-separated subset: list,version,fhir,submit,tally,qc,dump")
+    parser.add_argument("--no-doc", action="store_true", help="do not rewrite the table in docs/performance.md")
+    parser.add_argument(
+        "--update",
+        action="store_true",
+        help="with --only: re-measure those parts and update them in the previous latest.json (and the table)",
+    )
+    args = parser.parse_args(argv)
+    only = set(filter(None, args.only.split(",")))
+    wanted = lambda key: not only or key in only  # noqa: E731
+    started = time.monotonic()
+    (BASE_DIR / "var" / "bench").mkdir(parents=True, exist_ok=True)
+    small_url = args.database_url + "_small"
+
+    if not args.skip_build:
+        log("building the full dataset (25,000 sets, 600,000 ratings)")
+        done = run_python(["bench/build_dataset.py", "--database-url", args.database_url], dict(os.environ))
+        log(done.stdout.strip().splitlines()[-1])
+        log("building the small dataset (250 sets, 200 panelists) for the query-count comparison")
+        run_python(
+            ["bench/build_dataset.py", "--database-url", small_url, "--sets", "250", "--panelists", "200"],
+            dict(os.environ),
+        )
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+
+    results: dict = {
+        "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "command": "make bench",
+        "machine": {
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "postgres": postgres_version(args.database_url),
+            "platform": platform.platform(),
+        },
+        "server": {"workers": args.workers, "worker_class": args.worker_class, "threads": args.threads},
+        "load": {
+            "requests": args.requests,
+            "warmup": args.warmup,
+            "repeat": args.repeat,
+            "concurrency": args.concurrency,
+            "submit_concurrency": args.submit_concurrency,
+            "time_limit_s": args.time_limit,
+        },
+        "scenarios": {},
+        "load_average_at_start": load_average(),
+    }
+    db = args.database_url
+    with Server(db, args.workers, args.worker_class, args.threads):
+        log(f"gunicorn up on {HOST}:{PORT} ({args.workers} x {args.worker_class})")
+        version_params = lambda n: {"slug": VERSION_SLUG, "version": VERSION_NUMBER}  # noqa: E731
+        if wanted("list"):
+            results["scenarios"]["set_list"] = measure_read(
+                "set list",
+                path_for=list_path,
+                floor_query=floors.SET_LIST_PAGE,
+                floor_params_for=list_floor_params,
+                database_url=db,
+                args=args,
+            )
+        if wanted("version"):
+            results["scenarios"]["version_detail"] = measure_read(
+                "version detail",
+                path_for=lambda n: version_path(VERSION_SLUG, VERSION_NUMBER),
+                floor_query=floors.VERSION_DOCUMENT,
+                floor_params_for=version_params,
+                database_url=db,
+                args=args,
+            )
+        if wanted("fhir"):
+            results["scenarios"]["fhir_export"] = measure_read(
+                "FHIR export",
+                path_for=lambda n: export_path(VERSION_SLUG, VERSION_NUMBER, "fhir"),
+                floor_query=floors.VERSION_DOCUMENT,
+                floor_params_for=version_params,
+                database_url=db,
+                args=args,
+            )
+        if wanted("submit"):
+            results["submission"] = measure_submissions(db, args)
+    if wanted("tally"):
+        log("timing the tally service against the raw GROUP BY")
+        results["tally"] = probe("tally", db)
+        log(f"tally: {results['tally']}")
+    if wanted("qc"):
+        log("counting queries per request at two data sizes")
+        results["query_counts"] = {"small": probe("querycount", small_url), "large": probe("querycount", db)}
+        log(f"query counts: {results['query_counts']}")
+    if wanted("dump"):
+        log("building the whole-registry dump in a separate process, sampling its RSS")
+        results["dump"] = measure_dump(db)
+    results["load_average_at_end"] = load_average()
+    if args.update and only and RESULTS.exists():
+        previous = json.loads(RESULTS.read_text())
+        remeasured = {key: results[key] for key in ("tally", "query_counts", "submission", "dump") if key in results}
+        previous.setdefault("scenarios", {}).update(results["scenarios"])
+        previous.update(remeasured)
+        previous.setdefault("updates", []).append(
+            {"at": results["started_at"], "parts": sorted(only), "load_average": results["load_average_at_end"]}
+        )
+        results, only = previous, set()
+    results["verdicts"] = verdicts(results)
+    if not args.update:
+        results["finished_at"] = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        results["seconds"] = round(time.monotonic() - started, 1)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    if not args.no_doc and not only:
+        write_doc(results)
+    log(f"done in {round(time.monotonic() - started, 1)} s: {RESULTS.relative_to(BASE_DIR)}")
+    for name, verdict in results["verdicts"].items():
+        log(f"  {'met ' if verdict['met'] else 'MISS'} {name}: {verdict['value']} (target {verdict.get('target', '')})")
+    return results
+
+
+if __name__ == "__main__":
+    main()
