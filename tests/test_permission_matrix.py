@@ -1,0 +1,608 @@
+"""Who may do what: every URL of the site and every operation of the OpenAPI schema, called as every role.
+
+Roles (tests/permission_world.py): anonymous; a panelist of process A (signed in by following their personal link,
+and sending `Authorization: Panelist <token>`); a panelist of another process B; a facilitator of A; a facilitator
+of B; a curator; a staff admin. Every URL kwarg points at process A's objects or the public reference set.
+
+Each row lists the expected status per role, in ROLES order. LOGIN is a redirect to the sign-in page. A URL name or
+an API operation without a row fails the test: a new URL must be added here, with its roles thought through.
+A POST (or API write) whose expected answer is a refusal is sent as a forged, empty request and must change nothing;
+the others run inside a transaction that is rolled back, so each call sees the same world.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+import pytest
+from django.apps import apps
+from django.core.cache import cache
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+
+from outcomes.models import OutcomeDomain
+from outcomes.services.reference_data import reference_data_load
+from tests.permission_world import (
+    PUBLIC_SET,
+    ROLES,
+    api_client,
+    page_client,
+    routes,
+    schema_path,
+    secrets_hidden_from,
+    url_kwargs,
+    world_build,
+)
+
+LOGIN = "login"  # 302 to the sign-in page
+
+# --- Rows, in ROLES order: anonymous, panelist_a, panelist_b, facilitator_a, facilitator_b, curator, admin --------
+
+EVERYONE = (200, 200, 200, 200, 200, 200, 200)
+REDIRECT = (302, 302, 302, 302, 302, 302, 302)
+NOT_ALLOWED = (405, 405, 405, 405, 405, 405, 405)
+CURATORS_ONLY = (403, 403, 403, 403, 403, 400, 400)  # an empty form: a 400 with its errors for curators
+ADMINS_ONLY_PAGE = (LOGIN, LOGIN, LOGIN, 403, 403, 403, 200)
+SIGNED_IN_PAGE = (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200)
+FACILITATOR_A_PAGE = (LOGIN, LOGIN, LOGIN, 200, 403, 403, 200)
+FACILITATOR_A_EMPTY_FORM = (LOGIN, LOGIN, LOGIN, 400, 403, 403, 400)
+FACILITATOR_A_ACTION = (LOGIN, LOGIN, LOGIN, 302, 403, 403, 302)
+FACILITATOR_A_NOT_FOUND = (LOGIN, LOGIN, LOGIN, 404, 403, 403, 404)
+PANELIST_PAGE = (403, 200, 200, 403, 403, 403, 403)  # each panelist sees their own process only
+PANELIST_EMPTY_FORM = (403, 400, 400, 403, 403, 403, 403)
+API_READ_ONLY = (403, 403, 403, 405, 405, 405, 405)
+API_SIGNED_IN = (403, 403, 403, 200, 200, 200, 200)
+API_SIGNED_IN_EMPTY = (403, 403, 403, 400, 400, 400, 400)
+API_SIGNED_IN_NOT_ALLOWED = (403, 403, 403, 405, 405, 405, 405)
+API_FACILITATOR_A = (403, 403, 403, 200, 403, 403, 200)
+API_FACILITATOR_A_EMPTY = (403, 403, 403, 400, 403, 403, 400)
+# The dump was requested by the curator: only they and admins see it; other users get a 404, not a hint.
+API_CURATORS_DUMP = (403, 403, 403, 404, 404, 200, 200)
+API_CURATORS_DUMP_NOT_READY = (403, 403, 403, 404, 404, 409, 409)
+# Panelist endpoints answer to the personal link's token only; a session user is not a panelist.
+API_PANELIST_PAGE_SESSION = (401, 200, 200, 401, 401, 401, 401)
+API_PANELIST_EMPTY_SESSION = (401, 400, 400, 401, 401, 401, 401)
+API_PANELIST_NOT_ALLOWED_SESSION = (401, 405, 405, 401, 401, 401, 401)
+API_PANELIST = (401, 200, 200, 403, 403, 403, 403)
+API_PANELIST_EMPTY = (401, 400, 400, 403, 403, 403, 403)
+
+# --- Every URL name: its GET and POST rows ------------------------------------------------------------------------
+
+EXPECTED: dict[str, dict[str, tuple]] = {
+    # public website
+    "web:home": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:disease-area": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:set-detail": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:version-detail": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:version-latest": {"GET": REDIRECT, "POST": REDIRECT},
+    "web:version-diff": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:version-publish": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
+    "web:version-withdraw": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
+    "web:version-draft-create": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
+    "web:condition-detail": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:search": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:domain-list": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:domain-detail": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:instrument-list": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:instrument-detail": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:compare": {"GET": EVERYONE, "POST": EVERYONE},
+    # audit log
+    "audit:log": {"GET": ADMINS_ONLY_PAGE, "POST": ADMINS_ONLY_PAGE},
+    "audit:process-log": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
+    # registry API (read-only; writes refused)
+    "api:disease-area-list": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:disease-area-detail": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:condition-list": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:condition-detail": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:outcome-domain-list": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:outcome-domain-detail": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:instrument-list": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:instrument-detail": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:cos-list": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:cos-detail": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:version-list": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:version-detail": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:version-diff": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:version-export": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:dump-list": {"GET": API_SIGNED_IN, "POST": API_SIGNED_IN_EMPTY},
+    "api:dump-detail": {"GET": API_CURATORS_DUMP, "POST": API_SIGNED_IN_NOT_ALLOWED},
+    "api:dump-download": {"GET": API_CURATORS_DUMP_NOT_READY, "POST": API_SIGNED_IN_NOT_ALLOWED},
+    # consensus API: facilitators (session) and panelists (token header)
+    "api:consensus-process-list": {"GET": API_SIGNED_IN, "POST": API_SIGNED_IN_NOT_ALLOWED},
+    "api:consensus-process-detail": {"GET": API_FACILITATOR_A, "POST": API_SIGNED_IN_NOT_ALLOWED},
+    "api:consensus-round-list": {"GET": API_FACILITATOR_A, "POST": API_FACILITATOR_A_EMPTY},
+    "api:consensus-round-open": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_FACILITATOR_A_EMPTY},
+    "api:consensus-round-close": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_FACILITATOR_A},
+    "api:consensus-round-results": {"GET": API_FACILITATOR_A, "POST": API_SIGNED_IN_NOT_ALLOWED},
+    "api:panel-me": {"GET": API_PANELIST_PAGE_SESSION, "POST": API_PANELIST_NOT_ALLOWED_SESSION},
+    "api:panel-consent": {"GET": API_PANELIST_NOT_ALLOWED_SESSION, "POST": API_PANELIST_EMPTY_SESSION},
+    "api:panel-round": {"GET": (401, 200, 404, 401, 401, 401, 401), "POST": API_PANELIST_EMPTY_SESSION},
+    "api:panel-suggestions": {"GET": API_PANELIST_PAGE_SESSION, "POST": API_PANELIST_EMPTY_SESSION},
+    "schema": {"GET": EVERYONE, "POST": NOT_ALLOWED},
+    "swagger-ui": {"GET": EVERYONE, "POST": NOT_ALLOWED},
+    # panel pages: the session names the panelist; nothing in the address names a process
+    "panel:home": {"GET": PANELIST_PAGE, "POST": PANELIST_PAGE},
+    "panel:enter": {"GET": REDIRECT, "POST": REDIRECT},  # the personal link is the credential
+    "panel:consent": {"GET": NOT_ALLOWED, "POST": PANELIST_EMPTY_FORM},
+    # Round 2 exists in process A only; panelist B gets a 404 for it (an empty POST saves nothing and redirects).
+    "panel:round": {"GET": (403, 200, 404, 403, 403, 403, 403), "POST": (403, 302, 404, 403, 403, 403, 403)},
+    "panel:suggestions": {"GET": PANELIST_PAGE, "POST": PANELIST_EMPTY_FORM},
+    "panel:leave": {"GET": NOT_ALLOWED, "POST": EVERYONE},
+    # facilitator pages of process A
+    "facilitator:process-list": {"GET": SIGNED_IN_PAGE, "POST": SIGNED_IN_PAGE},
+    "facilitator:process-create": {  # curators start processes
+        "GET": (LOGIN, LOGIN, LOGIN, 403, 403, 200, 200),
+        "POST": (LOGIN, LOGIN, LOGIN, 403, 403, 400, 400),
+    },
+    "facilitator:dashboard": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
+    "facilitator:items": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_EMPTY_FORM},
+    "facilitator:definition": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_ACTION},
+    "facilitator:group-delete": {"GET": NOT_ALLOWED, "POST": FACILITATOR_A_ACTION},
+    "facilitator:panelists": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_EMPTY_FORM},
+    "facilitator:panelist-action": {"GET": NOT_ALLOWED, "POST": FACILITATOR_A_ACTION},
+    "facilitator:round-create": {"GET": NOT_ALLOWED, "POST": FACILITATOR_A_ACTION},
+    "facilitator:round-results": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
+    "facilitator:meeting": {"GET": FACILITATOR_A_NOT_FOUND, "POST": FACILITATOR_A_NOT_FOUND},  # round 1 is Delphi
+    "facilitator:round-action": {"GET": NOT_ALLOWED, "POST": FACILITATOR_A_ACTION},
+    "facilitator:suggestions": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_NOT_FOUND},  # no suggestion named
+    "facilitator:finalise": {"GET": NOT_ALLOWED, "POST": FACILITATOR_A_ACTION},
+    "facilitator:publish": {"GET": NOT_ALLOWED, "POST": FACILITATOR_A_ACTION},
+    "facilitator:report": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},  # public once published
+    "facilitator:ratings-csv": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
+    "facilitator:results-csv": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
+    # accounts
+    "login": {"GET": EVERYONE, "POST": EVERYONE},  # an empty sign-in form is shown again with its errors
+    "logout": {"GET": NOT_ALLOWED, "POST": REDIRECT},
+}
+
+# Parameter values other than the defaults of permission_world.sample_values, by URL name.
+URL_OVERRIDES: dict[str, dict] = {
+    "web:disease-area": {"slug": "prostate-cancer"},
+    "web:condition-detail": {"slug": "prostate-cancer"},
+    "api:disease-area-detail": {"slug": "prostate-cancer"},
+    "api:condition-detail": {"slug": "prostate-cancer"},
+    # Round 2 exists in process A only: panelist B asking for it gets a 404, not A's round.
+    "panel:round": {"number": 2},
+    "api:panel-round": {"number": 2},
+    "facilitator:round-results": {"number": 1},
+    "facilitator:meeting": {"number": 1},
+    "facilitator:round-action": {"number": 2},
+    "facilitator:panelist-action": {"action": "revoke"},
+    "api:consensus-round-open": {"pk": lambda w: w.round_a.pk},
+    "api:consensus-round-close": {"pk": lambda w: w.round_a.pk},
+    "api:consensus-round-results": {"pk": lambda w: w.round_a1.pk},
+    "api:dump-detail": {"pk": lambda w: w.dump.pk},
+    "api:dump-download": {"pk": lambda w: w.dump.pk},
+}
+
+# Query strings for pages that read them (compare two sets; search the registry).
+URL_QUERIES: dict[str, dict[str, str]] = {
+    "web:compare": {"a": PUBLIC_SET, "b": "ichom-localized-prostate-cancer"},
+    "web:search": {"q": "prostate"},
+}
+
+# --- Every OpenAPI operation, called with the API clients (token header for panelists, no CSRF for users) -------
+
+API_EXPECTED: dict[tuple[str, str], tuple] = {
+    ("/api/v1/disease-areas/", "get"): EVERYONE,
+    ("/api/v1/disease-areas/{slug}/", "get"): EVERYONE,
+    ("/api/v1/conditions/", "get"): EVERYONE,
+    ("/api/v1/conditions/{slug}/", "get"): EVERYONE,
+    ("/api/v1/outcome-domains/", "get"): EVERYONE,
+    ("/api/v1/outcome-domains/{number}/", "get"): EVERYONE,
+    ("/api/v1/instruments/", "get"): EVERYONE,
+    ("/api/v1/instruments/{acronym}/", "get"): EVERYONE,
+    ("/api/v1/core-outcome-sets/", "get"): EVERYONE,
+    ("/api/v1/core-outcome-sets/{slug}/", "get"): EVERYONE,
+    ("/api/v1/core-outcome-sets/{slug}/versions/", "get"): EVERYONE,
+    ("/api/v1/core-outcome-sets/{slug}/versions/{version}/", "get"): EVERYONE,
+    ("/api/v1/core-outcome-sets/{slug}/versions/{a}/diff/{b}/", "get"): EVERYONE,
+    ("/api/v1/core-outcome-sets/{slug}/versions/{version}/export/{format}/", "get"): EVERYONE,
+    ("/api/v1/dumps/", "get"): API_SIGNED_IN,
+    ("/api/v1/dumps/", "post"): API_SIGNED_IN_EMPTY,
+    ("/api/v1/dumps/{id}/", "get"): API_CURATORS_DUMP,
+    ("/api/v1/dumps/{id}/download/", "get"): API_CURATORS_DUMP_NOT_READY,
+    ("/api/v1/consensus/processes/", "get"): API_SIGNED_IN,
+    ("/api/v1/consensus/processes/{id}/", "get"): API_FACILITATOR_A,
+    ("/api/v1/consensus/processes/{id}/rounds/", "get"): API_FACILITATOR_A,
+    ("/api/v1/consensus/processes/{id}/rounds/", "post"): API_FACILITATOR_A_EMPTY,
+    ("/api/v1/consensus/rounds/{id}/open/", "post"): API_FACILITATOR_A_EMPTY,
+    ("/api/v1/consensus/rounds/{id}/close/", "post"): API_FACILITATOR_A,
+    ("/api/v1/consensus/rounds/{id}/results/", "get"): API_FACILITATOR_A,
+    ("/api/v1/consensus/panel/", "get"): API_PANELIST,
+    ("/api/v1/consensus/panel/consent/", "post"): API_PANELIST_EMPTY,
+    ("/api/v1/consensus/panel/rounds/{number}/", "get"): (401, 200, 404, 403, 403, 403, 403),
+    ("/api/v1/consensus/panel/rounds/{number}/", "put"): API_PANELIST_EMPTY,
+    ("/api/v1/consensus/panel/rounds/{number}/", "post"): API_PANELIST_EMPTY,
+    ("/api/v1/consensus/panel/suggestions/", "get"): API_PANELIST,
+    ("/api/v1/consensus/panel/suggestions/", "post"): API_PANELIST_EMPTY,
+}
+
+API_OVERRIDES: dict[str, dict] = {
+    "/api/v1/disease-areas/{slug}/": {"slug": "prostate-cancer"},
+    "/api/v1/conditions/{slug}/": {"slug": "prostate-cancer"},
+    "/api/v1/dumps/{id}/": {"id": lambda w: w.dump.pk},
+    "/api/v1/dumps/{id}/download/": {"id": lambda w: w.dump.pk},
+    "/api/v1/consensus/processes/{id}/": {"id": lambda w: w.process_a.pk},
+    "/api/v1/consensus/processes/{id}/rounds/": {"id": lambda w: w.process_a.pk},
+    "/api/v1/consensus/rounds/{id}/open/": {"id": lambda w: w.round_a.pk},
+    "/api/v1/consensus/rounds/{id}/close/": {"id": lambda w: w.round_a.pk},
+    "/api/v1/consensus/rounds/{id}/results/": {"id": lambda w: w.round_a1.pk},
+    "/api/v1/consensus/panel/rounds/{number}/": {"number": 2},
+}
+
+WRITE_METHODS = ("post", "put", "patch", "delete")
+HTTP_METHODS = ("get", *WRITE_METHODS)
+REFUSALS = {LOGIN, 401, 403, 404}
+# Requests that sign someone in or out: each gets a fresh client so that the role's own client keeps its session.
+SESSION_CHANGING = {"panel:enter", "panel:leave", "login", "logout"}
+SKIPPED_NAMESPACES = ("admin",)  # the Django admin is tested on its own below
+
+
+# --- Fixtures -------------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker):
+    """Built once for the module inside a transaction that is rolled back at the end; each test runs in a
+    savepoint inside it."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        if OutcomeDomain.objects.count() != 38:  # a transactional test before this module flushed the reference data
+            reference_data_load()
+        yield world_build()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def clients(world, db):
+    return {role: page_client(world, role) for role in ROLES}
+
+
+# --- Helpers --------------------------------------------------------------------------------------------------------
+
+
+def _fingerprint() -> dict:
+    """Enough of the database to notice any change a refused request could make: row counts of every registry
+    table (the audit log among them) and the fields that state changes touch."""
+    from outcomes.models import (
+        ConsensusProcess,
+        CoreOutcomeSetVersion,
+        Item,
+        Panelist,
+        Rating,
+        Round,
+        StakeholderGroup,
+        Suggestion,
+    )
+
+    counts = {m.__name__: m.objects.count() for m in apps.get_app_config("outcomes").get_models()}
+    counts.update({m.__name__: m.objects.count() for m in apps.get_app_config("diseases").get_models()})
+    return {
+        "counts": counts,
+        "rounds": list(Round.objects.order_by("pk").values_list("status", "closes_at")),
+        "versions": list(CoreOutcomeSetVersion.objects.order_by("pk").values_list("status", "version")),
+        "processes": list(ConsensusProcess.objects.order_by("pk").values_list("status", "title", "description")),
+        "panelists": list(
+            Panelist.objects.order_by("pk").values_list("token_hash", "token_revoked_at", "consented_at", "group")
+        ),
+        "ratings": list(Rating.objects.order_by("pk").values_list("score", "comment", "unable_to_score")),
+        "groups": list(StakeholderGroup.objects.order_by("pk").values_list("name")),
+        "items": list(Item.objects.order_by("pk").values_list("name", "definition")),
+        "suggestions": list(Suggestion.objects.order_by("pk").values_list("status", "merged_into")),
+    }
+
+
+def _body(response) -> str:
+    if getattr(response, "streaming", False):
+        return b"".join(response.streaming_content).decode(errors="replace")
+    return response.content.decode(errors="replace")
+
+
+def _matches(response, expected) -> bool:
+    if expected == LOGIN:
+        return response.status_code == 302 and response["Location"].startswith(reverse("login"))
+    if expected == 302:
+        return response.status_code == 302 and not response["Location"].startswith(reverse("login"))
+    return response.status_code == expected
+
+
+def _shown(response) -> str:
+    if response.status_code == 302:
+        return f"302 -> {response['Location']}"
+    return str(response.status_code)
+
+
+def _leaks(world, role: str, response) -> list[str]:
+    body = _body(response)
+    return [secret for secret in secrets_hidden_from(world, role) if secret in body]
+
+
+def _call(client, method: str, url: str, **kwargs):
+    cache.clear()  # rate limits count per client address; the matrix is not an attack
+    return getattr(client, method)(url, **kwargs)
+
+
+def _url(route, world) -> str:
+    url = reverse(route.name, kwargs=url_kwargs(route.name, route.params, world, URL_OVERRIDES))
+    query = URL_QUERIES.get(route.name)
+    return f"{url}?{urlencode(query)}" if query else url
+
+
+def _site_routes():
+    return [r for r in routes(skip=SKIPPED_NAMESPACES) if not r.route.startswith(("static/", "media/"))]
+
+
+def _operations() -> list[tuple[str, str]]:
+    schema = Client().get(reverse("schema"), {"format": "json"}).json()
+    return [(path, method) for path, item in schema["paths"].items() for method in item if method in HTTP_METHODS]
+
+
+def _row(expected: tuple) -> dict[str, object]:
+    assert len(expected) == len(ROLES)
+    return dict(zip(ROLES, expected, strict=True))
+
+
+# --- The table itself -----------------------------------------------------------------------------------------------
+
+
+def test_every_url_name_of_the_site_has_a_row_in_the_permission_matrix(world, db):
+    names = [r.name for r in _site_routes()]
+    assert "" not in names, "Every URL pattern needs a name so the permission matrix can list it"
+    missing = sorted(set(names) - set(EXPECTED))
+    stale = sorted(set(EXPECTED) - set(names))
+    assert not missing, f"URL names without a row in EXPECTED (add their GET and POST rows): {missing}"
+    assert not stale, f"Rows in EXPECTED for URL names that no longer exist: {stale}"
+    for name, rows in EXPECTED.items():
+        assert set(rows) == {"GET", "POST"}, f"{name} needs a GET and a POST row"
+        for row in rows.values():
+            _row(row)
+
+
+def test_every_operation_of_the_openapi_schema_has_a_row_in_the_permission_matrix(world, db):
+    operations = _operations()
+    missing = sorted(set(operations) - set(API_EXPECTED))
+    stale = sorted(set(API_EXPECTED) - set(operations))
+    assert not missing, f"API operations without a row in API_EXPECTED: {missing}"
+    assert not stale, f"Rows in API_EXPECTED for operations the schema no longer has: {stale}"
+
+
+# --- Walking the site -----------------------------------------------------------------------------------------------
+
+
+def test_every_page_answers_each_role_as_the_matrix_says_and_leaks_no_panelist(world, clients):
+    problems = []
+    for route in _site_routes():
+        if route.name not in EXPECTED:
+            continue  # reported by the table test
+        url = _url(route, world)
+        for role, expected in _row(EXPECTED[route.name]["GET"]).items():
+            client = page_client(world, role) if route.name in SESSION_CHANGING else clients[role]
+            response = _call(client, "get", url)
+            if not _matches(response, expected):
+                problems.append(f"GET {url} ({route.name}) as {role}: expected {expected}, got {_shown(response)}")
+            if leaked := _leaks(world, role, response):
+                problems.append(f"GET {url} ({route.name}) as {role} shows {leaked}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_forged_post_is_refused_to_every_unauthorised_role_and_changes_nothing(world, clients):
+    problems = []
+    before = _fingerprint()
+    for route in _site_routes():
+        if route.name not in EXPECTED:
+            continue
+        url = _url(route, world)
+        refused = []
+        for role, expected in _row(EXPECTED[route.name]["POST"]).items():
+            if expected in REFUSALS:
+                refused.append(role)
+                client = page_client(world, role) if route.name in SESSION_CHANGING else clients[role]
+                response = _call(client, "post", url)
+            else:
+                # Allowed: an empty POST may legitimately act (close a round...); undo it for the next call.
+                with transaction.atomic():
+                    response = _call(page_client(world, role), "post", url)
+                    transaction.set_rollback(True)
+            if not _matches(response, expected):
+                problems.append(f"POST {url} ({route.name}) as {role}: expected {expected}, got {_shown(response)}")
+            if leaked := _leaks(world, role, response):
+                problems.append(f"POST {url} ({route.name}) as {role} shows {leaked}")
+        # Allowed calls were rolled back, so any difference comes from a refused one.
+        if refused and (after := _fingerprint()) != before:
+            problems.append(f"POST {url} ({route.name}) was refused to {refused} but changed data")
+            before = after
+    assert not problems, "\n".join(problems)
+
+
+# --- Walking the API schema -----------------------------------------------------------------------------------------
+
+
+def test_every_api_operation_answers_each_role_as_the_matrix_says_and_leaks_no_panelist(world, db):
+    problems = []
+    api_clients = {role: api_client(world, role) for role in ROLES}
+    for path, method in _operations():
+        if (path, method) not in API_EXPECTED:
+            continue  # reported by the table test
+        url = schema_path(path, world, API_OVERRIDES)
+        for role, expected in _row(API_EXPECTED[(path, method)]).items():
+            if method not in WRITE_METHODS:
+                response = _call(api_clients[role], method, url)
+            elif expected in REFUSALS:
+                before = _fingerprint()
+                response = _call(api_clients[role], method, url, data={}, format="json")
+                if _fingerprint() != before:
+                    problems.append(f"{method.upper()} {url} as {role} was refused but changed data")
+            else:
+                with transaction.atomic():
+                    response = _call(api_clients[role], method, url, data={}, format="json")
+                    transaction.set_rollback(True)
+            if response.status_code >= 500 or not _matches(response, expected):
+                problems.append(f"{method.upper()} {path} as {role}: expected {expected}, got {_shown(response)}")
+            if leaked := _leaks(world, role, response):
+                problems.append(f"{method.upper()} {url} as {role} shows {leaked}")
+    assert not problems, "\n".join(problems)
+
+
+# --- The Django admin -----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["admin:index", "admin:outcomes_panelist_changelist"])
+def test_the_django_admin_opens_for_staff_only(world, clients, name):
+    url = reverse(name)
+    login = reverse("admin:login")
+    for role in ROLES:
+        response = _call(clients[role], "get", url)
+        if role == "admin":
+            assert response.status_code == 200, role
+        else:
+            assert response.status_code == 302 and response["Location"].startswith(login), role
+
+
+# --- The matrix's own guards fail when they should ------------------------------------------------------------------
+
+
+def test_the_secrets_are_there_to_find_for_facilitator_a(world, clients):
+    """The distinctive names, emails and comments do appear where they belong, so their absence elsewhere means
+    something."""
+    panelists = _body(
+        _call(clients["facilitator_a"], "get", reverse("facilitator:panelists", args=[world.process_a.pk]))
+    )
+    ratings = _body(
+        _call(clients["facilitator_a"], "get", reverse("facilitator:ratings-csv", args=[world.process_a.pk]))
+    )
+    for member in world.members_a:
+        assert member.panelist.email in panelists
+        assert member.comment in ratings
+
+
+def test_a_leak_check_finds_a_panelists_email_in_a_body(world, db):
+    class Fake:
+        streaming = False
+        content = f"<p>{world.members_a[1].panelist.email}</p>".encode()
+
+    assert _leaks(world, "panelist_b", Fake()) == [world.members_a[1].panelist.email]
+    assert _leaks(world, "facilitator_a", Fake()) == []
+
+
+def test_a_refused_post_that_changed_data_would_be_noticed(world, db):
+    from outcomes.models import Round
+
+    before = _fingerprint()
+    Round.objects.filter(pk=world.round_a.pk).update(status=Round.Status.CLOSED)
+    assert _fingerprint() != before
+
+
+# --- The draft that process A is building -------------------------------------------------------------------------
+
+# A version "in consensus" is seen by curators, admins and the facilitators of the process building it; for everyone
+# else it does not exist (404, so that drafts are not discoverable).
+DRAFT_VISIBLE = (404, 404, 404, 200, 404, 200, 200)
+DRAFT_URLS = {
+    "web:version-detail": lambda w: {"slug": w.public_set.slug, "version": w.process_a.draft_version.version},
+    "web:version-diff": lambda w: {"slug": w.public_set.slug, "a": "1.1.0", "b": w.process_a.draft_version.version},
+    "api:version-detail": lambda w: {"slug": w.public_set.slug, "version": w.process_a.draft_version.version},
+    "api:version-diff": lambda w: {"slug": w.public_set.slug, "a": "1.1.0", "b": w.process_a.draft_version.version},
+}
+
+
+@pytest.mark.parametrize("name", sorted(DRAFT_URLS))
+def test_the_draft_process_a_builds_is_seen_only_by_its_facilitators_curators_and_admins(world, clients, name):
+    url = reverse(name, kwargs=DRAFT_URLS[name](world))
+    problems = []
+    for role, expected in _row(DRAFT_VISIBLE).items():
+        response = _call(clients[role], "get", url)
+        if not _matches(response, expected):
+            problems.append(f"GET {url} as {role}: expected {expected}, got {_shown(response)}")
+    assert not problems, "\n".join(problems)
+
+
+def test_a_published_process_report_is_public_and_shows_aggregates_only(world, clients):
+    from outcomes.models import ConsensusProcess
+
+    ConsensusProcess.objects.filter(pk=world.process_a.pk).update(status=ConsensusProcess.Status.PUBLISHED)
+    url = reverse("facilitator:report", args=[world.process_a.pk])
+    problems = []
+    for role in ROLES:
+        response = _call(clients[role], "get", url)
+        if response.status_code != 200:
+            problems.append(f"GET {url} as {role}: expected 200, got {_shown(response)}")
+        if leaked := _leaks(world, role, response):
+            problems.append(f"GET {url} as {role} shows {leaked}")
+    assert not problems, "\n".join(problems)
+
+
+def test_facilitator_b_reads_nothing_of_process_a_on_the_pages_of_their_own_process(world, clients):
+    """The pages that name a process, opened by facilitator B on process B: B's data only, none of A's panelists."""
+    own = {
+        "pk": world.process_b.pk,
+        "process_id": world.process_b.pk,
+        "group_id": world.process_b.groups.first().pk,
+        "panelist_id": world.panelist_b.panelist.pk,
+        "number": 1,
+        "action": "close",
+    }
+    problems = []
+    walked = []
+    for route in _site_routes():
+        if not route.name.startswith(("facilitator:", "audit:", "api:consensus-")) or not route.params:
+            continue
+        kwargs = url_kwargs(route.name, route.params, world, URL_OVERRIDES) | {
+            param: own[param] for param in route.params if param in own
+        }
+        if route.name.startswith("api:consensus-round"):
+            kwargs["pk"] = world.round_b.pk
+        url = reverse(route.name, kwargs=kwargs)
+        response = _call(clients["facilitator_b"], "get", url)
+        walked.append(response.status_code)
+        if response.status_code >= 500:
+            problems.append(f"GET {url} as facilitator_b: {response.status_code}")
+        if leaked := _leaks(world, "facilitator_b", response):
+            problems.append(f"GET {url} as facilitator_b shows {leaked}")
+    assert walked.count(200) >= 10, walked  # B's dashboard, items, panelists, results, CSVs, audit log... open
+    assert not problems, "\n".join(problems)
+
+
+# --- Objects of another process, named in a request to one's own ------------------------------------------------
+
+
+def test_facilitator_a_cannot_act_on_process_bs_objects_through_process_as_addresses(world, clients):
+    """The ids in the address or the form must belong to the process the facilitator runs: 404, nothing changes."""
+    a, b = world.process_a.pk, world.process_b
+    suggestion_b = b.rounds.get(number=1).suggestions.first()
+    requests = [
+        (reverse("facilitator:group-delete", args=[a, b.groups.first().pk]), {}),
+        (reverse("facilitator:panelist-action", args=[a, world.panelist_b.panelist.pk, "revoke"]), {}),
+        (
+            reverse("facilitator:suggestions", args=[a]),
+            {"suggestion": suggestion_b.pk, f"s{suggestion_b.pk}-decision": "rejected"},
+        ),
+    ]
+    before = _fingerprint()
+    for url, data in requests:
+        response = _call(clients["facilitator_a"], "post", url, data=data)
+        assert response.status_code == 404, url
+    assert _fingerprint() == before
+
+
+def test_panelist_a_cannot_rate_process_bs_items_or_join_process_bs_group(world):
+    client = api_client(world, "panelist_a")
+    item_b = world.round_b.round_items.first().item_id
+    before = _fingerprint()
+    rated = _call(
+        client,
+        "put",
+        reverse("api:panel-round", args=[2]),
+        data={"ratings": [{"item_id": item_b, "score": 9, "comment": "cross-process"}], "complete": False},
+        format="json",
+    )
+    joined = _call(
+        client,
+        "post",
+        reverse("api:panel-consent"),
+        data={"consent": True, "group_id": world.process_b.groups.first().pk},
+        format="json",
+    )
+    assert rated.status_code == 400
+    assert joined.status_code == 400 and "group_id" in joined.content.decode()
+    assert _fingerprint() == before
