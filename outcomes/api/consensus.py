@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from outcomes import consensus_selectors as selectors
 from outcomes.api import consensus_serializers as s
-from outcomes.models import ConsensusProcess, Panelist, Round
+from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, Suggestion
 from outcomes.permissions import is_facilitator
 from outcomes.services import consensus as svc
 
@@ -291,3 +291,187 @@ class RoundResultsView(FacilitatorView):
     def get(self, request: Request, pk: int) -> Response:
         round_ = self.get_round(pk)
         return Response(s.RoundItemResultSerializer(selectors.round_results(round_), many=True).data)
+
+
+def _item_of(process: ConsensusProcess, pk: int | None, field: str) -> Item | None:
+    """An item named by id in a request body: it must belong to this process (a 400 on that field otherwise)."""
+    if pk is None:
+        return None
+    item = process.items.filter(pk=pk).first()
+    if item is None:
+        raise exceptions.ValidationError({field: ["Choose an item of this process."]})
+    return item
+
+
+class ItemListView(FacilitatorView):
+    @extend_schema(responses=s.ItemSerializer(many=True), summary="The candidate items of a process")
+    def get(self, request: Request, pk: int) -> Response:
+        process = self.get_process(pk)
+        return Response(s.ItemSerializer(selectors.process_items(process), many=True).data)
+
+    @extend_schema(request=s.ItemCreateSerializer, responses={201: s.ItemSerializer}, summary="Add a candidate item")
+    def post(self, request: Request, pk: int) -> Response:
+        process = self.get_process(pk)
+        serializer = s.ItemCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        item = _service(
+            svc.item_create,
+            process=process,
+            name=data["name"],
+            definition=data["definition"],
+            domain_numbers=data["domains"],
+            kind=data["kind"],
+            outcome_item=_item_of(process, data["outcome_item"], "outcome_item"),
+            by=request.user,
+        )
+        return Response(s.ItemSerializer(selectors.process_items(process).get(pk=item.pk)).data, status=201)
+
+
+class ItemDetailView(FacilitatorView):
+    @extend_schema(request=s.ItemUpdateSerializer, responses=s.ItemSerializer, summary="Edit a not yet rated item")
+    def patch(self, request: Request, pk: int) -> Response:
+        item = get_object_or_404(Item.objects.select_related("process"), pk=pk)
+        process = self.get_process(item.process_id)
+        serializer = s.ItemUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        _service(
+            svc.item_update,
+            item=item,
+            name=data.get("name"),
+            definition=data.get("definition"),
+            domain_numbers=data.get("domains"),
+            by=request.user,
+        )
+        return Response(s.ItemSerializer(selectors.process_items(process).get(pk=pk)).data)
+
+
+class PanelistListView(FacilitatorView):
+    @extend_schema(responses=s.PanelistSerializer(many=True), summary="The panelists of a process (facilitators only)")
+    def get(self, request: Request, pk: int) -> Response:
+        process = self.get_process(pk)
+        rows = process.panelists.select_related("group").order_by("code")
+        return Response(s.PanelistSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=s.PanelistInviteSerializer,
+        responses={201: s.PanelistSerializer},
+        summary="Invite a panelist; the personal link is emailed by a task",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        process = self.get_process(pk)
+        serializer = s.PanelistInviteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        group = None
+        if data["group_id"] is not None:
+            group = process.groups.filter(pk=data["group_id"]).first()
+            if group is None:
+                raise exceptions.ValidationError({"group_id": ["Choose one of this process's stakeholder groups."]})
+        panelist = _service(
+            svc.panelist_invite, process=process, email=data["email"], name=data["name"], group=group, by=request.user
+        )
+        return Response(s.PanelistSerializer(panelist).data, status=201)
+
+
+class PanelistActionView(FacilitatorView):
+    action = ""
+
+    def _panelist(self, pk: int) -> Panelist:
+        panelist = get_object_or_404(Panelist.objects.select_related("process", "group"), pk=pk)
+        self.get_process(panelist.process_id)
+        return panelist
+
+
+class PanelistRevokeView(PanelistActionView):
+    @extend_schema(request=None, responses=s.PanelistSerializer, summary="Revoke a panelist's personal link")
+    def post(self, request: Request, pk: int) -> Response:
+        panelist = _service(svc.panelist_revoke, panelist=self._panelist(pk), by=request.user)
+        return Response(s.PanelistSerializer(panelist).data)
+
+
+class PanelistResendView(PanelistActionView):
+    @extend_schema(
+        request=None, responses=s.PanelistSerializer, summary="Email a new personal link (the old one stops working)"
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        panelist = _service(svc.panelist_invitation_resend, panelist=self._panelist(pk), by=request.user)
+        return Response(s.PanelistSerializer(panelist).data)
+
+
+class SuggestionListView(FacilitatorView):
+    @extend_schema(responses=s.FacilitatorSuggestionSerializer(many=True), summary="The panel's suggestions")
+    def get(self, request: Request, pk: int) -> Response:
+        process = self.get_process(pk)
+        rows = (
+            Suggestion.objects.filter(round__process=process)
+            .select_related("panelist", "round")
+            .order_by("status", "created_at")
+        )
+        return Response(s.FacilitatorSuggestionSerializer(rows, many=True).data)
+
+
+class SuggestionDecideView(FacilitatorView):
+    @extend_schema(
+        request=s.SuggestionDecisionSerializer,
+        responses=s.FacilitatorSuggestionSerializer,
+        summary="Accept (a new item), merge into an item, or reject with a reason",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        suggestion = get_object_or_404(Suggestion.objects.select_related("round"), pk=pk)
+        process = self.get_process(suggestion.round.process_id)
+        serializer = s.SuggestionDecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        merge_into = _item_of(process, data["merge_into"], "merge_into")
+        if merge_into is not None and merge_into.kind != Item.Kind.OUTCOME:
+            raise exceptions.ValidationError({"merge_into": ["Merge into a candidate outcome."]})
+        _service(
+            svc.suggestion_decide,
+            suggestion=suggestion,
+            decision=data["decision"],
+            reason=data["reason"],
+            merge_into=merge_into,
+            domain_numbers=data["domains"],
+            by=request.user,
+        )
+        decided = Suggestion.objects.select_related("panelist", "round").get(pk=pk)
+        return Response(s.FacilitatorSuggestionSerializer(decided).data)
+
+
+class MeetingCountsView(FacilitatorView):
+    @extend_schema(
+        request=s.LiveCountsSerializer,
+        responses=s.RoundItemCountsSerializer,
+        summary="Record the show of hands on one item of the open consensus meeting",
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        round_item = get_object_or_404(RoundItem.objects.select_related("round", "item"), pk=pk)
+        self.get_process(round_item.round.process_id)
+        serializer = s.LiveCountsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        round_item = _service(svc.meeting_live_counts_set, round_item=round_item, by=request.user, **serializer.data)
+        return Response(s.RoundItemCountsSerializer(round_item).data)
+
+
+def _version_document(version) -> dict:
+    return {"version": version.version, "status": version.status, "outcome_count": version.outcomes.count()}
+
+
+class ProcessFinaliseView(FacilitatorView):
+    @extend_schema(
+        request=None,
+        responses=s.VersionResultSerializer,
+        summary="Build the draft version's outcomes from the items with consensus in",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        process = self.get_process(pk)
+        return Response(_version_document(_service(svc.process_finalise, process=process, by=request.user)))
+
+
+class ProcessPublishView(FacilitatorView):
+    @extend_schema(request=None, responses=s.VersionResultSerializer, summary="Publish the finalised version")
+    def post(self, request: Request, pk: int) -> Response:
+        process = self.get_process(pk)
+        return Response(_version_document(_service(svc.process_publish, process=process, by=request.user)))

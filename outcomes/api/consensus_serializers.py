@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from django.utils import timezone
 from rest_framework import serializers
 
-from outcomes.models import ConsensusProcess, ItemResult, Rating, Round, StakeholderGroup, Suggestion
+from outcomes.models import ConsensusProcess, Item, ItemResult, Rating, Round, StakeholderGroup, Suggestion
 
 
 class GroupSerializer(serializers.ModelSerializer):
@@ -230,3 +231,122 @@ class SuggestionSerializer(serializers.ModelSerializer):
         fields = ["id", "round", "name", "definition", "rationale", "status", "reason", "merged_into", "created_at"]
         read_only_fields = ["id", "created_at"]
         extra_kwargs = {"name": {"max_length": 300}}
+
+
+# --- Facilitators: candidates, panelists, suggestions, meeting -------------------------------------------------
+
+
+class ItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    kind = serializers.CharField(read_only=True, help_text="outcome, definition, instrument or alternatives")
+    name = serializers.CharField()
+    definition = serializers.CharField()
+    outcome_item = serializers.IntegerField(source="outcome_item_id", allow_null=True)
+    source = serializers.CharField()
+    domains = serializers.SerializerMethodField(help_text="COMET domain numbers")
+    order = serializers.IntegerField()
+
+    def get_domains(self, item) -> list[int]:
+        return sorted(d.number for d in item.domains.all())
+
+
+class ItemCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=300)
+    definition = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    domains = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        max_length=38,
+        help_text="COMET domain numbers",
+    )
+    kind = serializers.ChoiceField(choices=Item.Kind.choices, default=Item.Kind.OUTCOME)
+    outcome_item = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="The outcome item a definition, instrument or alternatives item is about",
+    )
+
+
+class ItemUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=300)
+    definition = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    domains = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=38)
+
+
+class PanelistSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    code = serializers.CharField()
+    email = serializers.EmailField()
+    name = serializers.CharField()
+    group = GroupSerializer(allow_null=True)
+    invited_at = serializers.DateTimeField(allow_null=True)
+    consented_at = serializers.DateTimeField(allow_null=True)
+    link_expires_at = serializers.DateTimeField(source="token_expires_at")
+    link_revoked_at = serializers.DateTimeField(source="token_revoked_at", allow_null=True)
+    link_status = serializers.SerializerMethodField(help_text="active, expired or revoked")
+
+    def get_link_status(self, panelist) -> str:
+        if panelist.token_revoked_at is not None:
+            return "revoked"
+        if panelist.token_expires_at <= timezone.now():
+            return "expired"
+        return "active"
+
+
+class PanelistInviteSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    group_id = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class FacilitatorSuggestionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    round = serializers.IntegerField(source="round.number")
+    panelist = serializers.CharField(source="panelist.code")
+    name = serializers.CharField()
+    definition = serializers.CharField()
+    rationale = serializers.CharField()
+    status = serializers.CharField()
+    reason = serializers.CharField()
+    merged_into = serializers.IntegerField(source="merged_into_id", allow_null=True)
+    resulting_item = serializers.IntegerField(source="resulting_item_id", allow_null=True)
+    decided_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class SuggestionDecisionSerializer(serializers.Serializer):
+    decision = serializers.ChoiceField(
+        choices=[(v, label) for v, label in Suggestion.Status.choices if v != Suggestion.Status.PENDING]
+    )
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
+    merge_into = serializers.IntegerField(required=False, allow_null=True, default=None, help_text="An item id")
+    domains = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        default=list,
+        max_length=38,
+        help_text="COMET domain numbers of the new item (when accepting)",
+    )
+
+
+class LiveCountsSerializer(serializers.Serializer):
+    include = serializers.IntegerField(min_value=0)
+    exclude = serializers.IntegerField(min_value=0)
+    abstain = serializers.IntegerField(min_value=0)
+
+
+class RoundItemCountsSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    name = serializers.CharField(source="item.name")
+    include = serializers.IntegerField(source="live_include", allow_null=True)
+    exclude = serializers.IntegerField(source="live_exclude", allow_null=True)
+    abstain = serializers.IntegerField(source="live_abstain", allow_null=True)
+
+
+class VersionResultSerializer(serializers.Serializer):
+    version = serializers.CharField()
+    status = serializers.CharField()
+    outcome_count = serializers.IntegerField()
