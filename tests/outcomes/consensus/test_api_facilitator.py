@@ -351,3 +351,24 @@ def test_finalise_and_publish_are_refused_to_another_facilitator_and_to_anonymou
     _assert_refused(other_client, "post", reverse("api:consensus-publish", args=[process.pk]))
     process.refresh_from_db()
     assert process.status not in (ConsensusProcess.Status.FINALISED, ConsensusProcess.Status.PUBLISHED)
+
+
+def test_the_facilitator_lists_take_as_many_queries_for_many_rows_as_for_few(
+    client, process, facilitator, round1, members, django_assert_max_num_queries
+):
+    urls = [reverse(f"api:consensus-{name}", args=[process.pk]) for name in ("items", "panelists", "suggestions")]
+    svc.suggestion_submit(panelist=members[0].panelist, round=round1, name="One suggestion")
+    counts = {}
+    for url in urls:
+        with django_assert_max_num_queries(12) as captured:
+            assert client.get(url).status_code == 200
+        counts[url] = len(captured)
+    for i in range(15):
+        svc.item_create(process=process, name=f"More {i}", domain_numbers=[i + 1, i + 2], by=facilitator)
+        panelist = svc.panelist_invite(process=process, email=f"more{i}@example.org", by=facilitator)
+        panelist = svc.panelist_consent(panelist=panelist, group=process.groups.first())
+        svc.suggestion_submit(panelist=panelist, round=round1, name=f"Suggestion {i}")
+    for url in urls:
+        with django_assert_max_num_queries(counts[url]):
+            response = client.get(url)
+        assert len(response.json()) >= 16
