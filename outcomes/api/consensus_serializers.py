@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from outcomes.models import ConsensusProcess, Item, ItemResult, Rating, Round, StakeholderGroup, Suggestion
+from outcomes.services.tally import RESULT_FIELDS
 
 
 class GroupSerializer(serializers.ModelSerializer):
@@ -89,22 +90,8 @@ class ItemResultSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ItemResult
-        fields = [
-            "group",
-            "n",
-            "n_unable",
-            "n_low",
-            "n_mid",
-            "n_high",
-            "pct_low",
-            "pct_mid",
-            "pct_high",
-            "median",
-            "q1",
-            "q3",
-            "distribution",
-            "classification",
-        ]
+        # Exactly what the tally computes, so a new result field reaches the API without a second list.
+        fields = ["group", *(name for name in RESULT_FIELDS if name != "computed_at")]
 
 
 class RoundItemResultSerializer(serializers.Serializer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from outcomes.models import ConsensusProcess, CoreOutcomeSet, Item, Round, StakeholderGroup, Suggestion
+from outcomes.services.consensus import DEFINITION_FIELDS, SETTING_FIELDS
 
 
 class ProcessCreateForm(forms.Form):
@@ -35,28 +36,13 @@ class SuggestionForm(forms.Form):
 class DefinitionForm(forms.ModelForm):
     class Meta:
         model = ConsensusProcess
-        fields = [
-            "rule_scope",
-            "in_high_min_pct",
-            "in_low_max_pct",
-            "out_low_min_pct",
-            "out_high_max_pct",
-            "meeting_include_min_pct",
-        ]
+        fields = list(DEFINITION_FIELDS)  # the fields process_update locks once round 1 opens
 
 
 class SettingsForm(forms.ModelForm):
     class Meta:
         model = ConsensusProcess
-        fields = [
-            "title",
-            "description",
-            "consent_text",
-            "next_round_invitees",
-            "carry_forward",
-            "reminder_days_before_close",
-            "invitation_valid_days",
-        ]
+        fields = list(SETTING_FIELDS)
 
 
 class ItemForm(forms.Form):
