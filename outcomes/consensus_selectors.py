@@ -19,6 +19,7 @@ from outcomes.models import (
     Rating,
     Round,
     RoundItem,
+    StakeholderGroup,
     Suggestion,
 )
 from outcomes.permissions import is_admin
@@ -39,6 +40,10 @@ def process_rounds(process: ConsensusProcess) -> QuerySet[Round]:
         invited=Count("participations", distinct=True),
         completed=Count("participations", filter=Q(participations__completed_at__isnull=False), distinct=True),
     ).order_by("number")
+
+
+def process_groups(process: ConsensusProcess) -> QuerySet[StakeholderGroup]:
+    return process.groups.annotate(panelist_count=Count("panelists")).order_by("order", "id")
 
 
 def process_items(process: ConsensusProcess) -> QuerySet[Item]:

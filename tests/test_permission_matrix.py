@@ -57,6 +57,8 @@ API_SIGNED_IN_EMPTY = (403, 403, 403, 400, 400, 400, 400)
 API_SIGNED_IN_NOT_ALLOWED = (403, 403, 403, 405, 405, 405, 405)
 API_FACILITATOR_A = (403, 403, 403, 200, 403, 403, 200)
 API_FACILITATOR_A_EMPTY = (403, 403, 403, 400, 403, 403, 400)
+# The CSV import takes a file (multipart/form-data or text/csv): an empty JSON body is the wrong media type.
+API_FACILITATOR_A_JSON_REFUSED = (403, 403, 403, 415, 403, 403, 415)
 # The dump was requested by the curator: only they and admins see it; other users get a 404, not a hint.
 API_CURATORS_DUMP = (403, 403, 403, 404, 404, 200, 200)
 API_CURATORS_DUMP_NOT_READY = (403, 403, 403, 404, 404, 409, 409)
@@ -115,7 +117,10 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api:consensus-round-open": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_FACILITATOR_A_EMPTY},
     "api:consensus-round-close": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_FACILITATOR_A},
     "api:consensus-round-results": {"GET": API_FACILITATOR_A, "POST": API_SIGNED_IN_NOT_ALLOWED},
+    "api:consensus-groups": {"GET": API_FACILITATOR_A, "POST": API_FACILITATOR_A_EMPTY},
+    "api:consensus-group": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_SIGNED_IN_NOT_ALLOWED},  # PATCH, DELETE
     "api:consensus-items": {"GET": API_FACILITATOR_A, "POST": API_FACILITATOR_A_EMPTY},
+    "api:consensus-items-import": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_FACILITATOR_A_EMPTY},  # no file
     "api:consensus-item": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_SIGNED_IN_NOT_ALLOWED},  # PATCH only
     "api:consensus-panelists": {"GET": API_FACILITATOR_A, "POST": API_FACILITATOR_A_EMPTY},
     "api:consensus-panelist-revoke": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_FACILITATOR_A},
@@ -183,6 +188,7 @@ URL_OVERRIDES: dict[str, dict] = {
     "api:consensus-round-close": {"pk": lambda w: w.round_a.pk},
     "api:consensus-round-results": {"pk": lambda w: w.round_a1.pk},
     "api:consensus-item": {"pk": lambda w: w.process_a.items.order_by("pk").first().pk},
+    "api:consensus-group": {"pk": lambda w: w.process_a.groups.first().pk},
     "api:consensus-panelist-revoke": {"pk": lambda w: w.members_a[1].panelist.pk},
     "api:consensus-panelist-resend": {"pk": lambda w: w.members_a[1].panelist.pk},
     "api:consensus-suggestion-decide": {"pk": lambda w: w.round_a1.suggestions.order_by("pk").first().pk},
@@ -220,6 +226,11 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/dumps/{id}/download/", "get"): API_CURATORS_DUMP_NOT_READY,
     ("/api/v1/consensus/processes/", "get"): API_SIGNED_IN,
     ("/api/v1/consensus/processes/{id}/", "get"): API_FACILITATOR_A,
+    ("/api/v1/consensus/processes/{id}/", "patch"): API_FACILITATOR_A,  # an empty PATCH changes nothing
+    ("/api/v1/consensus/processes/{id}/groups/", "get"): API_FACILITATOR_A,
+    ("/api/v1/consensus/processes/{id}/groups/", "post"): API_FACILITATOR_A_EMPTY,
+    ("/api/v1/consensus/groups/{id}/", "patch"): API_FACILITATOR_A_EMPTY,
+    ("/api/v1/consensus/groups/{id}/", "delete"): API_FACILITATOR_A_EMPTY,  # the group has panelists: a 400
     ("/api/v1/consensus/processes/{id}/rounds/", "get"): API_FACILITATOR_A,
     ("/api/v1/consensus/processes/{id}/rounds/", "post"): API_FACILITATOR_A_EMPTY,
     ("/api/v1/consensus/rounds/{id}/open/", "post"): API_FACILITATOR_A_EMPTY,
@@ -227,6 +238,7 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/consensus/rounds/{id}/results/", "get"): API_FACILITATOR_A,
     ("/api/v1/consensus/processes/{id}/items/", "get"): API_FACILITATOR_A,
     ("/api/v1/consensus/processes/{id}/items/", "post"): API_FACILITATOR_A_EMPTY,
+    ("/api/v1/consensus/processes/{id}/items/import/", "post"): API_FACILITATOR_A_JSON_REFUSED,
     ("/api/v1/consensus/items/{id}/", "patch"): API_FACILITATOR_A_EMPTY,  # its items were rated: a 400
     ("/api/v1/consensus/processes/{id}/panelists/", "get"): API_FACILITATOR_A,
     ("/api/v1/consensus/processes/{id}/panelists/", "post"): API_FACILITATOR_A_EMPTY,
@@ -262,6 +274,9 @@ API_OVERRIDES: dict[str, dict] = {
     "/api/v1/consensus/suggestions/{id}/decide/": {"id": lambda w: w.round_a1.suggestions.order_by("pk").first().pk},
     "/api/v1/consensus/round-items/{id}/counts/": {"id": lambda w: w.round_a.round_items.order_by("pk").first().pk},
     "/api/v1/consensus/processes/{id}/items/": {"id": lambda w: w.process_a.pk},
+    "/api/v1/consensus/processes/{id}/items/import/": {"id": lambda w: w.process_a.pk},
+    "/api/v1/consensus/processes/{id}/groups/": {"id": lambda w: w.process_a.pk},
+    "/api/v1/consensus/groups/{id}/": {"id": lambda w: w.process_a.groups.first().pk},  # it has panelists
     "/api/v1/consensus/processes/{id}/panelists/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/processes/{id}/suggestions/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/processes/{id}/finalise/": {"id": lambda w: w.process_a.pk},

@@ -7,9 +7,11 @@ from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, status
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
+from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
@@ -17,7 +19,8 @@ from rest_framework.views import APIView
 
 from outcomes import consensus_selectors as selectors
 from outcomes.api import consensus_serializers as s
-from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, Suggestion
+from outcomes.api.errors import ErrorSerializer
+from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
 from outcomes.permissions import is_facilitator
 from outcomes.services import consensus as svc
 
@@ -26,6 +29,9 @@ def _service(call, *args, **kwargs):
     """Run a service; turn its refusal into a 400 with field-level messages."""
     try:
         return call(*args, **kwargs)
+    except svc.CsvImportError as exc:
+        # Every bad row of the file, each message starting with its line number: {"file": ["Line 3: ...", ...]}.
+        raise exceptions.ValidationError({"file": exc.messages}) from None
     except svc.RatingsRefused as exc:
         detail = {
             index: {name: [message] for name, message in problems.items()} for index, problems in exc.errors.items()
@@ -241,13 +247,82 @@ class ProcessListView(FacilitatorView):
         return Response(s.ProcessSerializer(selectors.processes_for(request.user), many=True).data)
 
 
+def _process_document(user, pk: int) -> dict:
+    process = selectors.processes_for(user).prefetch_related("groups").get(pk=pk)
+    process.round_rows = list(selectors.process_rounds(process))
+    return s.ProcessDetailSerializer(process).data
+
+
 class ProcessDetailView(FacilitatorView):
-    @extend_schema(responses=s.ProcessDetailSerializer, summary="A process with its groups and rounds")
+    @extend_schema(
+        responses=s.ProcessDetailSerializer,
+        summary="A process with its consensus definition, settings, groups and rounds",
+    )
     def get(self, request: Request, pk: int) -> Response:
         self.get_process(pk)
-        process = selectors.processes_for(request.user).prefetch_related("groups").get(pk=pk)
-        process.round_rows = list(selectors.process_rounds(process))
-        return Response(s.ProcessDetailSerializer(process).data)
+        return Response(_process_document(request.user, pk))
+
+    @extend_schema(
+        request=s.ProcessUpdateSerializer,
+        responses=s.ProcessDetailSerializer,
+        summary="Change the consensus definition (until round 1 opens) and the settings; send only what changes",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        process = self.get_process(pk)
+        serializer = s.ProcessUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        _service(svc.process_update, process=process, by=request.user, **serializer.validated_data)
+        return Response(_process_document(request.user, pk))
+
+
+class GroupListView(FacilitatorView):
+    @extend_schema(responses=s.FacilitatorGroupSerializer(many=True), summary="The stakeholder groups of a process")
+    def get(self, request: Request, pk: int) -> Response:
+        process = self.get_process(pk)
+        return Response(s.FacilitatorGroupSerializer(selectors.process_groups(process), many=True).data)
+
+    @extend_schema(
+        request=s.FacilitatorGroupSerializer,
+        responses={201: s.FacilitatorGroupSerializer},
+        summary="Add a stakeholder group",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        process = self.get_process(pk)
+        serializer = s.FacilitatorGroupSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        group = _service(svc.group_create, process=process, name=serializer.validated_data["name"], by=request.user)
+        return Response(
+            s.FacilitatorGroupSerializer(selectors.process_groups(process).get(pk=group.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+class GroupDetailView(FacilitatorView):
+    def _group(self, pk: int) -> StakeholderGroup:
+        group = get_object_or_404(StakeholderGroup.objects.select_related("process"), pk=pk)
+        self.get_process(group.process_id)
+        return group
+
+    @extend_schema(
+        request=s.FacilitatorGroupSerializer,
+        responses=s.FacilitatorGroupSerializer,
+        summary="Rename a stakeholder group",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        group = self._group(pk)
+        serializer = s.FacilitatorGroupSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _service(svc.group_update, group=group, name=serializer.validated_data["name"], by=request.user)
+        return Response(s.FacilitatorGroupSerializer(selectors.process_groups(group.process).get(pk=pk)).data)
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        summary="Remove a stakeholder group (refused while it has panelists)",
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        _service(svc.group_delete, group=self._group(pk), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RoundListView(FacilitatorView):
@@ -326,6 +401,49 @@ class ItemListView(FacilitatorView):
             by=request.user,
         )
         return Response(s.ItemSerializer(selectors.process_items(process).get(pk=item.pk)).data, status=201)
+
+
+class CsvBodyParser(BaseParser):
+    """`Content-Type: text/csv`: the request body is the file. Reads one byte past the limit, so that the service
+    can refuse an oversized file without the whole body being held in memory."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream, media_type=None, parser_context=None) -> dict:
+        return {"file": stream.read(svc.CSV_MAX_BYTES + 1) if stream is not None else b""}
+
+
+class ItemImportView(FacilitatorView):
+    parser_classes = [MultiPartParser, CsvBodyParser]
+
+    @extend_schema(
+        request={"multipart/form-data": s.CsvUploadSerializer, "text/csv": OpenApiTypes.BINARY},
+        responses={
+            201: s.ItemSerializer(many=True),
+            415: OpenApiResponse(ErrorSerializer, description="Send multipart/form-data or text/csv."),
+        },
+        summary="Import candidate outcomes from a CSV file; a file with any bad row imports nothing",
+        description=(
+            "The file as the `file` part of a multipart/form-data request, or as the whole body with "
+            "`Content-Type: text/csv`. Columns (by header): `name`, `definition` (optional), `domains` (COMET domain "
+            'numbers separated by ";" or ","). A bad file is a 400 whose `fields.file` lists every problem, each '
+            "starting with its line number: \"Line 4: '39' is not a COMET domain number (1-38).\""
+        ),
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        process = self.get_process(pk)
+        data = request.data.get("file")
+        if isinstance(data, bytes):  # the text/csv body
+            content = data
+        else:
+            serializer = s.CsvUploadSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            upload = serializer.validated_data["file"]
+            # Refuse an oversized upload without reading it; the service checks the size of what it is given.
+            content = upload.read(svc.CSV_MAX_BYTES + 1)
+        items = _service(svc.candidates_import_csv, process=process, data=content, by=request.user)
+        created = selectors.process_items(process).filter(pk__in=[item.pk for item in items]).order_by("order", "id")
+        return Response(s.ItemSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
 
 class ItemDetailView(FacilitatorView):

@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from outcomes.models import ConsensusProcess, Item, ItemResult, Rating, Round, StakeholderGroup, Suggestion
+from outcomes.services.consensus import DEFINITION_FIELDS, SETTING_FIELDS
 from outcomes.services.tally import RESULT_FIELDS
 
 
@@ -82,7 +83,40 @@ class ProcessDetailSerializer(ProcessSerializer):
     rounds = RoundSerializer(many=True, read_only=True, source="round_rows")
 
     class Meta(ProcessSerializer.Meta):
-        fields = [*ProcessSerializer.Meta.fields, "groups", "rounds"]
+        fields = [*ProcessSerializer.Meta.fields, "description", "consent_text", "groups", "rounds"]
+
+
+class ProcessUpdateSerializer(serializers.ModelSerializer):
+    """A partial update of the consensus definition and the settings: exactly the fields process_update takes."""
+
+    class Meta:
+        model = ConsensusProcess
+        fields = [*DEFINITION_FIELDS, *SETTING_FIELDS]
+        extra_kwargs = {
+            **{
+                name: {
+                    "min_value": 1,
+                    "max_value": 100,
+                    "help_text": "A whole percentage, 1-100; locked once round 1 opens",
+                }
+                for name in DEFINITION_FIELDS
+                if name.endswith("_pct")
+            },
+            "invitation_valid_days": {"min_value": 1, "max_value": 365},
+            "reminder_days_before_close": {"max_value": 365},
+        }
+
+    def to_internal_value(self, data) -> dict:
+        # A field this endpoint does not take (status, facilitators, a typo...) is named, not silently ignored.
+        unknown = sorted(set(data) - set(self.fields)) if hasattr(data, "keys") else []
+        errors = {name: ["Not a setting of a consensus process."] for name in unknown}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({**exc.detail, **errors}) from None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
 
 
 class ItemResultSerializer(serializers.ModelSerializer):
@@ -220,7 +254,21 @@ class SuggestionSerializer(serializers.ModelSerializer):
         extra_kwargs = {"name": {"max_length": 300}}
 
 
-# --- Facilitators: candidates, panelists, suggestions, meeting -------------------------------------------------
+# --- Facilitators: groups, candidates, panelists, suggestions, meeting ------------------------------------------
+
+
+class FacilitatorGroupSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(max_length=120)
+    order = serializers.IntegerField(read_only=True)
+    panelist_count = serializers.IntegerField(read_only=True, help_text="A group with panelists cannot be removed")
+
+
+class CsvUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True,  # the service says what is wrong with an empty file, like any other problem
+        help_text="UTF-8 CSV, at most 1 MB and 2,000 rows: a header naming name, definition and domains",
+    )
 
 
 class ItemSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
-"""The facilitator operations of the consensus API: candidates, panelists, suggestions, meeting counts, finalise and
-publish. Each works for a facilitator of the process, is refused to a facilitator of another process and to
-anonymous callers, and bad input is a 400 with field messages that stores nothing."""
+"""The facilitator operations of the consensus API: the definition and settings, stakeholder groups, candidates (one
+by one and from CSV), panelists, suggestions, meeting counts, finalise and publish. Each works for a facilitator of
+the process, is refused to a facilitator of another process and to anonymous callers, and bad input is a 400 with
+field messages that stores nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from django.core import mail
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from outcomes.models import ConsensusProcess, Item, Panelist, RoundItem, Suggestion
+from outcomes.models import AuditEvent, ConsensusProcess, Item, Panelist, RoundItem, Suggestion
 from outcomes.services import consensus as svc
 from outcomes.services.tally import round_tally
 
@@ -50,6 +51,300 @@ def _assert_refused(other_client, method: str, url: str, data=None) -> None:
     assert response.status_code in (403, 404), (url, response.status_code)
     anonymous = getattr(APIClient(), method)(url, data or {}, format="json")
     assert anonymous.status_code in (401, 403), (url, anonymous.status_code)
+
+
+# --- Consensus definition and settings ----------------------------------------------------------------------------
+
+PROCESS_FIELDS = (*svc.DEFINITION_FIELDS, *svc.SETTING_FIELDS, "status", "definition_locked_at")
+
+
+def _process_row(process) -> tuple:
+    return ConsensusProcess.objects.filter(pk=process.pk).values_list(*PROCESS_FIELDS).get()
+
+
+def test_the_process_detail_shows_the_definition_and_every_setting(client, process):
+    body = client.get(reverse("api:consensus-process-detail", args=[process.pk])).json()
+    assert {*svc.DEFINITION_FIELDS, *svc.SETTING_FIELDS, "definition_locked_at"} <= set(body)
+    assert (body["in_high_min_pct"], body["rule_scope"], body["definition_locked_at"]) == (70, "all_panelists", None)
+
+
+def test_facilitator_changes_the_definition_and_settings_and_the_change_is_audited(client, process):
+    url = reverse("api:consensus-process-detail", args=[process.pk])
+    changes = {
+        "rule_scope": "every_group",
+        "in_high_min_pct": 80,
+        "meeting_include_min_pct": 75,
+        "description": "What we study",
+        "consent_text": "I agree",
+        "carry_forward": "no_consensus",
+        "invitation_valid_days": 30,
+    }
+    response = client.patch(url, changes, format="json")
+    assert response.status_code == 200, response.json()
+    assert {name: response.json()[name] for name in changes} == changes
+    process.refresh_from_db()
+    assert {name: getattr(process, name) for name in changes} == changes
+    assert process.title == "Test panel" and process.in_low_max_pct == 15  # what was not sent is kept
+    event = AuditEvent.objects.get(action="consensus.process_update", process=process)
+    assert event.after["in_high_min_pct"] == 80
+
+
+def test_a_definition_field_after_round_1_opened_is_a_400_naming_it_and_stores_nothing(client, process, facilitator):
+    open_first_round(process, facilitator)
+    before = _process_row(process)
+    response = client.patch(
+        reverse("api:consensus-process-detail", args=[process.pk]),
+        {"in_high_min_pct": 60, "rule_scope": "every_group", "title": "Renamed"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert set(_fields(response)) == {"in_high_min_pct", "rule_scope"}
+    assert "locked" in _fields(response)["in_high_min_pct"][0]
+    assert _process_row(process) == before  # not even the title, which alone would have been allowed
+
+
+def test_settings_still_change_after_round_1_opened_and_an_unchanged_definition_field_is_no_refusal(
+    client, process, facilitator
+):
+    open_first_round(process, facilitator)
+    response = client.patch(
+        reverse("api:consensus-process-detail", args=[process.pk]),
+        {"title": "Renamed", "reminder_days_before_close": 5, "in_high_min_pct": 70},
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    process.refresh_from_db()
+    assert (process.title, process.reminder_days_before_close) == ("Renamed", 5)
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"in_high_min_pct": 0}, "in_high_min_pct"),
+        ({"out_low_min_pct": 101}, "out_low_min_pct"),
+        ({"in_low_max_pct": "many"}, "in_low_max_pct"),
+        ({"rule_scope": "bogus"}, "rule_scope"),
+        ({"next_round_invitees": "friends"}, "next_round_invitees"),
+        ({"carry_forward": None}, "carry_forward"),
+        ({"invitation_valid_days": 0}, "invitation_valid_days"),
+        ({"reminder_days_before_close": -1}, "reminder_days_before_close"),
+        ({"title": ""}, "title"),
+        ({"title": "   "}, "title"),  # blank after trimming: refused by the service
+        ({"status": "published"}, "status"),  # not a setting: named, not ignored
+        ({"definition_locked_at": None, "title": "Fine"}, "definition_locked_at"),
+    ],
+)
+def test_a_bad_setting_is_a_400_with_a_field_message_and_stores_nothing(client, process, payload, field):
+    before = _process_row(process)
+    response = client.patch(reverse("api:consensus-process-detail", args=[process.pk]), payload, format="json")
+    assert response.status_code == 400
+    assert field in _fields(response)
+    assert _process_row(process) == before
+    assert not AuditEvent.objects.filter(action="consensus.process_update").exists()
+
+
+def test_changing_a_process_is_refused_to_another_facilitator_and_to_anonymous(other_client, process):
+    before = _process_row(process)
+    url = reverse("api:consensus-process-detail", args=[process.pk])
+    _assert_refused(other_client, "patch", url, {"title": "Hijacked", "in_high_min_pct": 10})
+    assert _process_row(process) == before
+
+
+# --- Stakeholder groups -------------------------------------------------------------------------------------------
+
+
+def _groups(process) -> list[str]:
+    return list(process.groups.order_by("order", "id").values_list("name", flat=True))
+
+
+def test_facilitator_lists_adds_renames_and_removes_groups(client, process, members):
+    url = reverse("api:consensus-groups", args=[process.pk])
+    rows = client.get(url).json()
+    assert [(r["name"], r["panelist_count"]) for r in rows[:3]] == [
+        ("Patients and carers", 2),
+        ("Health professionals", 2),
+        ("Researchers", 0),
+    ]
+    response = client.post(url, {"name": "  Funders "}, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["name"] == "Funders" and response.json()["panelist_count"] == 0
+    group = process.groups.get(name="Funders")
+    response = client.patch(reverse("api:consensus-group", args=[group.pk]), {"name": "Charities"}, format="json")
+    assert response.status_code == 200 and response.json()["name"] == "Charities"
+    response = client.delete(reverse("api:consensus-group", args=[group.pk]))
+    assert response.status_code == 204
+    assert "Charities" not in _groups(process) and "Funders" not in _groups(process)
+    actions = set(AuditEvent.objects.filter(process=process).values_list("action", flat=True))
+    assert {"consensus.group_create", "consensus.group_update", "consensus.group_delete"} <= actions
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({}, "name"),
+        ({"name": ""}, "name"),
+        ({"name": "   "}, "name"),  # blank after trimming: refused by the service
+        ({"name": "x" * 121}, "name"),
+        ({"name": "RESEARCHERS"}, "name"),  # a duplicate, whatever its case: refused by the service
+    ],
+)
+def test_a_bad_new_group_is_a_400_with_a_field_message_and_stores_nothing(client, process, payload, field):
+    before = _groups(process)
+    response = client.post(reverse("api:consensus-groups", args=[process.pk]), payload, format="json")
+    assert response.status_code == 400 and field in _fields(response)
+    assert _groups(process) == before
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [({}, "name"), ({"name": " "}, "name"), ({"name": "x" * 121}, "name"), ({"name": "industry"}, "name")],
+)
+def test_a_bad_rename_is_a_400_with_a_field_message_and_changes_nothing(client, process, payload, field):
+    group = process.groups.get(name="Researchers")
+    before = _groups(process)
+    response = client.patch(reverse("api:consensus-group", args=[group.pk]), payload, format="json")
+    assert response.status_code == 400 and field in _fields(response)
+    assert _groups(process) == before
+
+
+def test_renaming_a_group_to_its_own_name_in_another_case_is_allowed(client, process):
+    group = process.groups.get(name="Researchers")
+    response = client.patch(reverse("api:consensus-group", args=[group.pk]), {"name": "researchers"}, format="json")
+    assert response.status_code == 200 and response.json()["name"] == "researchers"
+
+
+def test_removing_a_group_with_panelists_is_a_400_and_removes_nothing(client, process, members):
+    group = members[0].panelist.group
+    before = _groups(process)
+    response = client.delete(reverse("api:consensus-group", args=[group.pk]))
+    assert response.status_code == 400 and "group" in _fields(response)
+    assert "panelists" in _fields(response)["group"][0]
+    assert _groups(process) == before
+    assert not AuditEvent.objects.filter(action="consensus.group_delete").exists()
+
+
+def test_group_operations_are_refused_to_another_facilitator_and_to_anonymous(other_client, process):
+    group = process.groups.get(name="Researchers")
+    before = _groups(process)
+    _assert_refused(other_client, "get", reverse("api:consensus-groups", args=[process.pk]))
+    _assert_refused(other_client, "post", reverse("api:consensus-groups", args=[process.pk]), {"name": "Sneaky"})
+    _assert_refused(other_client, "patch", reverse("api:consensus-group", args=[group.pk]), {"name": "Sneaky"})
+    _assert_refused(other_client, "delete", reverse("api:consensus-group", args=[group.pk]))
+    assert _groups(process) == before
+
+
+def test_an_unknown_group_is_a_404(client):
+    assert client.patch(reverse("api:consensus-group", args=[999999]), {"name": "X"}, format="json").status_code == 404
+    assert client.delete(reverse("api:consensus-group", args=[999999])).status_code == 404
+
+
+# --- Candidate import from CSV ------------------------------------------------------------------------------------
+
+
+def _csv(name: str, content: bytes):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content, content_type="text/csv")
+
+
+GOOD_CSV = '\ufeffname,definition,domains\nFatigue,Tiredness,3; 9\n"Pain, at rest",,5\n'.encode()
+
+
+def test_facilitator_imports_candidates_from_an_uploaded_csv_file(client, process):
+    url = reverse("api:consensus-items-import", args=[process.pk])
+    response = client.post(url, {"file": _csv("candidates.csv", GOOD_CSV)}, format="multipart")
+    assert response.status_code == 201, response.json()
+    assert [(i["name"], i["definition"], i["domains"]) for i in response.json()] == [
+        ("Fatigue", "Tiredness", [3, 9]),
+        ("Pain, at rest", "", [5]),
+    ]
+    assert process.items.count() == 5
+    assert AuditEvent.objects.filter(action="consensus.candidates_import", process=process).exists()
+
+
+def test_facilitator_imports_candidates_sent_as_a_text_csv_body(client, process):
+    url = reverse("api:consensus-items-import", args=[process.pk])
+    response = client.generic("POST", url, GOOD_CSV, content_type="text/csv; charset=utf-8")
+    assert response.status_code == 201, response.json()
+    assert [i["name"] for i in response.json()] == ["Fatigue", "Pain, at rest"]
+
+
+def test_a_csv_file_with_bad_rows_is_a_400_listing_every_bad_row_by_line_and_imports_nothing(client, process):
+    content = (
+        b"name,definition,domains\n"
+        b"Fine,,3\n"
+        b",,4\n"  # line 3: no name
+        b"Outcome 1,,2\n"  # line 4: already a candidate
+        b"Sleep,,39\n"  # line 5: not a domain
+        b"Fine,,3\n"  # line 6: repeats line 2
+        b"Mood,,\n"  # line 7: no domain
+    )
+    before = Item.objects.count()
+    response = client.post(
+        reverse("api:consensus-items-import", args=[process.pk]), {"file": _csv("c.csv", content)}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert _fields(response) == {
+        "file": [
+            "Line 3: the name is empty.",
+            "Line 4: 'Outcome 1' is already a candidate of this process.",
+            "Line 5: '39' is not a COMET domain number (1-38).",
+            "Line 6: 'Fine' repeats line 2.",
+            "Line 7: no COMET domain number.",
+        ]
+    }
+    assert Item.objects.count() == before
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "The file is empty."),
+        (b"name,domains\nCaf\xe9,3\n", "Line 2: is not UTF-8 text."),
+        (b"title,notes\nFatigue,3\n", "Line 1: the header must name"),
+        (b"name,definition,domains\n", "The file has a header but no candidate rows."),
+        (b"name,domains\n" + b"x" * 1_000_000, "The file is larger than 1000 kB"),
+    ],
+)
+def test_an_unreadable_csv_file_is_a_400_on_the_file_and_imports_nothing(client, process, content, message):
+    before = Item.objects.count()
+    url = reverse("api:consensus-items-import", args=[process.pk])
+    uploaded = client.post(url, {"file": _csv("c.csv", content)}, format="multipart")
+    sent_as_body = client.generic("POST", url, content, content_type="text/csv")
+    for response in (uploaded, sent_as_body):
+        assert response.status_code == 400
+        # An empty request body carries no file at all.
+        expected = "No file was submitted." if response is sent_as_body and not content else message
+        assert _fields(response)["file"][0].startswith(expected), _fields(response)
+    assert Item.objects.count() == before
+
+
+def test_an_import_without_a_file_is_a_400_and_one_in_json_is_a_415(client, process):
+    url = reverse("api:consensus-items-import", args=[process.pk])
+    response = client.post(url, {}, format="multipart")
+    assert response.status_code == 400 and "file" in _fields(response)
+    response = client.post(url, {"file": "name,domains"}, format="json")
+    assert response.status_code == 415 and response.json()["error"]["code"] == "unsupported_media_type"
+    assert process.items.count() == 3
+
+
+def test_importing_into_a_finalised_process_is_a_400_and_imports_nothing(client, process, facilitator, closed_round1):
+    svc.process_finalise(process=process, by=facilitator)
+    before = Item.objects.count()
+    response = client.post(
+        reverse("api:consensus-items-import", args=[process.pk]), {"file": _csv("c.csv", GOOD_CSV)}, format="multipart"
+    )
+    assert response.status_code == 400 and "process" in _fields(response)
+    assert Item.objects.count() == before
+
+
+def test_importing_candidates_is_refused_to_another_facilitator_and_to_anonymous(other_client, process):
+    url = reverse("api:consensus-items-import", args=[process.pk])
+    before = Item.objects.count()
+    for client in (other_client, APIClient()):
+        response = client.post(url, {"file": _csv("c.csv", GOOD_CSV)}, format="multipart")
+        assert response.status_code in (401, 403), response.status_code
+    assert Item.objects.count() == before
 
 
 # --- Candidate items ----------------------------------------------------------------------------------------------
@@ -356,7 +651,8 @@ def test_finalise_and_publish_are_refused_to_another_facilitator_and_to_anonymou
 def test_the_facilitator_lists_take_as_many_queries_for_many_rows_as_for_few(
     client, process, facilitator, round1, members, django_assert_max_num_queries
 ):
-    urls = [reverse(f"api:consensus-{name}", args=[process.pk]) for name in ("items", "panelists", "suggestions")]
+    names = ("items", "panelists", "suggestions", "groups")
+    urls = [reverse(f"api:consensus-{name}", args=[process.pk]) for name in names]
     svc.suggestion_submit(panelist=members[0].panelist, round=round1, name="One suggestion")
     counts = {}
     for url in urls:
@@ -365,8 +661,9 @@ def test_the_facilitator_lists_take_as_many_queries_for_many_rows_as_for_few(
         counts[url] = len(captured)
     for i in range(15):
         svc.item_create(process=process, name=f"More {i}", domain_numbers=[i + 1, i + 2], by=facilitator)
+        group = svc.group_create(process=process, name=f"Group {i}", by=facilitator)
         panelist = svc.panelist_invite(process=process, email=f"more{i}@example.org", by=facilitator)
-        panelist = svc.panelist_consent(panelist=panelist, group=process.groups.first())
+        panelist = svc.panelist_consent(panelist=panelist, group=group)
         svc.suggestion_submit(panelist=panelist, round=round1, name=f"Suggestion {i}")
     for url in urls:
         with django_assert_max_num_queries(counts[url]):
