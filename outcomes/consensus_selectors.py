@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from outcomes.models import (
     ConsensusProcess,
@@ -47,7 +47,13 @@ def process_groups(process: ConsensusProcess) -> QuerySet[StakeholderGroup]:
 
 
 def process_items(process: ConsensusProcess) -> QuerySet[Item]:
-    return process.items.select_related("instrument", "outcome_item").prefetch_related("domains", "options")
+    """The candidates; `was_rated` (as services.item_was_rated) tells which can no longer be edited."""
+    rated = RoundItem.objects.filter(item=OuterRef("pk")).exclude(round__status=Round.Status.DRAFT)
+    return (
+        process.items.select_related("instrument", "outcome_item")
+        .prefetch_related("domains", "options")
+        .annotate(was_rated=Exists(rated))
+    )
 
 
 def round_results(round_: Round) -> QuerySet[RoundItem]:

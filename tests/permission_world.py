@@ -248,6 +248,7 @@ def sample_values(world: World) -> dict[str, object]:
         "pk": world.process_a.pk,
         "process_id": world.process_a.pk,
         "group_id": world.process_a.groups.first().pk,
+        "item_id": world.process_a.items.first().pk,
         "panelist_id": world.members_a[1].panelist.pk,
         "number": 3,
         "acronym": "EQ-5D",

@@ -152,7 +152,9 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     },
     "facilitator:dashboard": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
     "facilitator:items": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_EMPTY_FORM},
+    "facilitator:item-edit": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_EMPTY_FORM},
     "facilitator:definition": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_ACTION},
+    "facilitator:group-edit": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_EMPTY_FORM},
     "facilitator:group-delete": {"GET": NOT_ALLOWED, "POST": FACILITATOR_A_ACTION},
     "facilitator:panelists": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_EMPTY_FORM},
     "facilitator:panelist-action": {"GET": NOT_ALLOWED, "POST": FACILITATOR_A_ACTION},
@@ -590,6 +592,7 @@ def test_facilitator_b_reads_nothing_of_process_a_on_the_pages_of_their_own_proc
         "pk": world.process_b.pk,
         "process_id": world.process_b.pk,
         "group_id": world.process_b.groups.first().pk,
+        "item_id": world.process_b.items.first().pk,
         "panelist_id": world.panelist_b.panelist.pk,
         "number": 1,
         "action": "close",
@@ -624,6 +627,8 @@ def test_facilitator_a_cannot_act_on_process_bs_objects_through_process_as_addre
     suggestion_b = b.rounds.get(number=1).suggestions.first()
     requests = [
         (reverse("facilitator:group-delete", args=[a, b.groups.first().pk]), {}),
+        (reverse("facilitator:group-edit", args=[a, b.groups.first().pk]), {"name": "Taken over"}),
+        (reverse("facilitator:item-edit", args=[a, b.items.first().pk]), {"name": "Taken over"}),
         (reverse("facilitator:panelist-action", args=[a, world.panelist_b.panelist.pk, "revoke"]), {}),
         (
             reverse("facilitator:suggestions", args=[a]),

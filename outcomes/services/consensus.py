@@ -301,6 +301,11 @@ def item_create(
     return item
 
 
+def item_was_rated(item: Item) -> bool:
+    """Whether the item has been in an opened round: its wording is then what panelists rated."""
+    return item.round_items.exclude(round__status=Round.Status.DRAFT).exists()
+
+
 @transaction.atomic
 def item_update(
     *,
@@ -311,7 +316,7 @@ def item_update(
     domain_numbers: Sequence[int] | None = None,
 ) -> Item:
     """Edit a candidate. Once it has been in an opened round its wording is what panelists rated: refuse."""
-    if item.round_items.filter(round__status__in=[Round.Status.OPEN, Round.Status.CLOSED]).exists():
+    if item_was_rated(item):
         raise _refuse("item", "This item has been rated; add a new item instead of changing what was rated.")
     before = {"name": item.name, "definition": item.definition}
     if name is not None:

@@ -45,10 +45,29 @@ class SettingsForm(forms.ModelForm):
         fields = list(SETTING_FIELDS)
 
 
-class ItemForm(forms.Form):
+class ItemEditForm(forms.Form):
+    """What item_update may change: the wording and the domains of a candidate not yet rated."""
+
     name = forms.CharField(max_length=300)
     definition = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
     domains = forms.CharField(label="COMET domain numbers", help_text="e.g. 3; 9", required=False, max_length=100)
+
+    @classmethod
+    def initial_for(cls, item: Item) -> dict:
+        return {
+            "name": item.name,
+            "definition": item.definition,
+            "domains": "; ".join(str(d.number) for d in sorted(item.domains.all(), key=lambda d: d.number)),
+        }
+
+    def clean_domains(self) -> list[int]:
+        raw = [p.strip() for p in self.cleaned_data["domains"].replace(",", ";").split(";") if p.strip()]
+        if any(not p.isdigit() for p in raw):
+            raise forms.ValidationError("Give COMET domain numbers separated by semicolons.")
+        return [int(p) for p in raw]
+
+
+class ItemForm(ItemEditForm):
     kind = forms.ChoiceField(choices=Item.Kind.choices, initial=Item.Kind.OUTCOME)
     outcome_item = forms.ModelChoiceField(
         queryset=Item.objects.none(), required=False, label="About the outcome (definition and instrument items)"
@@ -57,12 +76,6 @@ class ItemForm(forms.Form):
     def __init__(self, *args, process: ConsensusProcess, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["outcome_item"].queryset = process.items.filter(kind=Item.Kind.OUTCOME)
-
-    def clean_domains(self) -> list[int]:
-        raw = [p.strip() for p in self.cleaned_data["domains"].replace(",", ";").split(";") if p.strip()]
-        if any(not p.isdigit() for p in raw):
-            raise forms.ValidationError("Give COMET domain numbers separated by semicolons.")
-        return [int(p) for p in raw]
 
 
 class CsvImportForm(forms.Form):
@@ -81,6 +94,10 @@ class InviteForm(forms.Form):
 
 class GroupForm(forms.Form):
     name = forms.CharField(max_length=120, label="New stakeholder group")
+
+
+class GroupRenameForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Name")
 
 
 class RoundCreateForm(forms.Form):

@@ -22,7 +22,9 @@ from outcomes.web.consensus_forms import (
     CsvImportForm,
     DefinitionForm,
     GroupForm,
+    GroupRenameForm,
     InviteForm,
+    ItemEditForm,
     ItemForm,
     LiveCountsForm,
     ProcessCreateForm,
@@ -150,6 +152,35 @@ def items(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
 
 
 @facilitator_required
+def item_edit(request: HttpRequest, process: ConsensusProcess, item_id: int) -> HttpResponse:
+    """Change a candidate's name, definition or domains until it has been in an opened round."""
+    item = get_object_or_404(Item.objects.prefetch_related("domains"), pk=item_id, process=process)
+    form = ItemEditForm(request.POST or None, initial=ItemEditForm.initial_for(item))
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                svc.item_update(
+                    item=item,
+                    name=data["name"],
+                    definition=data["definition"],
+                    domain_numbers=data["domains"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+                item.refresh_from_db()  # the refused change was rolled back; show what is stored
+            else:
+                messages.success(request, f"Saved “{item.name}”.")
+                return _back(process, "facilitator:items")
+        status = 400
+    context = {"process": process, "item": item, "form": form, "was_rated": svc.item_was_rated(item)}
+    return render(request, "facilitator/item_edit.html", context, status=status)
+
+
+@facilitator_required
 def definition(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
     """The consensus definition (locked once round 1 opens) and the process settings."""
     definition_form = DefinitionForm(instance=process, prefix="def")
@@ -188,6 +219,29 @@ def definition(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
         "groups": process.groups.all(),
     }
     return render(request, "facilitator/definition.html", context, status=status)
+
+
+@facilitator_required
+def group_edit(request: HttpRequest, process: ConsensusProcess, group_id: int) -> HttpResponse:
+    """Rename a stakeholder group (panelists see the new name)."""
+    group = get_object_or_404(StakeholderGroup, pk=group_id, process=process)
+    form = GroupRenameForm(request.POST or None, initial={"name": group.name})
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            old_name = group.name
+            try:
+                svc.group_update(group=group, name=form.cleaned_data["name"], by=request.user)
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, f"Renamed “{old_name}” to “{group.name}”.")
+                return _back(process, "facilitator:definition")
+        status = 400
+    return render(
+        request, "facilitator/group_edit.html", {"process": process, "group": group, "form": form}, status=status
+    )
 
 
 @require_POST

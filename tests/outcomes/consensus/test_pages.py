@@ -32,6 +32,8 @@ FACILITATOR_PAGES = [
     ("facilitator:dashboard", []),
     ("facilitator:items", []),
     ("facilitator:definition", []),
+    ("facilitator:group-edit", ["group"]),
+    ("facilitator:item-edit", ["item"]),
     ("facilitator:panelists", []),
     ("facilitator:suggestions", []),
     ("facilitator:ratings-csv", []),
@@ -45,7 +47,8 @@ def test_facilitator_pages_open_for_the_facilitator_and_refuse_another_facilitat
     process, facilitator, outsider, members, name, extra
 ):
     open_first_round(process, facilitator)
-    url = reverse(name, args=[process.pk, *extra])
+    objects = {"group": process.groups.first().pk, "item": process.items.first().pk}
+    url = reverse(name, args=[process.pk, *(objects.get(arg, arg) for arg in extra)])
     assert logged_in(facilitator).get(url).status_code == 200
     make_process(outsider, items=1, title="The outsider's own process")
     assert logged_in(outsider).get(url).status_code == 403
@@ -209,3 +212,106 @@ def test_a_curator_starts_a_process_and_becomes_its_facilitator_and_others_are_r
     assert list(process.facilitators.all()) == [curator]
     again = logged_in(curator).post(url, {"core_outcome_set": cos.pk, "title": "Second"})
     assert again.status_code == 400 and "already has" in again.content.decode()
+
+
+# --- Renaming a stakeholder group, editing a candidate ------------------------------------------------------------
+
+
+def test_facilitator_renames_a_group_from_the_definition_page(process, facilitator):
+    client = logged_in(facilitator)
+    group = process.groups.get(name="Researchers")
+    edit_url = reverse("facilitator:group-edit", args=[process.pk, group.pk])
+    assert edit_url in client.get(reverse("facilitator:definition", args=[process.pk])).content.decode()
+    page = client.get(edit_url).content.decode()
+    assert 'value="Researchers"' in page and '<label for="id_name">Name</label>' in page
+    response = client.post(edit_url, {"name": "Academic researchers"})
+    assert response.status_code == 302 and response["Location"] == reverse("facilitator:definition", args=[process.pk])
+    group.refresh_from_db()
+    assert group.name == "Academic researchers"
+    assert "Renamed “Researchers” to “Academic researchers”." in client.get(response["Location"]).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("Industry", "There is already a group called"), ("", "This field is required."), ("   ", "This field")],
+)
+def test_a_bad_group_name_is_shown_on_the_rename_page_and_changes_nothing(process, facilitator, name, message):
+    group = process.groups.get(name="Researchers")
+    response = logged_in(facilitator).post(
+        reverse("facilitator:group-edit", args=[process.pk, group.pk]), {"name": name}
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert 'class="field-error"' in response.content.decode()
+    group.refresh_from_db()
+    assert group.name == "Researchers"
+
+
+def test_renaming_a_group_is_refused_to_another_facilitator_and_a_group_of_another_process_is_a_404(
+    process, facilitator, outsider
+):
+    group = process.groups.get(name="Researchers")
+    other = make_process(outsider, items=1, title="The outsider's own process")
+    url = reverse("facilitator:group-edit", args=[process.pk, group.pk])
+    assert logged_in(outsider).post(url, {"name": "Taken over"}).status_code == 403
+    foreign = reverse("facilitator:group-edit", args=[other.pk, group.pk])
+    assert logged_in(outsider).post(foreign, {"name": "Taken over"}).status_code == 404
+    group.refresh_from_db()
+    assert group.name == "Researchers"
+
+
+def test_facilitator_edits_a_candidate_from_the_candidates_page(process, facilitator):
+    client = logged_in(facilitator)
+    item = process.items.get(name="Outcome 2")
+    edit_url = reverse("facilitator:item-edit", args=[process.pk, item.pk])
+    assert edit_url in client.get(reverse("facilitator:items", args=[process.pk])).content.decode()
+    page = client.get(edit_url).content.decode()
+    assert 'value="Outcome 2"' in page and 'value="2"' in page  # the current name and COMET domains
+    response = client.post(edit_url, {"name": "Breathlessness", "definition": "Short of breath", "domains": "9; 3"})
+    assert response.status_code == 302 and response["Location"] == reverse("facilitator:items", args=[process.pk])
+    item.refresh_from_db()
+    assert (item.name, item.definition) == ("Breathlessness", "Short of breath")
+    assert sorted(item.domains.values_list("number", flat=True)) == [3, 9]
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"name": "Outcome 1"}, "There is already a candidate called"),
+        ({"name": "New", "domains": "99"}, "Unknown COMET domain number(s): 99."),
+        ({"name": "New", "domains": "three"}, "Give COMET domain numbers separated by semicolons."),
+        ({"name": ""}, "This field is required."),
+    ],
+)
+def test_a_bad_candidate_edit_is_shown_on_the_page_and_changes_nothing(process, facilitator, data, message):
+    item = process.items.get(name="Outcome 2")
+    response = logged_in(facilitator).post(reverse("facilitator:item-edit", args=[process.pk, item.pk]), data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    item.refresh_from_db()
+    assert (item.name, list(item.domains.values_list("number", flat=True))) == ("Outcome 2", [2])
+
+
+def test_a_rated_candidate_cannot_be_edited_and_its_page_says_why(process, facilitator):
+    client = logged_in(facilitator)
+    open_first_round(process, facilitator)
+    item = process.items.get(name="Outcome 2")
+    url = reverse("facilitator:item-edit", args=[process.pk, item.pk])
+    assert url not in client.get(reverse("facilitator:items", args=[process.pk])).content.decode()
+    page = client.get(url).content.decode()
+    assert "can no longer change" in page and "<form" not in page.split("</nav>", 1)[1]
+    response = client.post(url, {"name": "Renamed"})
+    assert response.status_code == 400 and "This item has been rated" in response.content.decode()
+    item.refresh_from_db()
+    assert item.name == "Outcome 2"
+
+
+def test_editing_a_candidate_is_refused_to_another_facilitator_and_to_anonymous(process, outsider):
+    item = process.items.get(name="Outcome 2")
+    url = reverse("facilitator:item-edit", args=[process.pk, item.pk])
+    make_process(outsider, items=1, title="The outsider's own process")
+    assert logged_in(outsider).post(url, {"name": "Taken over"}).status_code == 403
+    response = Client().post(url, {"name": "Taken over"})
+    assert response.status_code == 302 and reverse("login") in response["Location"]
+    item.refresh_from_db()
+    assert item.name == "Outcome 2"
