@@ -188,6 +188,7 @@ def process_update(*, process: ConsensusProcess, by: AbstractBaseUser | None, **
 
 @transaction.atomic
 def group_create(*, process: ConsensusProcess, name: str, by: AbstractBaseUser | None) -> StakeholderGroup:
+    _refuse_after_rounds_started(process, "the stakeholder groups")
     name = name.strip()
     if not name:
         raise _refuse("name", "A stakeholder group needs a name.")
@@ -201,6 +202,8 @@ def group_create(*, process: ConsensusProcess, name: str, by: AbstractBaseUser |
 
 @transaction.atomic
 def group_update(*, group: StakeholderGroup, name: str, by: AbstractBaseUser | None) -> StakeholderGroup:
+    # The report of a finalised or published process shows participation per group under these names.
+    _refuse_after_rounds_started(group.process, "the stakeholder groups")
     name = name.strip()
     if not name:
         raise _refuse("name", "A stakeholder group needs a name.")
@@ -217,6 +220,9 @@ def group_update(*, group: StakeholderGroup, name: str, by: AbstractBaseUser | N
 
 @transaction.atomic
 def group_delete(*, group: StakeholderGroup, by: AbstractBaseUser | None) -> None:
+    _refuse_after_rounds_started(group.process, "the stakeholder groups")
+    # A group's results belong to its panelists, who cannot change group once they have rated
+    # (panelist_consent): refusing a group with panelists also keeps every tallied result.
     if group.panelists.exists():
         raise _refuse("group", "This group has panelists; move them before removing it.")
     audit_record(

@@ -223,6 +223,22 @@ def test_removing_a_group_with_panelists_is_a_400_and_removes_nothing(client, pr
     assert not AuditEvent.objects.filter(action="consensus.group_delete").exists()
 
 
+def test_groups_of_a_finalised_process_cannot_change_and_each_refusal_is_a_400(
+    client, process, facilitator, closed_round1
+):
+    svc.process_finalise(process=process, by=facilitator)
+    group = process.groups.get(name="Researchers")
+    before = _groups(process)
+    responses = [
+        client.post(reverse("api:consensus-groups", args=[process.pk]), {"name": "Late"}, format="json"),
+        client.patch(reverse("api:consensus-group", args=[group.pk]), {"name": "Renamed"}, format="json"),
+        client.delete(reverse("api:consensus-group", args=[group.pk])),
+    ]
+    for response in responses:
+        assert response.status_code == 400 and "finalised" in _fields(response)["process"][0]
+    assert _groups(process) == before
+
+
 def test_group_operations_are_refused_to_another_facilitator_and_to_anonymous(other_client, process):
     group = process.groups.get(name="Researchers")
     before = _groups(process)
