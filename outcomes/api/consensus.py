@@ -439,7 +439,7 @@ class ItemImportView(FacilitatorView):
             serializer = s.CsvUploadSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
             upload = serializer.validated_data["file"]
-            # Refuse an oversized upload without reading it; the service checks the size of what it is given.
+            # At most one byte past the limit: enough for the service to refuse an oversized file.
             content = upload.read(svc.CSV_MAX_BYTES + 1)
         items = _service(svc.candidates_import_csv, process=process, data=content, by=request.user)
         created = selectors.process_items(process).filter(pk__in=[item.pk for item in items]).order_by("order", "id")

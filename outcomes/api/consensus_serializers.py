@@ -103,7 +103,7 @@ class ProcessUpdateSerializer(serializers.ModelSerializer):
                 if name.endswith("_pct")
             },
             "invitation_valid_days": {"min_value": 1, "max_value": 365},
-            "reminder_days_before_close": {"max_value": 365},
+            "reminder_days_before_close": {"max_value": 32767},  # the column's range, on every database
         }
 
     def to_internal_value(self, data) -> dict:
@@ -280,6 +280,9 @@ class ItemSerializer(serializers.Serializer):
     source = serializers.CharField()
     domains = serializers.SerializerMethodField(help_text="COMET domain numbers")
     order = serializers.IntegerField()
+    was_rated = serializers.BooleanField(
+        read_only=True, help_text="It has been in an opened round: its wording can no longer be edited"
+    )
 
     def get_domains(self, item) -> list[int]:
         return sorted(d.number for d in item.domains.all())

@@ -128,6 +128,7 @@ def test_settings_still_change_after_round_1_opened_and_an_unchanged_definition_
         ({"carry_forward": None}, "carry_forward"),
         ({"invitation_valid_days": 0}, "invitation_valid_days"),
         ({"reminder_days_before_close": -1}, "reminder_days_before_close"),
+        ({"reminder_days_before_close": 40000}, "reminder_days_before_close"),
         ({"title": ""}, "title"),
         ({"title": "   "}, "title"),  # blank after trimming: refused by the service
         ({"status": "published"}, "status"),  # not a setting: named, not ignored
@@ -415,9 +416,12 @@ def test_facilitator_edits_an_item_until_it_is_rated(client, process, facilitato
     url = reverse("api:consensus-item", args=[item.pk])
     response = client.patch(url, {"definition": "Clearer", "domains": [5]}, format="json")
     assert response.status_code == 200, response.json()
+    assert response.json()["was_rated"] is False
     item.refresh_from_db()
     assert item.definition == "Clearer" and list(item.domains.values_list("number", flat=True)) == [5]
     open_first_round(process, facilitator)
+    rows = client.get(reverse("api:consensus-items", args=[process.pk])).json()
+    assert {row["was_rated"] for row in rows} == {True}
     response = client.patch(url, {"name": "Renamed"}, format="json")
     assert response.status_code == 400 and "item" in _fields(response)
     item.refresh_from_db()
