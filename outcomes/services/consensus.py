@@ -188,7 +188,7 @@ def process_update(*, process: ConsensusProcess, by: AbstractBaseUser | None, **
 
 @transaction.atomic
 def group_create(*, process: ConsensusProcess, name: str, by: AbstractBaseUser | None) -> StakeholderGroup:
-    _refuse_after_rounds_started(process, "the stakeholder groups")
+    _refuse_once_finalised(process, "the stakeholder groups")
     name = name.strip()
     if not name:
         raise _refuse("name", "A stakeholder group needs a name.")
@@ -203,7 +203,7 @@ def group_create(*, process: ConsensusProcess, name: str, by: AbstractBaseUser |
 @transaction.atomic
 def group_update(*, group: StakeholderGroup, name: str, by: AbstractBaseUser | None) -> StakeholderGroup:
     # The report of a finalised or published process shows participation per group under these names.
-    _refuse_after_rounds_started(group.process, "the stakeholder groups")
+    _refuse_once_finalised(group.process, "the stakeholder groups")
     name = name.strip()
     if not name:
         raise _refuse("name", "A stakeholder group needs a name.")
@@ -220,7 +220,7 @@ def group_update(*, group: StakeholderGroup, name: str, by: AbstractBaseUser | N
 
 @transaction.atomic
 def group_delete(*, group: StakeholderGroup, by: AbstractBaseUser | None) -> None:
-    _refuse_after_rounds_started(group.process, "the stakeholder groups")
+    _refuse_once_finalised(group.process, "the stakeholder groups")
     # A group's results belong to its panelists, who cannot change group once they have rated
     # (panelist_consent): refusing a group with panelists also keeps every tallied result.
     if group.panelists.exists():
@@ -239,7 +239,7 @@ def _domains_by_number(numbers: Sequence[int]) -> list[OutcomeDomain]:
     return domains
 
 
-def _refuse_after_rounds_started(process: ConsensusProcess, what: str) -> None:
+def _refuse_once_finalised(process: ConsensusProcess, what: str) -> None:
     if process.status in (Process.Status.FINALISED, Process.Status.PUBLISHED):
         raise _refuse("process", f"The process is {process.get_status_display().lower()}: {what} can no longer change.")
 
@@ -260,7 +260,7 @@ def item_create(
     source: str = Item.Source.CANDIDATE,
 ) -> Item:
     """Add a candidate: an outcome, or a definition/instrument/alternatives item about an outcome item."""
-    _refuse_after_rounds_started(process, "the candidate list")
+    _refuse_once_finalised(process, "the candidate list")
     name = name.strip()
     errors = {}
     if not name:
@@ -381,7 +381,7 @@ def candidates_import_csv(*, process: ConsensusProcess, data: bytes, by: Abstrac
     2. Check EVERY row, collecting each problem with its line number.
     3. Only if there is no problem, create the items; otherwise raise CsvImportError and create nothing.
     """
-    _refuse_after_rounds_started(process, "the candidate list")
+    _refuse_once_finalised(process, "the candidate list")
     text = _decode_csv(data)
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
