@@ -148,6 +148,8 @@ def process_create(
 def process_update(*, process: ConsensusProcess, by: AbstractBaseUser | None, **fields) -> ConsensusProcess:
     """Change settings and the consensus definition. The definition is pre-specified: locked once round 1 opens."""
     process = ConsensusProcess.objects.select_for_update(of=("self",)).get(pk=process.pk)
+    # The report of a finalised or published process (public once published) shows its title and method.
+    _refuse_once_finalised(process, "its definition and settings")
     unknown = set(fields) - set(DEFINITION_FIELDS) - set(SETTING_FIELDS)
     if unknown:
         raise _refuse(sorted(unknown)[0], "Not a setting of a consensus process.")
@@ -221,6 +223,9 @@ def group_update(*, group: StakeholderGroup, name: str, by: AbstractBaseUser | N
 @transaction.atomic
 def group_delete(*, group: StakeholderGroup, by: AbstractBaseUser | None) -> None:
     _refuse_once_finalised(group.process, "the stakeholder groups")
+    # Lock the row first: a panelist choosing this group at the same moment holds a key-share lock on it (the
+    # foreign key check), so we wait for that choice to commit and then see the panelist below.
+    group = StakeholderGroup.objects.select_for_update(of=("self",)).select_related("process").get(pk=group.pk)
     # A group's results belong to its panelists, who cannot change group once they have rated
     # (panelist_consent): refusing a group with panelists also keeps every tallied result.
     if group.panelists.exists():
@@ -322,6 +327,7 @@ def item_update(
     domain_numbers: Sequence[int] | None = None,
 ) -> Item:
     """Edit a candidate. Once it has been in an opened round its wording is what panelists rated: refuse."""
+    _refuse_once_finalised(item.process, "the candidate list")
     if item_was_rated(item):
         raise _refuse("item", "This item has been rated; add a new item instead of changing what was rated.")
     before = {"name": item.name, "definition": item.definition}

@@ -269,3 +269,27 @@ def test_meeting_round_counts_online_and_live_votes_against_its_threshold(proces
     assert first.distribution == {"include": 7, "exclude": 3, "abstain": 2}
     assert first.classification == "in"  # exactly 70% of votes cast
     assert second.classification == "out"
+
+
+@pytest.mark.parametrize("status", [ConsensusProcess.Status.FINALISED, ConsensusProcess.Status.PUBLISHED])
+def test_a_finalised_or_published_process_keeps_its_settings_candidates_and_groups(process, facilitator, status):
+    item = process.items.order_by("pk").first()
+    group = process.groups.order_by("pk").first()
+    ConsensusProcess.objects.filter(pk=process.pk).update(status=status)
+    process.refresh_from_db()
+    item.refresh_from_db()
+    group.refresh_from_db()
+    refusals = [
+        lambda: svc.process_update(process=process, by=facilitator, title="A new title", reminder_days_before_close=1),
+        lambda: svc.item_update(item=item, by=facilitator, name="Reworded"),
+        lambda: svc.group_update(group=group, name="Renamed", by=facilitator),
+        lambda: svc.group_delete(group=group, by=facilitator),
+    ]
+    for refuse in refusals:
+        with pytest.raises(ValidationError) as exc:
+            refuse()
+        assert "can no longer change" in str(exc.value)
+    process.refresh_from_db()
+    assert process.title != "A new title"
+    assert Item.objects.get(pk=item.pk).name == item.name
+    assert process.groups.filter(pk=group.pk, name=group.name).exists()
