@@ -172,18 +172,17 @@ class PanelRoundView(PanelistView):
         summary="Save or submit a whole round (an idempotent upsert: resubmitting changes, never duplicates)",
     )
     def put(self, request: Request, number: int) -> Response:
-        serializer = s.RoundSubmissionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        submission = s.round_submission_validate(request.data)
         round_ = Round.objects.filter(process_id=self.panelist.process_id, number=number).first()
         if round_ is None:
             raise exceptions.NotFound(f"There is no round {number}.")
-        entries = [svc.RatingInput(**entry) for entry in serializer.validated_data["ratings"]]
+        entries = [svc.RatingInput(**entry) for entry in submission["ratings"]]
         participation = _service(
             svc.rating_submit,
             panelist=self.panelist,
             round=round_,
             ratings=entries,
-            complete=serializer.validated_data["complete"],
+            complete=submission["complete"],
         )
         return Response(
             {

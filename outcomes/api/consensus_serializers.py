@@ -160,6 +160,73 @@ class RoundSubmissionSerializer(serializers.Serializer):
     )
 
 
+_VOTES = frozenset(["", *Rating.Vote.values])
+
+
+def _plain_entry(entry: object) -> dict | None:
+    """The validated form of a rating in the plain shape nearly every submission has (JSON ints, booleans, a vote;
+    no text), exactly as RatingEntrySerializer would give it; None for anything else, which DRF then validates."""
+    if type(entry) is not dict:
+        return None
+    item_id = entry.get("item_id")
+    score = entry.get("score")
+    unable = entry.get("unable_to_score", False)
+    option_id = entry.get("option_id")
+    vote = entry.get("vote", "")
+    if (
+        type(item_id) is not int
+        or item_id < 1
+        or (score is not None and (type(score) is not int or not 1 <= score <= 9))
+        or type(unable) is not bool
+        or (unable and score is not None)
+        or (option_id is not None and type(option_id) is not int)
+        or type(vote) is not str
+        or vote not in _VOTES
+        # Text goes through DRF's CharField: trimming, length, NUL and surrogate characters.
+        or entry.get("comment", "") != ""
+        or entry.get("proposed_wording", "") != ""
+    ):
+        return None
+    return {
+        "item_id": item_id,
+        "score": score,
+        "unable_to_score": unable,
+        "option_id": option_id,
+        "vote": vote,
+        "comment": "",
+        "proposed_wording": "",
+    }
+
+
+def round_submission_validate(data: object) -> dict:
+    """RoundSubmissionSerializer's validated data, without running 100 nested serializers for a plain round.
+
+    A whole round is 100 ratings in one request; validating each through DRF's nested serializer was the largest
+    part of a submission's CPU (docs/performance.md). Ratings in the plain shape are checked here; any other rating
+    goes through RatingEntrySerializer, and if anything is wrong the whole body goes through
+    RoundSubmissionSerializer, so the error messages (and every accepted value) are DRF's own.
+    tests/outcomes/consensus/test_submission_validation.py checks the two agree on generated bodies.
+    """
+    if type(data) is dict:
+        ratings = data.get("ratings")
+        complete = data.get("complete", False)
+        if type(ratings) is list and 0 < len(ratings) <= 1000 and type(complete) is bool:
+            validated = []
+            for entry in ratings:
+                plain = _plain_entry(entry)
+                if plain is None:
+                    serializer = RatingEntrySerializer(data=entry)
+                    if not serializer.is_valid():
+                        break
+                    plain = dict(serializer.validated_data)
+                validated.append(plain)
+            else:
+                return {"ratings": validated, "complete": complete}
+    serializer = RoundSubmissionSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
 class SubmissionResultSerializer(serializers.Serializer):
     saved = serializers.IntegerField()
     started_at = serializers.DateTimeField(allow_null=True)

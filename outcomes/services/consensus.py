@@ -633,9 +633,9 @@ def _lock_round(round_: Round, *, shared: bool) -> Round:
     """Lock the round row. Submissions take a shared lock (they run side by side); closing takes an exclusive
     one, so a submission either commits before the close or sees the round closed. SQLite locks the whole file."""
     if shared and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT id FROM outcomes_round WHERE id = %s FOR SHARE", [round_.pk])
-        return Round.objects.select_related("process").get(pk=round_.pk)
+        # One query: the row as it is once we hold the lock (Django's select_for_update has no FOR SHARE).
+        table = connection.ops.quote_name(Round._meta.db_table)
+        return Round.objects.raw(f"SELECT * FROM {table} WHERE id = %s FOR SHARE", [round_.pk])[0]  # noqa: S608
     return Round.objects.select_for_update(of=("self",)).select_related("process").get(pk=round_.pk)
 
 
@@ -788,10 +788,10 @@ class RatingInput:
     proposed_wording: str = ""
 
 
-def _rating_problems(entry: RatingInput, round_item: RoundItem | None, options: dict[int, int], kind: str) -> dict:
-    if round_item is None:
+def _rating_problems(entry: RatingInput, item_kind: str | None, options: dict[int, int], kind: str) -> dict:
+    """What is wrong with one rating of an item of the round (item_kind None: not in the round, reported apart)."""
+    if item_kind is None:
         return {}
-    item = round_item.item
     problems = {}
     if kind == Round.Kind.MEETING:
         if entry.vote and entry.vote not in Rating.Vote.values:
@@ -806,11 +806,11 @@ def _rating_problems(entry: RatingInput, round_item: RoundItem | None, options: 
     if entry.score is not None and entry.unable_to_score:
         problems["unable_to_score"] = "Give a score or 'unable to score', not both."
     if entry.option_id is not None:
-        if item.kind != Item.Kind.ALTERNATIVES:
+        if item_kind != Item.Kind.ALTERNATIVES:
             problems["option_id"] = "Only alternatives items take a chosen option."
-        elif options.get(entry.option_id) != item.pk:
+        elif options.get(entry.option_id) != entry.item_id:
             problems["option_id"] = "Choose one of this item's options."
-    if entry.proposed_wording and item.kind != Item.Kind.DEFINITION:
+    if entry.proposed_wording and item_kind != Item.Kind.DEFINITION:
         problems["proposed_wording"] = "A rewording can be proposed only for a definition."
     if len(entry.comment) > 5000 or len(entry.proposed_wording) > 5000:
         problems["comment"] = "At most 5000 characters."
@@ -835,6 +835,64 @@ class RatingsRefused(ValidationError):
 
 def _is_answered(entry: RatingInput) -> bool:
     return entry.score is not None or entry.unable_to_score or bool(entry.vote) or entry.option_id is not None
+
+
+_RATING_COLUMNS = (
+    "round_item_id",
+    "panelist_id",
+    "score",
+    "unable_to_score",
+    "option_id",
+    "vote",
+    "comment",
+    "proposed_wording",
+    "created_at",
+    "updated_at",
+)
+# A second submission changes the stored rating (and its updated_at), never its created_at.
+_RATING_UPDATED = (*_RATING_COLUMNS[2:8], "updated_at")
+
+
+def _ratings_upsert(
+    *, panelist: Panelist, round_items: dict[int, tuple[int, str]], entries: Sequence[RatingInput], now: dt.datetime
+) -> None:
+    """One multi-row INSERT ... ON CONFLICT DO UPDATE (the same statement on PostgreSQL and SQLite).
+
+    bulk_create(update_conflicts=True) writes the same SQL, but builds and prepares a model instance per rating,
+    which was most of a round submission's CPU; the one-rating-per-panelist-item-round constraint is the conflict
+    target, so a resubmission can never duplicate a rating.
+    """
+    if not entries:
+        return
+    quote = connection.ops.quote_name
+    table = quote(Rating._meta.db_table)
+    columns = ", ".join(quote(c) for c in _RATING_COLUMNS)
+    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in _RATING_UPDATED)
+    stamp = connection.ops.adapt_datetimefield_value(now)
+    row = "(" + ", ".join(["%s"] * len(_RATING_COLUMNS)) + ")"
+    for start in range(0, len(entries), 500):  # SQLite allows 32,766 parameters per statement
+        batch = entries[start : start + 500]
+        params: list = []
+        for e in batch:
+            params += [
+                round_items[e.item_id][0],
+                panelist.pk,
+                e.score,
+                e.unable_to_score,
+                e.option_id,
+                e.vote,
+                e.comment,
+                e.proposed_wording,
+                stamp,
+                stamp,
+            ]
+        with connection.cursor() as cursor:
+            # Only quoted column names and placeholders are formatted in; every value is a parameter.
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))}"  # noqa: S608
+                f" ON CONFLICT ({quote('round_item_id')}, {quote('panelist_id')}) DO UPDATE SET {updates}",
+                params,
+            )
 
 
 @transaction.atomic
@@ -866,10 +924,14 @@ def rating_submit(
     )
     if participation is None:
         raise _refuse("round", f"You are not invited to round {round_.number}.")
-    item_ids = [entry.item_id for entry in ratings]
+    # Every item of the round as plain tuples: no model instances on the hot path (docs/performance.md).
     round_items = {
-        ri.item_id: ri for ri in RoundItem.objects.filter(round=round_, item_id__in=item_ids).select_related("item")
+        item_id: (round_item_id, item_kind)
+        for round_item_id, item_id, item_kind in RoundItem.objects.filter(round=round_)
+        .order_by()
+        .values_list("pk", "item_id", "item__kind")
     }
+    item_ids = [entry.item_id for entry in ratings]
     missing_ids = set(item_ids) - set(round_items)
     elsewhere = dict(Item.objects.filter(pk__in=missing_ids).values_list("pk", "process_id")) if missing_ids else {}
     wanted_options = [entry.option_id for entry in ratings if entry.option_id is not None]
@@ -883,48 +945,37 @@ def rating_submit(
         if entry.item_id in seen:
             problems["item_id"] = "This item appears twice in the submission."
         seen.add(entry.item_id)
-        if entry.item_id not in round_items:
+        known = round_items.get(entry.item_id)
+        if known is None:
             if elsewhere.get(entry.item_id) == round_.process_id:
                 problems["item_id"] = f"This item is not part of round {round_.number}."
             else:
                 problems["item_id"] = "This item is not part of this study."
-        problems.update(_rating_problems(entry, round_items.get(entry.item_id), options, round_.kind))
+        problems.update(_rating_problems(entry, known[1] if known else None, options, round_.kind))
         if problems:
             errors[str(index)] = problems
     if errors:
         raise RatingsRefused(errors, item_ids)
-    answered = [entry for entry in ratings if _is_answered(entry) or entry.comment or entry.proposed_wording]
-    if answered:
-        Rating.objects.bulk_create(
-            [
-                Rating(
-                    round_item=round_items[entry.item_id],
-                    panelist=panelist,
-                    score=entry.score,
-                    unable_to_score=entry.unable_to_score,
-                    option_id=entry.option_id,
-                    vote=entry.vote,
-                    comment=entry.comment,
-                    proposed_wording=entry.proposed_wording,
-                )
-                for entry in answered
-            ],
-            update_conflicts=True,
-            unique_fields=["round_item", "panelist"],
-            update_fields=["score", "unable_to_score", "option", "vote", "comment", "proposed_wording", "updated_at"],
-        )
     now = timezone.now()
+    answered = [entry for entry in ratings if _is_answered(entry) or entry.comment or entry.proposed_wording]
+    _ratings_upsert(panelist=panelist, round_items=round_items, entries=answered, now=now)
     update_fields = []
     if participation.started_at is None:
         participation.started_at = now
         update_fields.append("started_at")
     if complete:
-        total = RoundItem.objects.filter(round=round_).count()
-        done = Rating.objects.filter(round_item__round=round_, panelist=panelist).filter(
-            Q(score__isnull=False) | Q(unable_to_score=True) | ~Q(vote="") | Q(option__isnull=False)
-        )
-        if done.count() < total:
-            raise _refuse("complete", f"Answer every item before submitting ({done.count()} of {total} answered).")
+        total = len(round_items)
+        # Every item answered in this very submission needs no query; otherwise the stored ratings decide.
+        if {entry.item_id for entry in ratings if _is_answered(entry)} >= set(round_items):
+            done = total
+        else:
+            done = (
+                Rating.objects.filter(round_item__round=round_, panelist=panelist)
+                .filter(Q(score__isnull=False) | Q(unable_to_score=True) | ~Q(vote="") | Q(option__isnull=False))
+                .count()
+            )
+        if done < total:
+            raise _refuse("complete", f"Answer every item before submitting ({done} of {total} answered).")
         if participation.completed_at is None:
             participation.completed_at = now
             update_fields.append("completed_at")
@@ -934,7 +985,7 @@ def rating_submit(
         action="consensus.rating_submit",
         obj=participation,
         actor_label=panelist.code,
-        process=round_.process,
+        process=panelist.process,
         after={"round": round_.number, "ratings": len(answered), "complete": complete},
     )
     return participation
@@ -1009,7 +1060,7 @@ def suggestion_submit(
         action="consensus.suggestion_submit",
         obj=suggestion,
         actor_label=panelist.code,
-        process=round_.process,
+        process=panelist.process,
         after={"name": name},
     )
     return suggestion
