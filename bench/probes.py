@@ -120,7 +120,7 @@ def tally(repeat: int = 5) -> dict:
             ItemResult.objects.filter(round_item__round__in=rounds).delete()
         t0 = time.perf_counter()
         with CaptureQueriesContext(connection) as ctx:
-            made = sum(len(round_tally(round=r)) for r in rounds)
+            made = sum(round_tally(round=r) for r in rounds)
         return time.perf_counter() - t0, len(ctx.captured_queries), made
 
     first = [timed(fresh=True) for _ in range(repeat)]

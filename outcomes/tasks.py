@@ -25,7 +25,7 @@ def round_tally(round_id: int) -> int:
     round_ = Round.objects.filter(pk=round_id).first()
     if round_ is None:
         return 0
-    return len(tally(round=round_))
+    return tally(round=round_)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)

@@ -44,6 +44,7 @@ from outcomes.models import (
 from outcomes.models.consensus import DEFAULT_STAKEHOLDER_GROUPS
 from outcomes.services.audit import audit_record
 from outcomes.services.outbox import task_enqueue
+from outcomes.services.sql import db_datetime, rows_insert
 from outcomes.services.versions import version_consensus_start, version_draft_create, version_publish
 
 Process = ConsensusProcess
@@ -856,43 +857,25 @@ _RATING_UPDATED = (*_RATING_COLUMNS[2:8], "updated_at")
 def _ratings_upsert(
     *, panelist: Panelist, round_items: dict[int, tuple[int, str]], entries: Sequence[RatingInput], now: dt.datetime
 ) -> None:
-    """One multi-row INSERT ... ON CONFLICT DO UPDATE (the same statement on PostgreSQL and SQLite).
-
-    bulk_create(update_conflicts=True) writes the same SQL, but builds and prepares a model instance per rating,
-    which was most of a round submission's CPU; the one-rating-per-panelist-item-round constraint is the conflict
-    target, so a resubmission can never duplicate a rating.
-    """
-    if not entries:
-        return
-    quote = connection.ops.quote_name
-    table = quote(Rating._meta.db_table)
-    columns = ", ".join(quote(c) for c in _RATING_COLUMNS)
-    updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in _RATING_UPDATED)
-    stamp = connection.ops.adapt_datetimefield_value(now)
-    row = "(" + ", ".join(["%s"] * len(_RATING_COLUMNS)) + ")"
-    for start in range(0, len(entries), 500):  # SQLite allows 32,766 parameters per statement
-        batch = entries[start : start + 500]
-        params: list = []
-        for e in batch:
-            params += [
-                round_items[e.item_id][0],
-                panelist.pk,
-                e.score,
-                e.unable_to_score,
-                e.option_id,
-                e.vote,
-                e.comment,
-                e.proposed_wording,
-                stamp,
-                stamp,
-            ]
-        with connection.cursor() as cursor:
-            # Only quoted column names and placeholders are formatted in; every value is a parameter.
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([row] * len(batch))}"  # noqa: S608
-                f" ON CONFLICT ({quote('round_item_id')}, {quote('panelist_id')}) DO UPDATE SET {updates}",
-                params,
-            )
+    """One multi-row INSERT ... ON CONFLICT DO UPDATE on the one-rating-per-panelist-item-round constraint, so a
+    resubmission changes a rating and can never duplicate it."""
+    stamp = db_datetime(now)
+    rows = [
+        (
+            round_items[e.item_id][0],
+            panelist.pk,
+            e.score,
+            e.unable_to_score,
+            e.option_id,
+            e.vote,
+            e.comment,
+            e.proposed_wording,
+            stamp,
+            stamp,
+        )
+        for e in entries
+    ]
+    rows_insert(Rating, _RATING_COLUMNS, rows, conflict=("round_item_id", "panelist_id"), update=_RATING_UPDATED)
 
 
 @transaction.atomic

@@ -46,6 +46,26 @@ def test_panelist_submits_a_whole_round_in_one_request_and_resubmitting_changes_
     assert set(ratings.values_list("score", flat=True)) == {3}
 
 
+def test_resubmitting_keeps_each_ratings_id_and_created_at_and_moves_its_updated_at(members, round1):
+    client = panel_client(members[0].token)
+    url = reverse("api:panel-round", args=[1])
+    assert client.put(url, submission(round1, 7), format="json").status_code == 200
+    first = {r.round_item_id: r for r in Rating.objects.filter(panelist=members[0].panelist)}
+    body = submission(round1, 4)
+    body["ratings"][0].update(score=None, unable_to_score=True, comment="  cannot judge  ")
+    assert client.put(url, body, format="json").status_code == 200
+    again = {r.round_item_id: r for r in Rating.objects.filter(panelist=members[0].panelist)}
+    assert again.keys() == first.keys()
+    for round_item_id, rating in again.items():
+        assert rating.pk == first[round_item_id].pk
+        assert rating.created_at == first[round_item_id].created_at
+        assert rating.created_at.tzinfo is not None
+        assert rating.updated_at > first[round_item_id].updated_at
+    changed = again[round1.round_items.get(item_id=body["ratings"][0]["item_id"]).pk]
+    assert (changed.score, changed.unable_to_score, changed.comment) == (None, True, "cannot judge")
+    assert {r.score for r in again.values() if r.pk != changed.pk} == {4}
+
+
 def test_round_document_shows_own_ratings_and_from_round_2_the_previous_distribution_per_group(
     process, facilitator, members, round1
 ):

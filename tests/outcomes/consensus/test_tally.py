@@ -11,6 +11,7 @@ from django.utils import timezone
 from outcomes.models import ConsensusProcess, ItemResult, Panelist, Participation, Rating, Round
 from outcomes.services import consensus as svc
 from outcomes.services.tally import quantile_from_bins, round_participation, round_tally
+from tests.factories import OutcomeFactory, VersionFactory
 
 from .conftest import add_member, open_first_round, rate_all
 
@@ -180,3 +181,21 @@ def test_response_rate_and_attrition_per_group(process, facilitator):
     assert (professionals.invited, professionals.started, professionals.completed) == (1, 1, 0)
     assert professionals.attrition == Decimal("100.00")
     assert rows["All panelists"].invited == 5
+
+
+def test_a_retally_updates_a_result_an_outcome_cites_in_place_and_rewrites_the_others(process, round1):
+    ri = _rate(process, round1, [9] * 7 + [2] * 3)
+    round_tally(round=round1)
+    cited = _overall(ri)
+    other = ItemResult.objects.get(round_item=ri, group=next(iter(process.groups.all())))
+    version = VersionFactory(core_outcome_set=process.core_outcome_set, version="9.9.9")
+    OutcomeFactory(version=version, evidence=cited)
+    Rating.objects.filter(round_item=ri, score=2).update(score=5)
+    round_tally(round=round1)
+    cited.refresh_from_db()
+    assert cited.classification == IN  # updated in place: the outcome's evidence now says what the votes say
+    assert cited.distribution == {"1": 0, "2": 0, "3": 0, "4": 0, "5": 3, "6": 0, "7": 0, "8": 0, "9": 7}
+    rewritten = ItemResult.objects.get(round_item=ri, group=next(iter(process.groups.all())))
+    assert rewritten.pk == other.pk
+    assert (rewritten.n, rewritten.pct_high, rewritten.median) == (10, Decimal("70.00"), Decimal("9.00"))
+    assert rewritten.computed_at >= other.computed_at
