@@ -465,6 +465,11 @@ def markdown_table(results: dict) -> str:
             f"| the same again (results exist: re-tally) | {t['retally_median_s']} s | {t['group_by_median_s']} s "
             f"| {t['ratio_retally_to_group_by']} |"
         )
+        if "group_by_all_ratings_median_s" in t:
+            lines.append(
+                f"| (the earlier floor: every rating, submitted or not) | {t['service_median_s']} s "
+                f"| {t['group_by_all_ratings_median_s']} s | {t['ratio_service_to_group_by_all_ratings']} |"
+            )
     else:
         lines.append(f"| tally | {t.get('error', 'not measured')} | {t.get('group_by_median_s', '-')} s | - |")
     d = results.get("dump", {})
