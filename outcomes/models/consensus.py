@@ -292,12 +292,16 @@ class Rating(models.Model):
         EXCLUDE = "exclude", "Exclude"
         ABSTAIN = "abstain", "Abstain"
 
-    round_item = models.ForeignKey(RoundItem, on_delete=models.CASCADE, related_name="ratings")
+    # Indexes are few on purpose: a whole round (100 rows) is inserted per submission. Lookups by round item use
+    # the (round_item, panelist) unique index; the option index holds only the ratings that chose one.
+    round_item = models.ForeignKey(RoundItem, on_delete=models.CASCADE, related_name="ratings", db_index=False)
     panelist = models.ForeignKey(Panelist, on_delete=models.CASCADE, related_name="ratings")
     # GRADE scale: 1-3 not important, 4-6 important but not critical, 7-9 critical.
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     unable_to_score = models.BooleanField(default=False)
-    option = models.ForeignKey(ItemOption, null=True, blank=True, on_delete=models.CASCADE, related_name="ratings")
+    option = models.ForeignKey(
+        ItemOption, null=True, blank=True, on_delete=models.CASCADE, related_name="ratings", db_index=False
+    )
     vote = models.CharField(max_length=8, choices=Vote.choices, blank=True)
     comment = models.TextField(blank=True)
     proposed_wording = models.TextField(blank=True)
@@ -306,6 +310,7 @@ class Rating(models.Model):
 
     class Meta:
         ordering = ["round_item", "panelist"]
+        indexes = [models.Index(fields=["option"], condition=Q(option__isnull=False), name="rating_chosen_option")]
         constraints = [
             models.UniqueConstraint(fields=["round_item", "panelist"], name="one_rating_per_panelist_item_round"),
             models.CheckConstraint(
