@@ -135,6 +135,8 @@ class Server:
         self.process = subprocess.Popen(
             self.args, cwd=BASE_DIR, env=self.env, stdout=self.log_file, stderr=self.log_file
         )
+        global SERVER_PID
+        SERVER_PID = self.process.pid
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -194,6 +196,63 @@ def sql_worker_factory(database_url: str, query: str, params_for):
 
 def close_sql(worker) -> None:
     worker.conn.close()
+
+
+SERVER_PID: int | None = None
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(pid: int) -> float:
+    """User + system CPU seconds of a process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+class CpuMeter:
+    """CPU seconds spent, during a scenario, by the gunicorn workers, by the PostgreSQL backends serving the bench
+    database (not the server's background processes), and by this process (the load generator's threads).
+
+    Unlike latency, these hardly move with the other load on the machine: they say what one request costs, and so
+    what the 2 cores can serve (see "Round submission" in docs/performance.md)."""
+
+    def __init__(self, cursor) -> None:
+        self.cursor = cursor
+
+    def _backends(self) -> list[int]:
+        self.cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [row[0] for row in self.cursor.fetchall()]
+
+    def __enter__(self) -> CpuMeter:
+        self.workers = _children(SERVER_PID) if SERVER_PID else []
+        self.start = {pid: _cpu_of(pid) for pid in [*self.workers, *self._backends()]}
+        self.client = time.process_time()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.client = time.process_time() - self.client
+        backends = self._backends()
+        # A backend that connected during the run started from zero.
+        self.app = sum(_cpu_of(pid) - self.start.get(pid, 0.0) for pid in self.workers)
+        self.database = sum(_cpu_of(pid) - self.start.get(pid, 0.0) for pid in backends)
+
+    def per_request_ms(self, requests: int) -> dict:
+        return {
+            "app_workers": round(1000 * self.app / requests, 2),
+            "postgres_backends": round(1000 * self.database / requests, 2),
+            "load_generator": round(1000 * self.client / requests, 2),
+        }
 
 
 def median_stats(runs: list[loadgen.Stats]) -> dict:
@@ -294,15 +353,18 @@ def measure_submissions(database_url: str, args) -> dict:
         close_worker=lambda w: w.close(),
     )
     runs, checks = [], []
+    cpu = []
     for _ in range(args.repeat):
         reset()
-        stats = loadgen.run(
-            make_worker=http_worker_factory(lambda n: ("PUT", path, bodies[n], headers(n))),
-            requests=panel,
-            concurrency=args.submit_concurrency,
-            time_limit=args.time_limit,
-            close_worker=lambda w: w.close(),
-        )
+        with CpuMeter(cur) as meter:
+            stats = loadgen.run(
+                make_worker=http_worker_factory(lambda n: ("PUT", path, bodies[n], headers(n))),
+                requests=panel,
+                concurrency=args.submit_concurrency,
+                time_limit=args.time_limit,
+                close_worker=lambda w: w.close(),
+            )
+        cpu.append(meter.per_request_ms(panel))
         cur.execute(
             """SELECT count(*), count(DISTINCT (r.panelist_id, r.round_item_id)), count(DISTINCT r.panelist_id),
                       (SELECT count(*) FROM outcomes_participation WHERE round_id = %(r)s AND completed_at IS NOT NULL)
@@ -325,11 +387,14 @@ def measure_submissions(database_url: str, args) -> dict:
     conn.close()
     result = {"path": path, "panelists": panel, "ratings_per_request": len(item_ids), **median_stats(runs)}
     result["checks"] = checks
+    result["cpu_ms_per_request"] = {key: statistics.median(c[key] for c in cpu) for key in cpu[0]}
+    result["cpu_ms_per_request_runs"] = cpu
     result["load_average_after"] = load_average()
     result["all_exact"] = all(c["exact"] for c in checks)
     log(
         f"round submission: p50/p95/p99 {result['p50_ms']}/{result['p95_ms']}/{result['p99_ms']} ms at concurrency "
-        f"{args.submit_concurrency}; stored exactly {panel} x {len(item_ids)}: {result['all_exact']}"
+        f"{args.submit_concurrency}, {result['throughput_rps']} rps; CPU ms per request "
+        f"{result['cpu_ms_per_request']}; stored exactly {panel} x {len(item_ids)}: {result['all_exact']}"
     )
     return result
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import io
+from collections.abc import Callable, Iterable, Sequence
+from csv import writer as csv_writer  # not `import csv`: the package's csv submodule would shadow it
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -18,6 +20,15 @@ def version_page_url(*, slug: str, version: str) -> str:
 
 def set_page_url(*, slug: str) -> str:
     return f"{settings.SITE_URL}/sets/{slug}/"
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
+    """A CSV document as spreadsheets and REDCap read it: a header row, then the rows, CRLF line ends."""
+    out = io.StringIO()
+    writer = csv_writer(out, lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return out.getvalue()
 
 
 def is_draft(version: CoreOutcomeSetVersion) -> bool:

@@ -6,10 +6,7 @@ Cells that a spreadsheet would run as a formula are escaped with a leading apost
 
 from __future__ import annotations
 
-import csv
-import io
-
-from outcomes.exports import version_page_url
+from outcomes.exports import csv_text, version_page_url
 from outcomes.models import CoreOutcomeSetVersion
 
 HEADER = (
@@ -71,11 +68,7 @@ def version_rows(version: CoreOutcomeSetVersion) -> list[list[str]]:
 
 
 def version_csv(version: CoreOutcomeSetVersion) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADER)
-    writer.writerows(version_rows(version))
-    return out.getvalue()
+    return csv_text(HEADER, version_rows(version))
 
 
 def version_csv_bytes(version: CoreOutcomeSetVersion) -> bytes:

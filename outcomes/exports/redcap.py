@@ -9,11 +9,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 
-from outcomes.exports import is_draft, version_page_url
+from outcomes.exports import csv_text, is_draft, version_page_url
 from outcomes.exports.fhir import handling_for
 from outcomes.models import CoreOutcomeSetVersion
 
@@ -136,11 +134,7 @@ def data_dictionary_rows(version: CoreOutcomeSetVersion) -> list[list[str]]:
 
 
 def data_dictionary(version: CoreOutcomeSetVersion) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(HEADERS)
-    writer.writerows(data_dictionary_rows(version))
-    return out.getvalue()
+    return csv_text(HEADERS, data_dictionary_rows(version))
 
 
 def data_dictionary_bytes(version: CoreOutcomeSetVersion) -> bytes:
