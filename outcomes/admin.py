@@ -35,6 +35,7 @@ from outcomes.models import (
 )
 from outcomes.permissions import is_curator
 from outcomes.services.diff import version_diff
+from outcomes.services.search import set_search_index_refresh
 from outcomes.services.versions import (
     version_consensus_start,
     version_draft_create,
@@ -114,6 +115,11 @@ class CoreOutcomeSetAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["conditions"]
     inlines = [VersionInline]
+
+    def save_model(self, request: HttpRequest, obj: CoreOutcomeSet, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The title is searched by the set list's `q` (a new set gets its row here too).
+        set_search_index_refresh(core_outcome_set=obj)
 
 
 class FrozenVersionMixin:
