@@ -6,10 +6,10 @@ import re
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from diseases.models import Condition, DiseaseArea, Icd10Code
-from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Outcome, OutcomeDomain
+from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, OutcomeDomain, SetSearchDomain
 from outcomes.selectors import PUBLIC_STATUSES
 
 ICD10_PREFIX_RE = re.compile(r"^[A-Z][0-9]{0,2}(\.[0-9A-Z]{0,4})?$")
@@ -92,11 +92,12 @@ class CoreOutcomeSetFilter(django_filters.FilterSet):
     def filter_snomed(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Exists(Condition.objects.filter(core_outcome_sets=OuterRef("pk"), snomed_ct_id=value)))
 
+    # `domain` and `q` look at the set search index (outcomes/models/search.py): the set's public domains, and its
+    # title and public outcome names, maintained by the version lifecycle. One row per set instead of a join
+    # over every outcome of every public version (docs/performance.md).
+
     def filter_domain(self, queryset: QuerySet, name: str, value: OutcomeDomain) -> QuerySet:
-        outcomes = Outcome.objects.filter(
-            version__core_outcome_set=OuterRef("pk"), version__status__in=PUBLIC_STATUSES, domains=value
-        )
-        return queryset.filter(Exists(outcomes))
+        return queryset.filter(Exists(SetSearchDomain.objects.filter(index=OuterRef("pk"), domain=value)))
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Exists(_public_versions().filter(status=value)))
@@ -108,11 +109,7 @@ class CoreOutcomeSetFilter(django_filters.FilterSet):
         return queryset.filter(Exists(_public_versions().filter(published_on__lte=value)))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Each word separately, anywhere in the title or in one outcome name (the index holds one per line).
         for word in value.split():
-            outcomes = Outcome.objects.filter(
-                version__core_outcome_set=OuterRef("pk"),
-                version__status__in=PUBLIC_STATUSES,
-                name__icontains=word,
-            )
-            queryset = queryset.filter(Q(title__icontains=word) | Exists(outcomes))
+            queryset = queryset.filter(search_index__text__icontains=word)
         return queryset
