@@ -238,6 +238,8 @@ def dataset_populate(*, scale: Scale) -> DatasetReport:
         Reference,
         Round,
         RoundItem,
+        SetSearchDomain,
+        SetSearchIndex,
         StakeholderGroup,
     )
 
@@ -261,10 +263,13 @@ def dataset_populate(*, scale: Scale) -> DatasetReport:
     t_outcome_dom = Outcome.domains.through._meta.db_table
     t_meas = Measurement._meta.db_table
     t_rating = Rating._meta.db_table
+    t_search = SetSearchIndex._meta.db_table
+    t_search_dom = SetSearchDomain._meta.db_table
 
     with transaction.atomic(), connection.cursor() as cursor:
         deferred = _secondary_indexes_drop(
-            cursor, (t_set, t_set_cond, t_version, t_ref, t_outcome, t_outcome_dom, t_meas, t_rating)
+            cursor,
+            (t_set, t_set_cond, t_version, t_ref, t_outcome, t_outcome_dom, t_meas, t_rating, t_search, t_search_dom),
         )
         ids = {t: _Ids(cursor, t) for t in (t_set, t_set_cond, t_version, t_ref, t_outcome, t_outcome_dom, t_meas)}
         sets, set_conds, versions, refs, outcomes, outcome_doms, meas = [], [], [], [], [], [], []
@@ -370,6 +375,9 @@ def dataset_populate(*, scale: Scale) -> DatasetReport:
         for table in ids:
             _reset_sequence(cursor, table)
 
+        # 2b. The set search index (outcomes/services/search.py), set-based: every set's row recomputed in SQL.
+        c["search_index_rows"], c["search_index_domains"] = _search_index_fill(cursor, t_search, t_search_dom)
+
         # 3. The consensus processes: small tables through the ORM, the ratings through COPY.
         big_set = CoreOutcomeSet.objects.get(slug=BIG_SET_SLUG)
         tally = _process(
@@ -438,6 +446,36 @@ def dataset_populate(*, scale: Scale) -> DatasetReport:
         cursor.execute("ANALYZE")
     report.seconds = round(time.monotonic() - started, 1)
     return report
+
+
+def _search_index_fill(cursor, t_search: str, t_search_dom: str) -> tuple[int, int]:
+    """What `set_search_index_rebuild` computes, in two INSERT ... SELECTs: per set the title, then the distinct
+    outcome names of its public versions in code-point order (as Python's sorted()), one per line; and its
+    public versions' domains. The reference data's rows are recomputed too."""
+    public = "('published', 'superseded', 'withdrawn')"
+    cursor.execute(f'DELETE FROM "{t_search_dom}"')
+    cursor.execute(f'DELETE FROM "{t_search}"')
+    cursor.execute(
+        f"""INSERT INTO "{t_search}" (core_outcome_set_id, text)
+            SELECT s.id, concat_ws(E'\\n', s.title, n.names)
+              FROM outcomes_coreoutcomeset s
+              LEFT JOIN (SELECT set_id, string_agg(name, E'\\n' ORDER BY name COLLATE "C") AS names
+                           FROM (SELECT DISTINCT v.core_outcome_set_id AS set_id, o.name
+                                   FROM outcomes_outcome o
+                                   JOIN outcomes_coreoutcomesetversion v ON v.id = o.version_id
+                                  WHERE v.status IN {public}) public_names
+                          GROUP BY set_id) n ON n.set_id = s.id"""
+    )
+    rows = cursor.rowcount
+    cursor.execute(
+        f"""INSERT INTO "{t_search_dom}" (index_id, domain_id)
+            SELECT DISTINCT v.core_outcome_set_id, od.outcomedomain_id
+              FROM outcomes_outcome_domains od
+              JOIN outcomes_outcome o ON o.id = od.outcome_id
+              JOIN outcomes_coreoutcomesetversion v ON v.id = o.version_id
+             WHERE v.status IN {public}"""
+    )
+    return rows, cursor.rowcount
 
 
 RATING_COLUMNS = ("id", "round_item_id", "panelist_id", "score", "unable_to_score", "vote", "comment",
