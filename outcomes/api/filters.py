@@ -11,6 +11,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from diseases.models import Condition, DiseaseArea, Icd10Code
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, OutcomeDomain, SetSearchDomain
 from outcomes.selectors import PUBLIC_STATUSES
+from outcomes.services.search import search_fold
 
 ICD10_PREFIX_RE = re.compile(r"^[A-Z][0-9]{0,2}(\.[0-9A-Z]{0,4})?$")
 SNOMED_RE = re.compile(r"^[0-9]{6,18}$")
@@ -109,7 +110,8 @@ class CoreOutcomeSetFilter(django_filters.FilterSet):
         return queryset.filter(Exists(_public_versions().filter(published_on__lte=value)))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        # Each word separately, anywhere in the title or in one outcome name (the index holds one per line).
+        # Each word separately, anywhere in the title or in one outcome name (the index holds one per line), in any
+        # case: the index text is case-folded, so is the word.
         for word in value.split():
-            queryset = queryset.filter(search_index__text__icontains=word)
+            queryset = queryset.filter(search_index__text__contains=search_fold(word))
         return queryset

@@ -15,8 +15,8 @@ class SetSearchIndex(models.Model):
     core_outcome_set = models.OneToOneField(
         CoreOutcomeSet, on_delete=models.CASCADE, primary_key=True, related_name="search_index"
     )
-    # The title, then the distinct outcome names of every public version, one per line: a search word holds no
-    # whitespace, so it can never match across two names.
+    # The title, then the distinct outcome names of every public version, one per line, case-folded (str.casefold):
+    # a search word holds no whitespace, so it can never match across two names.
     text = models.TextField(blank=True)
     # The COMET domains of the outcomes of every public version.
     domains = models.ManyToManyField(OutcomeDomain, through="SetSearchDomain", related_name="+", blank=True)

@@ -20,9 +20,15 @@ from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Outcome, SetS
 PUBLIC_STATUSES = CoreOutcomeSetVersion.FROZEN_STATUSES
 
 
+def search_fold(text: str) -> str:
+    """Case-folded: the index holds folded text and the filter folds its words, so the database compares with a
+    plain LIKE (no UPPER() over every candidate row; docs/performance.md)."""
+    return text.casefold()
+
+
 def search_text(*, title: str, names: Iterable[str]) -> str:
-    """The title, then the distinct outcome names in sorted order, one per line."""
-    return "\n".join([title, *sorted(set(names))])
+    """The title, then the distinct outcome names in sorted order, one per line, case-folded."""
+    return search_fold("\n".join([title, *sorted(set(names))]))
 
 
 @transaction.atomic
