@@ -30,6 +30,7 @@ from outcomes.models import (
     RegistryDump,
     Round,
     RoundItem,
+    SetSearchIndex,
     StakeholderGroup,
     Suggestion,
 )
@@ -477,3 +478,14 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 class RegistryDumpAdmin(ReadOnlyAdmin):
     list_display = ["id", "format", "status", "requested_by", "created_at", "finished_at", "size_bytes"]
     list_filter = ["status", "format"]
+
+
+@admin.register(SetSearchIndex)
+class SetSearchIndexAdmin(ReadOnlyAdmin):
+    """Derived from the sets and their public versions (outcomes/services/search.py); `manage.py
+    search_index_rebuild` recomputes it."""
+
+    list_display = ["core_outcome_set", "disease_area", "domain_bits"]
+    list_filter = ["disease_area"]
+    list_select_related = ["core_outcome_set", "disease_area"]
+    search_fields = ["core_outcome_set__title", "core_outcome_set__slug"]

@@ -6,12 +6,13 @@ import re
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models.lookups import GreaterThan
 
 from diseases.models import Condition, DiseaseArea, Icd10Code
-from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, OutcomeDomain, SetSearchDomain
+from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, OutcomeDomain
 from outcomes.selectors import PUBLIC_STATUSES
-from outcomes.services.search import search_fold
+from outcomes.services.search import domain_bit, search_fold
 
 ICD10_PREFIX_RE = re.compile(r"^[A-Z][0-9]{0,2}(\.[0-9A-Z]{0,4})?$")
 SNOMED_RE = re.compile(r"^[0-9]{6,18}$")
@@ -35,8 +36,12 @@ def _public_versions() -> QuerySet[CoreOutcomeSetVersion]:
 
 
 class CoreOutcomeSetFilter(django_filters.FilterSet):
+    # Through the search index (its copy of the set's disease area): with `domain` and `q`, one row decides.
     disease_area = django_filters.ModelChoiceFilter(
-        queryset=DiseaseArea.objects.all(), to_field_name="slug", help_text="Disease area slug, e.g. heart-disease."
+        queryset=DiseaseArea.objects.all(),
+        to_field_name="slug",
+        field_name="search_index__disease_area",
+        help_text="Disease area slug, e.g. heart-disease.",
     )
     condition = django_filters.ModelChoiceFilter(
         queryset=Condition.objects.all(),
@@ -98,7 +103,7 @@ class CoreOutcomeSetFilter(django_filters.FilterSet):
     # over every outcome of every public version (docs/performance.md).
 
     def filter_domain(self, queryset: QuerySet, name: str, value: OutcomeDomain) -> QuerySet:
-        return queryset.filter(Exists(SetSearchDomain.objects.filter(index=OuterRef("pk"), domain=value)))
+        return queryset.filter(GreaterThan(F("search_index__domain_bits").bitand(domain_bit(value.number)), 0))
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Exists(_public_versions().filter(status=value)))

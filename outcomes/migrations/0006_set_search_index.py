@@ -1,5 +1,5 @@
-"""The set list's search index (outcomes/models/search.py, docs/performance.md): the table, its backfill, and on
-PostgreSQL a trigram GIN index on its (case-folded) text, which the `q` filter compares with LIKE ('%word%').
+"""The set list's search index (outcomes/models/search.py, docs/performance.md): the table and its backfill, and on
+PostgreSQL a trigram GIN index on its (case-folded) text, which the `q` filter compares with LIKE '%word%'.
 Also indexes on the sets' title and (disease area, title): the list's order, so that a page of a filtered list
 walks the sets in title order instead of sorting every match.
 """
@@ -20,31 +20,38 @@ def backfill(apps, schema_editor) -> None:
     CoreOutcomeSet = apps.get_model("outcomes", "CoreOutcomeSet")
     Outcome = apps.get_model("outcomes", "Outcome")
     SetSearchIndex = apps.get_model("outcomes", "SetSearchIndex")
-    SetSearchDomain = apps.get_model("outcomes", "SetSearchDomain")
     set_ids = list(CoreOutcomeSet.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(set_ids), BATCH):
         batch = set_ids[start : start + BATCH]
-        titles = dict(CoreOutcomeSet.objects.filter(pk__in=batch).values_list("pk", "title"))
+        sets = {
+            pk: (title, area)
+            for pk, title, area in CoreOutcomeSet.objects.filter(pk__in=batch).values_list(
+                "pk", "title", "disease_area_id"
+            )
+        }
         public = Outcome.objects.filter(version__core_outcome_set__in=batch, version__status__in=PUBLIC_STATUSES)
         names = defaultdict(set)
         for set_id, name in public.values_list("version__core_outcome_set", "name").distinct():
             names[set_id].add(name)
-        domains = set(
-            public.filter(domains__isnull=False).values_list("version__core_outcome_set", "domains").distinct()
-        )
+        bits = defaultdict(int)
+        for set_id, number in public.values_list("version__core_outcome_set", "domains__number").distinct():
+            if number is not None:
+                bits[set_id] |= 1 << (number - 1)
         SetSearchIndex.objects.bulk_create(
-            SetSearchIndex(core_outcome_set_id=pk, text="\n".join([titles[pk], *sorted(names[pk])]).casefold())
+            SetSearchIndex(
+                core_outcome_set_id=pk,
+                disease_area_id=sets[pk][1],
+                domain_bits=bits[pk],
+                text="\n".join([sets[pk][0], *sorted(names[pk])]).casefold(),
+            )
             for pk in batch
-        )
-        SetSearchDomain.objects.bulk_create(
-            (SetSearchDomain(index_id=set_id, domain_id=domain_id) for set_id, domain_id in sorted(domains)),
-            batch_size=5000,
         )
 
 
 def trigram_index_create(apps, schema_editor) -> None:
     if schema_editor.connection.vendor != "postgresql":
         return
+    # pg_trgm is a trusted extension (PostgreSQL 13+); 0005 created it already.
     schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
     schema_editor.execute(
         f"CREATE INDEX IF NOT EXISTS {TRGM_INDEX} ON outcomes_setsearchindex USING gin (text gin_trgm_ops)"
@@ -58,25 +65,11 @@ def trigram_index_drop(apps, schema_editor) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
+        ("diseases", "0001_initial"),
         ("outcomes", "0005_search_indexes"),
     ]
 
     operations = [
-        migrations.CreateModel(
-            name="SetSearchDomain",
-            fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                (
-                    "domain",
-                    models.ForeignKey(
-                        db_index=False,
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to="outcomes.outcomedomain",
-                    ),
-                ),
-            ],
-        ),
         migrations.CreateModel(
             name="SetSearchIndex",
             fields=[
@@ -90,29 +83,13 @@ class Migration(migrations.Migration):
                         to="outcomes.coreoutcomeset",
                     ),
                 ),
+                ("domain_bits", models.BigIntegerField(default=0)),
                 ("text", models.TextField(blank=True)),
-                (
-                    "domains",
-                    models.ManyToManyField(
-                        blank=True, related_name="+", through="outcomes.SetSearchDomain", to="outcomes.outcomedomain"
-                    ),
-                ),
             ],
             options={
                 "verbose_name": "set search index",
                 "verbose_name_plural": "set search index",
             },
-        ),
-        migrations.AddField(
-            model_name="setsearchdomain",
-            name="index",
-            field=models.ForeignKey(
-                on_delete=django.db.models.deletion.CASCADE, related_name="domain_links", to="outcomes.setsearchindex"
-            ),
-        ),
-        migrations.AddConstraint(
-            model_name="setsearchdomain",
-            constraint=models.UniqueConstraint(fields=("domain", "index"), name="setsearchdomain_domain_set_unique"),
         ),
         migrations.AddIndex(
             model_name="coreoutcomeset",
@@ -121,6 +98,20 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="coreoutcomeset",
             index=models.Index(fields=["disease_area", "title"], name="set_area_title_idx"),
+        ),
+        migrations.AddField(
+            model_name="setsearchindex",
+            name="disease_area",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="+", to="diseases.diseasearea"
+            ),
+        ),
+        migrations.AddConstraint(
+            model_name="setsearchindex",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("domain_bits__gte", 0), ("domain_bits__lt", 274877906944)),
+                name="setsearchindex_domain_bits_1_38",
+            ),
         ),
         migrations.RunPython(backfill, migrations.RunPython.noop),
         migrations.RunPython(trigram_index_create, trigram_index_drop),

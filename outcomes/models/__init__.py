@@ -15,7 +15,7 @@ from .consensus import (
     Suggestion,
 )
 from .operations import OutboxMessage, RegistryDump
-from .search import SetSearchDomain, SetSearchIndex
+from .search import SetSearchIndex
 from .sets import (
     CoreArea,
     CoreOutcomeSet,
@@ -48,7 +48,6 @@ __all__ = [
     "RegistryDump",
     "Round",
     "RoundItem",
-    "SetSearchDomain",
     "SetSearchIndex",
     "StakeholderGroup",
     "Suggestion",

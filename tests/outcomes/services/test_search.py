@@ -9,7 +9,7 @@ from django.apps import apps
 from django.core.management import call_command
 
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Outcome, OutcomeDomain, SetSearchIndex
-from outcomes.services.search import set_search_index_rebuild, set_search_index_refresh
+from outcomes.services.search import domain_bit, set_search_index_rebuild, set_search_index_refresh
 from outcomes.services.versions import (
     version_consensus_start,
     version_draft_create,
@@ -27,7 +27,8 @@ Status = CoreOutcomeSetVersion.Status
 def index_of(cos: CoreOutcomeSet) -> tuple[list[str], list[int]]:
     """The set's row: its lines (title first) and its domain numbers."""
     index = SetSearchIndex.objects.get(core_outcome_set=cos)
-    return index.text.split("\n"), sorted(index.domains.values_list("number", flat=True))
+    assert index.disease_area_id == cos.disease_area_id
+    return index.text.split("\n"), [n for n in range(1, 39) if index.domain_bits & domain_bit(n)]
 
 
 def lines(*texts: str) -> list[str]:
@@ -35,11 +36,8 @@ def lines(*texts: str) -> list[str]:
     return [text.casefold() for text in texts]
 
 
-def whole_index() -> dict[int, tuple[str, list[int]]]:
-    return {
-        index.pk: (index.text, sorted(index.domain_links.values_list("domain_id", flat=True)))
-        for index in SetSearchIndex.objects.all()
-    }
+def whole_index() -> list[tuple]:
+    return list(SetSearchIndex.objects.order_by("pk").values_list("pk", "disease_area", "domain_bits", "text"))
 
 
 def domain(number: int) -> OutcomeDomain:
