@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from diseases.models import DiseaseArea
 from outcomes.models import Outcome, OutcomeDomain
 from outcomes.services.versions import version_consensus_start, version_draft_create, version_publish, version_withdraw
 from tests.factories import CoreOutcomeSetFactory, OutcomeFactory
@@ -63,13 +64,16 @@ def test_a_word_never_matches_across_two_outcome_names_or_the_title(client, refe
     assert found(client, q="alpha beta") == [version.core_outcome_set.slug]
 
 
-def test_changing_a_title_in_the_admin_makes_the_new_title_findable(admin_client, client, reference_data):
+def test_changing_a_title_and_disease_area_in_the_admin_is_reflected_in_the_filters(
+    admin_client, client, reference_data
+):
     version = version_with_content(outcomes=("Pain",))
     cos = version.core_outcome_set
+    area = DiseaseArea.objects.get(slug="prostate-cancer")
     data = {
         "slug": cos.slug,
         "title": "Renamed: hidradenitis",
-        "disease_area": cos.disease_area_id,
+        "disease_area": area.pk,
         "scope_population": cos.scope_population,
         "developers": cos.developers,
         "completeness": cos.completeness,
@@ -84,3 +88,4 @@ def test_changing_a_title_in_the_admin_makes_the_new_title_findable(admin_client
     response = admin_client.post(reverse("admin:outcomes_coreoutcomeset_change", args=[cos.pk]), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     assert found(client, q="hidradenitis") == [cos.slug]
+    assert found(client, q="hidradenitis", disease_area="prostate-cancer", domain=1) == [cos.slug]
