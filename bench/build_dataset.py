@@ -238,6 +238,7 @@ def dataset_populate(*, scale: Scale) -> DatasetReport:
         Reference,
         Round,
         RoundItem,
+        SetSearchIndex,
         StakeholderGroup,
     )
 
@@ -261,10 +262,12 @@ def dataset_populate(*, scale: Scale) -> DatasetReport:
     t_outcome_dom = Outcome.domains.through._meta.db_table
     t_meas = Measurement._meta.db_table
     t_rating = Rating._meta.db_table
+    t_search = SetSearchIndex._meta.db_table
 
     with transaction.atomic(), connection.cursor() as cursor:
         deferred = _secondary_indexes_drop(
-            cursor, (t_set, t_set_cond, t_version, t_ref, t_outcome, t_outcome_dom, t_meas, t_rating)
+            cursor,
+            (t_set, t_set_cond, t_version, t_ref, t_outcome, t_outcome_dom, t_meas, t_rating, t_search),
         )
         ids = {t: _Ids(cursor, t) for t in (t_set, t_set_cond, t_version, t_ref, t_outcome, t_outcome_dom, t_meas)}
         sets, set_conds, versions, refs, outcomes, outcome_doms, meas = [], [], [], [], [], [], []
@@ -370,6 +373,9 @@ def dataset_populate(*, scale: Scale) -> DatasetReport:
         for table in ids:
             _reset_sequence(cursor, table)
 
+        # 2b. The set search index (outcomes/services/search.py), set-based: every set's row recomputed in SQL.
+        c["search_index_rows"] = _search_index_fill(cursor, t_search)
+
         # 3. The consensus processes: small tables through the ORM, the ratings through COPY.
         big_set = CoreOutcomeSet.objects.get(slug=BIG_SET_SLUG)
         tally = _process(
@@ -438,6 +444,34 @@ def dataset_populate(*, scale: Scale) -> DatasetReport:
         cursor.execute("ANALYZE")
     report.seconds = round(time.monotonic() - started, 1)
     return report
+
+
+def _search_index_fill(cursor, t_search: str) -> int:
+    """What `set_search_index_rebuild` computes, in one INSERT ... SELECT: per set its disease area, the bits of its
+    public versions' domains, and its title then the distinct outcome names of its public versions in code-point
+    order (as Python's sorted()), one per line, folded (lower() is str.casefold() on this ASCII text). The
+    reference data's rows are recomputed too."""
+    public = "('published', 'superseded', 'withdrawn')"
+    cursor.execute(f'DELETE FROM "{t_search}"')
+    cursor.execute(
+        f"""INSERT INTO "{t_search}" (core_outcome_set_id, disease_area_id, domain_bits, text)
+            SELECT s.id, s.disease_area_id, COALESCE(b.bits, 0), lower(concat_ws(E'\\n', s.title, n.names))
+              FROM outcomes_coreoutcomeset s
+              LEFT JOIN (SELECT set_id, string_agg(name, E'\\n' ORDER BY name COLLATE "C") AS names
+                           FROM (SELECT DISTINCT v.core_outcome_set_id AS set_id, o.name
+                                   FROM outcomes_outcome o
+                                   JOIN outcomes_coreoutcomesetversion v ON v.id = o.version_id
+                                  WHERE v.status IN {public}) public_names
+                          GROUP BY set_id) n ON n.set_id = s.id
+              LEFT JOIN (SELECT v.core_outcome_set_id AS set_id, bit_or(1::bigint << (d.number - 1)) AS bits
+                           FROM outcomes_outcome_domains od
+                           JOIN outcomes_outcomedomain d ON d.id = od.outcomedomain_id
+                           JOIN outcomes_outcome o ON o.id = od.outcome_id
+                           JOIN outcomes_coreoutcomesetversion v ON v.id = o.version_id
+                          WHERE v.status IN {public}
+                          GROUP BY v.core_outcome_set_id) b ON b.set_id = s.id"""
+    )
+    return cursor.rowcount
 
 
 RATING_COLUMNS = ("id", "round_item_id", "panelist_id", "score", "unable_to_score", "vote", "comment",
@@ -589,6 +623,12 @@ def main(argv: list[str] | None = None) -> DatasetReport:
     call_command("load_reference_data", verbosity=0)
     print(f"migrated and loaded reference data in {time.monotonic() - started:.1f}s", flush=True)
     report = dataset_populate(scale=Scale(sets=args.sets, panelists=args.panelists))
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        # As autovacuum would soon after the bulk load: the visibility map (index-only scans) of the tables the list
+        # reads. Outside any transaction, so here rather than in dataset_populate (which the tests run in one).
+        cursor.execute("VACUUM outcomes_setsearchindex, outcomes_coreoutcomeset")
     print(f"dataset built in {report.seconds}s: {report.counts}", flush=True)
     return report
 

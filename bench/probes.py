@@ -3,6 +3,7 @@
     python bench/probes.py querycount   # queries per request through the test client (cold cache)
     python bench/probes.py tally        # the tally service over the 3 closed rounds, and the raw GROUP BY
     python bench/probes.py dump         # build a whole-registry dump (the Celery task's body) in this process
+    python bench/probes.py explain      # EXPLAIN ANALYZE of each query of one set list request (list_path(0))
 
 Each prints one JSON object on its last line of stdout.
 """
@@ -175,6 +176,22 @@ def dump() -> dict:
     }
 
 
+def explain() -> dict:
+    """The set list request's queries, each with its EXPLAIN (ANALYZE, BUFFERS), printed; returns the timings."""
+    client = Client()
+    client.get(list_path(0))  # warm: connection, caches
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(list_path(0))
+    timings = []
+    with connection.cursor() as cursor:
+        for query in ctx.captured_queries:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            plan = [line for (line,) in cursor.fetchall()]
+            print(query["sql"], *plan, "", sep="\n")
+            timings.append(plan[-1])
+    return {"path": list_path(0), "status": response.status_code, "queries": len(timings), "execution": timings}
+
+
 def _proc_status_kb(key: str) -> int | None:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -187,5 +204,5 @@ def _proc_status_kb(key: str) -> int | None:
 
 if __name__ == "__main__":
     command = sys.argv[1]
-    output = {"querycount": querycount, "tally": tally, "dump": dump}[command]()
+    output = {"querycount": querycount, "tally": tally, "dump": dump, "explain": explain}[command]()
     print(json.dumps(output, default=str))

@@ -272,7 +272,9 @@ def load_average() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def measure_read(name: str, *, path_for, floor_query, floor_params_for, database_url: str, args) -> dict:
+def measure_read(
+    name: str, *, path_for, floor_query, floor_params_for, database_url: str, args, extra_floor_query: str = ""
+) -> dict:
     first = http_status("GET", path_for(0))
     if first != 200:
         log(f"{name}: GET {path_for(0)} answered {first}; not measured")
@@ -300,6 +302,12 @@ def measure_read(name: str, *, path_for, floor_query, floor_params_for, database
         "ratio_p95": round(app["p95_ms"] / floor["p95_ms"], 2),
         "load_average_after": load_average(),
     }
+    if extra_floor_query:
+        # One run only (not the median of runs): an extra figure for comparison, not a floor of the ratio.
+        extra_worker = sql_worker_factory(database_url, extra_floor_query, floor_params_for)
+        extra = loadgen.run(make_worker=extra_worker, requests=args.requests, close_worker=close_sql, **common)
+        result["floor_base_tables"] = extra.as_dict()
+        log(f"{name}: the same page from the base tables (no search index), one run: p95 {extra.p95_ms} ms")
     log(
         f"{name}: app p50/p95/p99 {app['p50_ms']}/{app['p95_ms']}/{app['p99_ms']} ms, {app['throughput_rps']} rps; "
         f"floor p95 {floor['p95_ms']} ms; ratio p95 {result['ratio_p95']} (errors {app['errors']})"
@@ -656,6 +664,7 @@ def main(argv: list[str] | None = None) -> dict:
                 floor_params_for=list_floor_params,
                 database_url=db,
                 args=args,
+                extra_floor_query=floors.SET_LIST_PAGE_BASE_TABLES,
             )
         if wanted("version"):
             results["scenarios"]["version_detail"] = measure_read(

@@ -30,11 +30,13 @@ from outcomes.models import (
     RegistryDump,
     Round,
     RoundItem,
+    SetSearchIndex,
     StakeholderGroup,
     Suggestion,
 )
 from outcomes.permissions import is_curator
 from outcomes.services.diff import version_diff
+from outcomes.services.search import set_search_index_refresh
 from outcomes.services.versions import (
     version_consensus_start,
     version_draft_create,
@@ -114,6 +116,11 @@ class CoreOutcomeSetAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
     prepopulated_fields = {"slug": ["title"]}
     filter_horizontal = ["conditions"]
     inlines = [VersionInline]
+
+    def save_model(self, request: HttpRequest, obj: CoreOutcomeSet, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The title is searched by the set list's `q` (a new set gets its row here too).
+        set_search_index_refresh(core_outcome_set=obj)
 
 
 class FrozenVersionMixin:
@@ -471,3 +478,14 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 class RegistryDumpAdmin(ReadOnlyAdmin):
     list_display = ["id", "format", "status", "requested_by", "created_at", "finished_at", "size_bytes"]
     list_filter = ["status", "format"]
+
+
+@admin.register(SetSearchIndex)
+class SetSearchIndexAdmin(ReadOnlyAdmin):
+    """Derived from the sets and their public versions (outcomes/services/search.py); `manage.py
+    search_index_rebuild` recomputes it."""
+
+    list_display = ["core_outcome_set", "disease_area", "domain_bits"]
+    list_filter = ["disease_area"]
+    list_select_related = ["core_outcome_set", "disease_area"]
+    search_fields = ["core_outcome_set__title", "core_outcome_set__slug"]

@@ -17,6 +17,7 @@ from outcomes.models import (
     OutcomeDomain,
     Reference,
 )
+from outcomes.services.search import set_search_index_refresh
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -66,12 +67,19 @@ class InstrumentFactory(factory.django.DjangoModelFactory):
 class CoreOutcomeSetFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = CoreOutcomeSet
+        skip_postgeneration_save = True  # the hook writes the search index only
 
     slug = factory.Sequence(lambda n: f"set-{n}")
     title = factory.Sequence(lambda n: f"Core outcome set {n}")
     disease_area = factory.SubFactory(DiseaseAreaFactory)
     scope_population = "Adults"
     developers = "A working group"
+
+    @factory.post_generation
+    def search_index(self, create: bool, extracted: None, **kwargs) -> None:
+        # As the admin and the reference data load do for a new set: its title is searchable at once.
+        if create:
+            set_search_index_refresh(core_outcome_set=self)
 
 
 class VersionFactory(factory.django.DjangoModelFactory):

@@ -6,11 +6,13 @@ import re
 
 import django_filters
 from django.core.exceptions import ValidationError
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
+from django.db.models.lookups import GreaterThan
 
 from diseases.models import Condition, DiseaseArea, Icd10Code
-from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Outcome, OutcomeDomain
+from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, OutcomeDomain
 from outcomes.selectors import PUBLIC_STATUSES
+from outcomes.services.search import domain_bit, search_fold
 
 ICD10_PREFIX_RE = re.compile(r"^[A-Z][0-9]{0,2}(\.[0-9A-Z]{0,4})?$")
 SNOMED_RE = re.compile(r"^[0-9]{6,18}$")
@@ -35,7 +37,10 @@ def _public_versions() -> QuerySet[CoreOutcomeSetVersion]:
 
 class CoreOutcomeSetFilter(django_filters.FilterSet):
     disease_area = django_filters.ModelChoiceFilter(
-        queryset=DiseaseArea.objects.all(), to_field_name="slug", help_text="Disease area slug, e.g. heart-disease."
+        queryset=DiseaseArea.objects.all(),
+        to_field_name="slug",
+        method="filter_disease_area",
+        help_text="Disease area slug, e.g. heart-disease.",
     )
     condition = django_filters.ModelChoiceFilter(
         queryset=Condition.objects.all(),
@@ -81,6 +86,12 @@ class CoreOutcomeSetFilter(django_filters.FilterSet):
         model = CoreOutcomeSet
         fields: list[str] = []
 
+    def filter_disease_area(self, queryset: QuerySet, name: str, value: DiseaseArea) -> QuerySet:
+        # The same condition on both tables (the index row holds a copy of the set's disease area): on the index,
+        # with `domain` and `q`, one row decides and the count is one scan of the area's rows; on the set, a page
+        # walks the (disease area, title) index in title order and stops after a page (docs/performance.md).
+        return queryset.filter(disease_area=value, search_index__disease_area=value)
+
     # Filters over many-valued relations use EXISTS, so a set that matches twice is still listed once.
 
     def filter_icd10(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
@@ -92,11 +103,12 @@ class CoreOutcomeSetFilter(django_filters.FilterSet):
     def filter_snomed(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Exists(Condition.objects.filter(core_outcome_sets=OuterRef("pk"), snomed_ct_id=value)))
 
+    # `domain` and `q` look at the set search index (outcomes/models/search.py): the set's public domains, and its
+    # title and public outcome names, maintained by the version lifecycle. One row per set instead of a join
+    # over every outcome of every public version (docs/performance.md).
+
     def filter_domain(self, queryset: QuerySet, name: str, value: OutcomeDomain) -> QuerySet:
-        outcomes = Outcome.objects.filter(
-            version__core_outcome_set=OuterRef("pk"), version__status__in=PUBLIC_STATUSES, domains=value
-        )
-        return queryset.filter(Exists(outcomes))
+        return queryset.filter(GreaterThan(F("search_index__domain_bits").bitand(domain_bit(value.number)), 0))
 
     def filter_status(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Exists(_public_versions().filter(status=value)))
@@ -108,11 +120,8 @@ class CoreOutcomeSetFilter(django_filters.FilterSet):
         return queryset.filter(Exists(_public_versions().filter(published_on__lte=value)))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        # Each word separately, anywhere in the title or in one outcome name (the index holds one per line), in any
+        # case: the index text is case-folded, so is the word.
         for word in value.split():
-            outcomes = Outcome.objects.filter(
-                version__core_outcome_set=OuterRef("pk"),
-                version__status__in=PUBLIC_STATUSES,
-                name__icontains=word,
-            )
-            queryset = queryset.filter(Q(title__icontains=word) | Exists(outcomes))
+            queryset = queryset.filter(search_index__text__contains=search_fold(word))
         return queryset

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.reverse import reverse
@@ -135,7 +137,13 @@ class CoreOutcomeSetListSerializer(serializers.ModelSerializer):
         if published is None:
             return None
         published.core_outcome_set = cos  # already loaded: no query
-        return VersionSummarySerializer(published, context=self.context).data
+        return self._version_summary.to_representation(published)
+
+    @cached_property
+    def _version_summary(self) -> VersionSummarySerializer:
+        # One instance for every row of a list: DRF builds a serializer's fields on first use, which cost more than
+        # rendering the row (profiled on the set list, docs/performance.md).
+        return VersionSummarySerializer(context=self.context)
 
 
 class ConditionDetailRefSerializer(ConditionSerializer):

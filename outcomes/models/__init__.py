@@ -15,6 +15,7 @@ from .consensus import (
     Suggestion,
 )
 from .operations import OutboxMessage, RegistryDump
+from .search import SetSearchIndex
 from .sets import (
     CoreArea,
     CoreOutcomeSet,
@@ -47,6 +48,7 @@ __all__ = [
     "RegistryDump",
     "Round",
     "RoundItem",
+    "SetSearchIndex",
     "StakeholderGroup",
     "Suggestion",
 ]

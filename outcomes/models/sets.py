@@ -84,6 +84,11 @@ class CoreOutcomeSet(models.Model):
     class Meta:
         ordering = ["title"]
         verbose_name = "core outcome set"
+        # The list's order: a page walks the sets in title order (within a disease area when filtered by one).
+        indexes = [
+            models.Index(fields=["title"], name="set_title_idx"),
+            models.Index(fields=["disease_area", "title"], name="set_area_title_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.title

@@ -5,8 +5,9 @@ keeps every value exactly, so a restored registry is identical to the saved one 
 
 What is saved: users and groups (with their permissions by natural key), API tokens, disease areas, every
 set, version, outcome, consensus process, rating and the audit log. Not saved: sessions (people sign in again)
-and content types/permissions (recreated by `migrate`). For a large production database prefer the pg_dump
-recipe in docs/deploy.md; this file format is database-independent (SQLite <-> PostgreSQL).
+and content types/permissions (recreated by `migrate`), and the set search index (derived data, rebuilt by
+the restore). For a large production database prefer the pg_dump recipe in docs/deploy.md; this file format
+is database-independent (SQLite <-> PostgreSQL).
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from diseases.models import DiseaseArea
 from outcomes import immutability
 from outcomes.models import AuditEvent, CoreOutcomeSet
+from outcomes.services.search import set_search_index_rebuild
 
 BACKUP_LABELS = ("auth.group", "auth.user", "authtoken", "diseases", "outcomes")
+# Derived from the rest (outcomes/services/search.py): rebuilt after a restore instead of saved.
+BACKUP_EXCLUDE = ("outcomes.SetSearchIndex",)
 
 
 COMPRESSIONS = ("", ".gz", ".bz2", ".xz", ".lzma")
@@ -52,6 +56,7 @@ def registry_backup_write(*, path: Path) -> Path:
         *BACKUP_LABELS,
         natural_foreign=True,
         natural_primary=False,
+        exclude=list(BACKUP_EXCLUDE),
         format="xml",
         output=str(partial),
         verbosity=0,
@@ -90,6 +95,8 @@ def registry_restore(*, path: Path) -> None:
         _run(immutability_sql(connection, install=False))
         call_command("loaddata", str(path), verbosity=0)
         _run(immutability_sql(connection, install=True))
+        # The search index is derived data, not in the backup: recomputed from what was restored.
+        set_search_index_rebuild()
 
 
 def immutability_sql(connection: BaseDatabaseWrapper, *, install: bool) -> list[str]:

@@ -27,6 +27,7 @@ from outcomes.models import (
     Reference,
 )
 from outcomes.models.sets import SEMVER_RE
+from outcomes.services.search import set_search_index_refresh
 from outcomes.services.versions import version_publish
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -304,6 +305,8 @@ def _load_sets(
                 path, ventry, cos, outcomes, previous_version, domains, instruments, report
             )
             previous_outcomes = outcomes
+        # Publishing refreshed the search index; a title changed in the file needs it too (writes only changes).
+        set_search_index_refresh(core_outcome_set=cos)
 
 
 def _load_version(

@@ -22,6 +22,7 @@ from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Measurement, 
 from outcomes.models.sets import SEMVER_RE
 from outcomes.services.audit import audit_record
 from outcomes.services.diff import version_diff
+from outcomes.services.search import set_search_index_refresh
 
 Status = CoreOutcomeSetVersion.Status
 OPEN_STATUSES = (Status.DRAFT, Status.IN_CONSENSUS)
@@ -142,6 +143,7 @@ def version_publish(
     3. Fix the number: the curator's `number` (valid semver, greater than the last published, not lower than
        the proposal), else the draft's own number if it satisfies the same rules, else the proposal.
     4. Supersede the current published version, then publish this one, in the same transaction.
+    5. Refresh the set's search index: this version's outcomes are now public (the superseded one's stay so).
     """
     cos = _lock_set(version)
     if version.status not in OPEN_STATUSES:
@@ -179,6 +181,7 @@ def version_publish(
         before=before,
         after={"status": Status.PUBLISHED, "version": version.version},
     )
+    set_search_index_refresh(core_outcome_set=cos)
     return version
 
 
@@ -231,6 +234,8 @@ def version_withdraw(
         before={"status": Status.PUBLISHED},
         after={"status": Status.WITHDRAWN, "reason": reason},
     )
+    # A withdrawn version stays public (and findable); refreshing keeps the index right whatever that rule becomes.
+    set_search_index_refresh(core_outcome_set=cos)
     return version
 
 

@@ -86,3 +86,16 @@ def test_a_published_bench_version_still_refuses_content_changes(tiny_dataset):
     outcome = Outcome.objects.filter(version__status=Status.PUBLISHED, version__core_outcome_set__slug=BIG_SET_SLUG)
     with pytest.raises(DatabaseError, match="COS-IMMUTABLE"), transaction.atomic():
         outcome.update(name="Changed after publication")
+
+
+def test_the_search_index_is_filled_and_equals_what_the_service_computes(tiny_dataset):
+    from outcomes.models import SetSearchIndex
+    from outcomes.services.search import set_search_index_rebuild
+
+    def rows() -> list[tuple]:
+        return list(SetSearchIndex.objects.order_by("pk").values_list("pk", "disease_area", "domain_bits", "text"))
+
+    built = rows()
+    assert len(built) == CoreOutcomeSet.objects.count() == tiny_dataset.counts["search_index_rows"]
+    set_search_index_rebuild()
+    assert rows() == built

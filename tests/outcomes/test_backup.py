@@ -18,7 +18,7 @@ from django.urls import reverse
 from diseases.models import DiseaseArea
 from outcomes import selectors
 from outcomes.audit_triggers import audit_triggers_present
-from outcomes.models import AuditEvent, CoreOutcomeSet, Outcome
+from outcomes.models import AuditEvent, CoreOutcomeSet, Outcome, SetSearchIndex
 from outcomes.services.audit import audit_record
 from outcomes.services.backup import registry_backup_write, registry_restore
 from tests.factories import UserFactory
@@ -61,6 +61,10 @@ def canonical() -> str:
     return json.dumps(selectors.registry_snapshot(), sort_keys=True, default=str)
 
 
+def search_index() -> list[tuple]:
+    return list(SetSearchIndex.objects.order_by("pk").values_list("pk", "disease_area", "domain_bits", "text"))
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_restored_into_an_empty_database_gives_the_same_registry(reference_data, tmp_path):
     curator = UserFactory(username="curator")
@@ -69,6 +73,8 @@ def test_a_backup_restored_into_an_empty_database_gives_the_same_registry(refere
     audit_record(action="version.note", obj=version, actor=curator, after={"note": "checked"})
     snapshot, pages, api = canonical(), public_pages(), api_output()
     audit = list(AuditEvent.objects.values())
+    index = search_index()
+    assert len(index) == CoreOutcomeSet.objects.count()
     assert len(selectors.registry_snapshot()) == 12
 
     path = registry_backup_write(path=tmp_path / "registry.xml.gz")
@@ -80,6 +86,7 @@ def test_a_backup_restored_into_an_empty_database_gives_the_same_registry(refere
     assert public_pages() == pages
     assert api_output() == api
     assert list(AuditEvent.objects.values()) == audit
+    assert search_index() == index  # not in the file: rebuilt by the restore
     # The restore put the database guards back: published content and the audit log are still frozen.
     published = Outcome.objects.filter(version__status="published").first()
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -95,6 +102,7 @@ def test_a_backup_file_is_complete_json_readable_only_by_its_owner(reference_dat
     root = ElementTree.fromstring(gzip.decompress(path.read_bytes()))  # noqa: S314 (our own file)
     models = {element.get("model") for element in root.iter("object")}
     assert {"diseases.diseasearea", "outcomes.coreoutcomeset", "outcomes.outcome", "outcomes.auditevent"} <= models
+    assert "outcomes.setsearchindex" not in models  # derived data
     assert path.stat().st_mode & 0o077 == 0
     assert not list(tmp_path.glob(".*"))  # no partial file left behind
 

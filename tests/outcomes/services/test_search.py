@@ -1,0 +1,127 @@
+"""The set search index follows the version lifecycle: public content is in it, drafts' content is not."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+
+from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Outcome, OutcomeDomain, SetSearchIndex
+from outcomes.services.search import domain_bit, set_search_index_rebuild, set_search_index_refresh
+from outcomes.services.versions import (
+    version_consensus_start,
+    version_draft_create,
+    version_publish,
+    version_withdraw,
+)
+from tests.factories import CoreOutcomeSetFactory, OutcomeFactory
+from tests.outcomes.builders import version_with_content
+
+pytestmark = pytest.mark.django_db
+
+Status = CoreOutcomeSetVersion.Status
+
+
+def index_of(cos: CoreOutcomeSet) -> tuple[list[str], list[int]]:
+    """The set's row: its lines (title first) and its domain numbers."""
+    index = SetSearchIndex.objects.get(core_outcome_set=cos)
+    assert index.disease_area_id == cos.disease_area_id
+    return index.text.split("\n"), [n for n in range(1, 39) if index.domain_bits & domain_bit(n)]
+
+
+def lines(*texts: str) -> list[str]:
+    """What the index holds for these lines: case-folded."""
+    return [text.casefold() for text in texts]
+
+
+def whole_index() -> list[tuple]:
+    return list(SetSearchIndex.objects.order_by("pk").values_list("pk", "disease_area", "domain_bits", "text"))
+
+
+def domain(number: int) -> OutcomeDomain:
+    return OutcomeDomain.objects.get(number=number)
+
+
+def test_a_new_set_is_indexed_by_its_title_alone(reference_data):
+    cos = CoreOutcomeSetFactory(title="Chronic cough")
+    assert index_of(cos) == (lines("Chronic cough"), [])
+
+
+def test_publishing_a_version_adds_its_outcome_names_and_domains(reference_data):
+    version = version_with_content(outcomes=("Pain", "Mortality"), publish=False)
+    cos = version.core_outcome_set
+    assert index_of(cos) == (lines(cos.title), [])
+    version_publish(version=version)
+    assert index_of(cos) == (lines(cos.title, "Mortality", "Pain"), [1])
+
+
+def test_the_content_of_a_draft_or_a_version_in_consensus_is_not_indexed(reference_data):
+    published = version_with_content(outcomes=("Pain",))
+    draft = version_draft_create(from_version=published)
+    OutcomeFactory(version=draft, name="Draft-only outcome", domains=[domain(30)])
+    cos = published.core_outcome_set
+    assert index_of(cos) == (lines(cos.title, "Pain"), [1])
+    version_consensus_start(version=draft)
+    set_search_index_refresh(core_outcome_set=cos)
+    assert index_of(cos) == (lines(cos.title, "Pain"), [1])
+
+
+def test_superseded_and_withdrawn_versions_stay_in_the_index(reference_data):
+    first = version_with_content(outcomes=("Pain", "Mortality"))
+    draft = version_draft_create(from_version=first)
+    Outcome.objects.filter(version=draft, name="Mortality").delete()
+    OutcomeFactory(version=draft, name="Fatigue", domains=[domain(30)])
+    second = version_publish(version=draft)
+    cos = first.core_outcome_set
+    # Mortality is only in the superseded 1.0.0 now: still public, still found.
+    assert index_of(cos) == (lines(cos.title, "Fatigue", "Mortality", "Pain"), [1, 30])
+    version_withdraw(version=second, reason="Retracted")
+    assert index_of(cos) == (lines(cos.title, "Fatigue", "Mortality", "Pain"), [1, 30])
+
+
+def test_a_title_changed_by_the_reference_data_file_is_reindexed(reference_data, tmp_path):
+    from outcomes.services.reference_data import SETS_FILE, reference_data_load
+
+    cos = CoreOutcomeSet.objects.get(slug="ichom-heart-failure")
+    renamed = SETS_FILE.read_text(encoding="utf-8").replace(f"title: {cos.title}", "title: Renamed heart failure set")
+    assert renamed != SETS_FILE.read_text(encoding="utf-8")
+    (tmp_path / "sets.yaml").write_text(renamed, encoding="utf-8")
+    reference_data_load(sets_file=tmp_path / "sets.yaml")
+    assert index_of(cos)[0][0] == "renamed heart failure set"
+
+
+def test_the_index_equals_a_recomputation_after_a_series_of_lifecycle_operations(reference_data):
+    first = version_with_content(outcomes=("Pain", "Mortality"))
+    draft = version_draft_create(from_version=first)
+    OutcomeFactory(version=draft, name="Sleep quality", domains=[domain(25), domain(26)])
+    version_consensus_start(version=draft)
+    second = version_publish(version=draft)
+    version_withdraw(version=second, reason="Error in the publication")
+    third = version_draft_create(from_version=first)
+    Outcome.objects.filter(version=third, name="Pain").update(name="Pain intensity")
+    version_publish(version=third)
+    version_with_content(outcomes=("Never published",), publish=False)
+    maintained = whole_index()
+    assert len(maintained) == CoreOutcomeSet.objects.count()
+    set_search_index_rebuild()
+    assert whole_index() == maintained
+
+
+def test_the_rebuild_command_recomputes_a_lost_or_stale_index(reference_data):
+    expected = whole_index()
+    SetSearchIndex.objects.filter(core_outcome_set__slug="ichom-heart-failure").delete()
+    SetSearchIndex.objects.filter(core_outcome_set__slug="ichom-atrial-fibrillation").update(text="stale")
+    call_command("search_index_rebuild", verbosity=0)
+    assert whole_index() == expected
+
+
+def test_the_migration_backfills_every_set_like_the_service(reference_data):
+    version_with_content(outcomes=("Pain",))
+    version_with_content(outcomes=("Draft outcome",), publish=False)
+    expected = whole_index()
+    SetSearchIndex.objects.all().delete()  # as the sets stood before migration 0006
+    migration = importlib.import_module("outcomes.migrations.0006_set_search_index")
+    migration.backfill(apps, None)
+    assert whole_index() == expected
