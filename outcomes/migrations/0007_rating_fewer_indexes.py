@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("outcomes", "0005_search_indexes"),
+        ("outcomes", "0006_set_search_index"),
     ]
 
     operations = [
