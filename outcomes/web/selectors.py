@@ -47,7 +47,7 @@ def _current_version_pk() -> Coalesce:
     published versions, and the second only runs for the rare set without a published version.
     """
     versions = CoreOutcomeSetVersion.objects.filter(core_outcome_set=OuterRef("pk"))
-    published = versions.filter(status=Status.PUBLISHED).values("pk")[:1]
+    published = versions.filter(status=Status.PUBLISHED).order_by().values("pk")[:1]  # at most one; unsorted
     latest = versions.filter(status__in=PUBLIC_STATUSES).order_by("-major", "-minor", "-patch").values("pk")[:1]
     return Coalesce(Subquery(published), Subquery(latest))
 
