@@ -53,8 +53,12 @@ def domain_list(request: HttpRequest) -> HttpResponse:
 
 def domain_detail(request: HttpRequest, number: int) -> HttpResponse:
     domain = get_object_or_404(OutcomeDomain, number=number)
+    sets = selectors.domain_sets(domain)
     page = selectors.set_page(
-        selectors.domain_sets(domain), request.GET.get("page"), rows=lambda rows: selectors.domain_entries(rows, domain)
+        sets,
+        request.GET.get("page"),
+        rows=lambda rows: selectors.domain_entries(rows, domain),
+        count=selectors.cached_count(sets),
     )
     return render(request, "public/domain.html", {"domain": domain, "page_obj": page, "entries": page.object_list})
 
@@ -67,10 +71,12 @@ def instrument_detail(request: HttpRequest, acronym: str) -> HttpResponse:
     instrument = Instrument.objects.filter(acronym=acronym).first() or get_object_or_404(
         Instrument, acronym__iexact=acronym
     )
+    sets = selectors.instrument_sets(instrument)
     page = selectors.set_page(
-        selectors.instrument_sets(instrument),
+        sets,
         request.GET.get("page"),
         rows=lambda rows: selectors.instrument_entries(rows, instrument),
+        count=selectors.cached_count(sets),
     )
     context = {"instrument": instrument, "page_obj": page, "entries": page.object_list}
     return render(request, "public/instrument.html", context)

@@ -186,12 +186,17 @@ def test_cached_counts_change_as_soon_as_a_set_is_published_withdrawn_or_loses_a
         cardiac = next(use.set_count for use in uses if use.domain.number == 3)
         return html, cardiac, instruments["EQ-5D"]
 
+    def listed(name: str, arg: object) -> int:
+        return client.get(reverse(name, args=[arg])).context["page_obj"].paginator.count
+
     html, cardiac, eq5d = counts()
     assert ">Heart disease (3)</option>" in html and ">Withdrawn (0)</option>" in html
+    assert (listed("web:domain-detail", 3), listed("web:instrument-detail", "EQ-5D")) == (cardiac, eq5d)
     [cos] = add_sets(1, area=heart_disease)
     html, cardiac_after, eq5d_after = counts()
     assert ">Heart disease (4)</option>" in html and ">Heart failure (2)</option>" in html
     assert (cardiac_after, eq5d_after) == (cardiac + 1, eq5d + 1)
+    assert (listed("web:domain-detail", 3), listed("web:instrument-detail", "EQ-5D")) == (cardiac + 1, eq5d + 1)
 
     version_withdraw(version=cos.versions.get(), reason="Superseded by a better set")
     assert ">Withdrawn (1)</option>" in counts()[0]
