@@ -2,8 +2,9 @@
 
 Every function issues a fixed number of queries whatever the number of sets. Lists of sets are querysets that the
 views paginate (`set_page`): the count and the page's rows are one query each, and only the page's sets get their
-current version (with its outcomes, domains and instruments) in a few prefetch queries. Counts over all sets
-(search facets, the domain and instrument indexes) are SQL aggregations, never sets loaded into Python.
+current version (with its outcomes, domains and instruments) in a few prefetch queries. Counts over many sets
+(search facets, the domain and instrument indexes) are SQL aggregations, never sets loaded into Python, cached
+under a fingerprint of the public registry (`public_fingerprint`).
 """
 
 from __future__ import annotations

@@ -152,10 +152,11 @@ def test_a_long_list_of_sets_is_paged_with_the_keyboard_and_the_page_links_fit_a
     assert pages.get_by_role("link", name="Page 2").get_attribute("aria-current") == "page"
     assert "Sets 21–40 of 45" in page.locator("main").inner_text()
     assert axe_violations(page, site) == []
+    screenshot(page, "search-pages-desktop")
 
     phone = browser.new_context(viewport=PHONE, is_mobile=True).new_page()
     try:
-        phone.goto(site + reverse("web:disease-area", args=["heart-disease"]) + "?page=2")
+        phone.goto(site + reverse("web:search") + "?q=pain&area=heart-disease&page=2")
         assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
         assert axe_violations(phone, site) == []
         screenshot(phone, "search-pages-phone")
