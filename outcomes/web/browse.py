@@ -16,9 +16,9 @@ def condition_detail(request: HttpRequest, slug: str) -> HttpResponse:
         Condition.objects.select_related("disease_area", "parent").prefetch_related("icd10_codes", "children"),
         slug=slug,
     )
-    return render(
-        request, "public/condition.html", {"condition": condition, "sets": selectors.condition_sets(condition)}
-    )
+    page = selectors.set_page(selectors.condition_sets(condition), request.GET.get("page"))
+    context = {"condition": condition, "page_obj": page, "sets": page.object_list}
+    return render(request, "public/condition.html", context)
 
 
 def search(request: HttpRequest) -> HttpResponse:
@@ -26,12 +26,18 @@ def search(request: HttpRequest) -> HttpResponse:
     if form.is_bound:
         form.is_valid()  # invalid facets are shown as errors and left out; the valid ones still apply
     filters = form.filters()
-    results, facets = selectors.set_search(**filters)
+    query = filters.get("q", "")
+    sets = selectors.set_search(**filters)
+    count, facets = selectors.search_facets(sets)
+    page = selectors.set_page(
+        sets, request.GET.get("page"), rows=lambda rows: selectors.search_results(rows, query), count=count
+    )
     active = sum(1 for name in filters if name != "q")
     context = {
         "form": search_form_with_counts(form, facets),
-        "results": results,
-        "query": filters.get("q", ""),
+        "page_obj": page,
+        "results": page.object_list,
+        "query": query,
         "active_filters": active,
         # The filters fold away after a plain text search, so that on a phone the results come first.
         "filters_open": bool(active or not filters.get("q") or form.errors),
@@ -47,7 +53,14 @@ def domain_list(request: HttpRequest) -> HttpResponse:
 
 def domain_detail(request: HttpRequest, number: int) -> HttpResponse:
     domain = get_object_or_404(OutcomeDomain, number=number)
-    return render(request, "public/domain.html", {"domain": domain, "entries": selectors.domain_sets(domain)})
+    sets = selectors.domain_sets(domain)
+    page = selectors.set_page(
+        sets,
+        request.GET.get("page"),
+        rows=lambda rows: selectors.domain_entries(rows, domain),
+        count=selectors.cached_count(sets),
+    )
+    return render(request, "public/domain.html", {"domain": domain, "page_obj": page, "entries": page.object_list})
 
 
 def instrument_list(request: HttpRequest) -> HttpResponse:
@@ -58,9 +71,15 @@ def instrument_detail(request: HttpRequest, acronym: str) -> HttpResponse:
     instrument = Instrument.objects.filter(acronym=acronym).first() or get_object_or_404(
         Instrument, acronym__iexact=acronym
     )
-    return render(
-        request, "public/instrument.html", {"instrument": instrument, "entries": selectors.instrument_sets(instrument)}
+    sets = selectors.instrument_sets(instrument)
+    page = selectors.set_page(
+        sets,
+        request.GET.get("page"),
+        rows=lambda rows: selectors.instrument_entries(rows, instrument),
+        count=selectors.cached_count(sets),
     )
+    context = {"instrument": instrument, "page_obj": page, "entries": page.object_list}
+    return render(request, "public/instrument.html", context)
 
 
 def compare(request: HttpRequest) -> HttpResponse:

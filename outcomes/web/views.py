@@ -27,7 +27,8 @@ def disease_area_detail(request: HttpRequest, slug: str) -> HttpResponse:
         DiseaseArea.objects.prefetch_related(Prefetch("conditions", queryset=selectors.condition_list())),
         slug=slug,
     )
-    return render(request, "public/disease_area.html", {"area": area, "sets": public_selectors.disease_area_sets(area)})
+    page = public_selectors.set_page(public_selectors.disease_area_sets(area), request.GET.get("page"))
+    return render(request, "public/disease_area.html", {"area": area, "page_obj": page, "sets": page.object_list})
 
 
 def set_detail(request: HttpRequest, slug: str) -> HttpResponse:

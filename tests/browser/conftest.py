@@ -93,7 +93,16 @@ def screenshots_wanted() -> bool:
 
 
 # The main pages, whose screenshots docs/web.md shows.
-SCREENSHOT_PAGES = {"home", "disease-area", "search", "set-heart-failure", "compare", "domains", "instrument"}
+SCREENSHOT_PAGES = {
+    "home",
+    "disease-area",
+    "search",
+    "search-pages",
+    "set-heart-failure",
+    "compare",
+    "domains",
+    "instrument",
+}
 
 
 def screenshot(page, name: str) -> None:

@@ -9,7 +9,9 @@ from urllib.parse import quote
 import pytest
 from django.urls import reverse
 
+from diseases.models import DiseaseArea
 from tests.browser.conftest import PHONE, axe_violations, screenshot
+from tests.outcomes.web.test_pagination import add_sets
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -138,3 +140,25 @@ def test_the_citation_can_be_copied_with_one_button(page, site):
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("COMPACTERS study group. Core outcome set for effectiveness trials")
     assert copied.endswith(f"/sets/{COMPACTERS}/v/1.1.0/")
+
+
+def test_a_long_list_of_sets_is_paged_with_the_keyboard_and_the_page_links_fit_a_phone(browser, page, site):
+    add_sets(45, area=DiseaseArea.objects.get(slug="heart-disease"), outcome="Pain interference")
+    page.goto(site + reverse("web:search") + "?q=pain&area=heart-disease")
+    pages = page.get_by_role("navigation", name="Pages")
+    pages.get_by_role("link", name="Next page").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search/?q=pain&area=heart-disease&page=2")
+    assert pages.get_by_role("link", name="Page 2").get_attribute("aria-current") == "page"
+    assert "Sets 21–40 of 45" in page.locator("main").inner_text()
+    assert axe_violations(page, site) == []
+    screenshot(page, "search-pages-desktop")
+
+    phone = browser.new_context(viewport=PHONE, is_mobile=True).new_page()
+    try:
+        phone.goto(site + reverse("web:search") + "?q=pain&area=heart-disease&page=2")
+        assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        assert axe_violations(phone, site) == []
+        screenshot(phone, "search-pages-phone")
+    finally:
+        phone.context.close()

@@ -66,3 +66,33 @@ def test_public_page_query_count_is_bounded_and_does_not_grow_with_the_data(
     add_heart_failure_sets(15, outcomes=5)
     with django_assert_max_num_queries(len(small.captured_queries)):
         assert client.get(url, params).status_code in (200, 400)
+
+
+PAGINATED = [
+    ("web:disease-area", ["heart-disease"], {"page": "2"}),
+    ("web:condition-detail", ["heart-failure"], {"page": "2"}),
+    ("web:search", [], {"page": "2"}),
+    ("web:search", [], {"q": "outcome", "domain": "3", "area": "heart-disease", "page": "2"}),
+    ("web:search", [], {"q": "heart", "status": "published", "year": "2024", "condition": "heart-failure"}),
+    ("web:domain-detail", [3], {"page": "2"}),
+    ("web:instrument-detail", ["EQ-5D"], {"page": "2"}),
+    ("web:domain-list", [], {}),
+    ("web:instrument-list", [], {}),
+]
+
+
+@pytest.mark.parametrize(("name", "args", "params"), PAGINATED)
+def test_a_paginated_page_issues_as_many_queries_at_three_pages_of_sets_as_at_one(
+    client, reference_data, django_assert_max_num_queries, name, args, params
+):
+    url = reverse(name, args=args)
+    add_heart_failure_sets(2, outcomes=1)
+    with django_assert_max_num_queries(MAX_QUERIES) as small:
+        assert client.get(url, params).status_code == 200
+
+    add_heart_failure_sets(45, outcomes=2)  # 48 heart failure sets: page 2 is full, and there is a page 3
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        response = client.get(url, params)
+    assert response.status_code == 200
+    if "page_obj" in response.context:
+        assert response.context["page_obj"].paginator.count > 2 * 20 or "q" in params
