@@ -262,9 +262,9 @@ class CoreOutcomeSetDetail(generics.RetrieveAPIView):
 def version_lookup(request: Request, slug: str, number: str) -> tuple[CoreOutcomeSetVersion, bool]:
     """The version a URL names, if this user may see it: (version, named as 'latest').
 
-    Loads only the row (and its set) with what the fingerprint needs; the full document is built on a cache miss.
+    Loads only the row (and its set, in the same query) with what the fingerprint needs; the full document is built
+    on a cache miss. The set alone is looked up only to say which of the two is missing.
     """
-    cos = _set_or_404(slug)
     successor_changed_at = Subquery(
         CoreOutcomeSetVersion.objects.filter(derived_from=OuterRef("pk"))
         .order_by("-updated_at")
@@ -272,7 +272,7 @@ def version_lookup(request: Request, slug: str, number: str) -> tuple[CoreOutcom
     )
     qs = selectors.versions_visible_to(
         request.user,
-        queryset=CoreOutcomeSetVersion.objects.filter(core_outcome_set=cos)
+        queryset=CoreOutcomeSetVersion.objects.filter(core_outcome_set__slug=slug)
         .select_related("core_outcome_set")
         .annotate(successor_changed_at=successor_changed_at),
     )
@@ -282,14 +282,17 @@ def version_lookup(request: Request, slug: str, number: str) -> tuple[CoreOutcom
             public.filter(status=Status.PUBLISHED).first() or public.order_by("-major", "-minor", "-patch").first()
         )
         if version is None:
+            _set_or_404(slug)
             raise exceptions.NotFound(f"The set {slug!r} has no public version yet.")
         return version, True
     if not SEMVER_RE.match(number):
+        _set_or_404(slug)  # an unknown set is a 404 first, as before
         raise exceptions.ValidationError(
             {"version": [f"{number!r} is not a version: use 'latest' or MAJOR.MINOR.PATCH, e.g. 1.0.0."]}
         )
     version = qs.filter(version=number).first()
     if version is None:
+        _set_or_404(slug)
         raise exceptions.NotFound(f"The set {slug!r} has no version {number}.")
     return version, False
 
