@@ -64,10 +64,16 @@ def browser() -> Iterator:
 def _reference_data_restored(django_db_setup, django_db_blocker) -> Iterator[None]:
     """live_server tests are transactional and flush the database; put the reference data back for later tests."""
     yield
+    from django.db import connections
+
     from outcomes.services.reference_data import reference_data_load
 
     with django_db_blocker.unblock():
         reference_data_load()
+        # Made while Playwright's event loop runs in this thread, this connection lives in a context of its own
+        # (Django keeps connections per context, not per thread): pytest-django's teardown would not close it and
+        # could not drop the test database ("being accessed by other users").
+        connections.close_all()
 
 
 @pytest.fixture
