@@ -116,48 +116,38 @@ WITH matches AS MATERIALIZED (
 )
 {_SET_LIST_DOCUMENT}"""
 
+_TALLY_COUNTS = """
+SELECT ri.id, p.group_id, GROUPING(p.group_id) AS overall,
+       count(*) FILTER (WHERE r.score IS NOT NULL) AS n,
+       count(*) FILTER (WHERE r.unable_to_score) AS n_unable,
+       count(*) FILTER (WHERE r.score BETWEEN 1 AND 3) AS n_low,
+       count(*) FILTER (WHERE r.score BETWEEN 4 AND 6) AS n_mid,
+       count(*) FILTER (WHERE r.score BETWEEN 7 AND 9) AS n_high,
+       count(*) FILTER (WHERE r.score = 1) AS s1, count(*) FILTER (WHERE r.score = 2) AS s2,
+       count(*) FILTER (WHERE r.score = 3) AS s3, count(*) FILTER (WHERE r.score = 4) AS s4,
+       count(*) FILTER (WHERE r.score = 5) AS s5, count(*) FILTER (WHERE r.score = 6) AS s6,
+       count(*) FILTER (WHERE r.score = 7) AS s7, count(*) FILTER (WHERE r.score = 8) AS s8,
+       count(*) FILTER (WHERE r.score = 9) AS s9
+  FROM outcomes_rating r
+  JOIN outcomes_rounditem ri ON ri.id = r.round_item_id
+  JOIN outcomes_panelist p ON p.id = r.panelist_id
+"""
+_TALLY_GROUPS = """ WHERE ri.round_id = ANY(%(round_ids)s)
+ GROUP BY GROUPING SETS ((ri.id), (ri.id, p.group_id))
+"""
+
 # The tally's aggregation in one GROUP BY: per round item, overall and per stakeholder group, the denominator,
 # the unable-to-score count and the distribution of scores 1..9 (from which bands, median and quartiles follow,
 # as the tally service derives them: outcomes/services/tally.py quantile_from_bins), over the ratings of panelists
 # who submitted the round, as the service counts them (answers saved as progress are not tallied).
-TALLY_GROUP_BY = """
-SELECT ri.id, p.group_id, GROUPING(p.group_id) AS overall,
-       count(*) FILTER (WHERE r.score IS NOT NULL) AS n,
-       count(*) FILTER (WHERE r.unable_to_score) AS n_unable,
-       count(*) FILTER (WHERE r.score BETWEEN 1 AND 3) AS n_low,
-       count(*) FILTER (WHERE r.score BETWEEN 4 AND 6) AS n_mid,
-       count(*) FILTER (WHERE r.score BETWEEN 7 AND 9) AS n_high,
-       count(*) FILTER (WHERE r.score = 1) AS s1, count(*) FILTER (WHERE r.score = 2) AS s2,
-       count(*) FILTER (WHERE r.score = 3) AS s3, count(*) FILTER (WHERE r.score = 4) AS s4,
-       count(*) FILTER (WHERE r.score = 5) AS s5, count(*) FILTER (WHERE r.score = 6) AS s6,
-       count(*) FILTER (WHERE r.score = 7) AS s7, count(*) FILTER (WHERE r.score = 8) AS s8,
-       count(*) FILTER (WHERE r.score = 9) AS s9
-  FROM outcomes_rating r
-  JOIN outcomes_rounditem ri ON ri.id = r.round_item_id
-  JOIN outcomes_panelist p ON p.id = r.panelist_id
-  JOIN outcomes_participation pa
+TALLY_GROUP_BY = (
+    _TALLY_COUNTS
+    + """  JOIN outcomes_participation pa
     ON pa.round_id = ri.round_id AND pa.panelist_id = r.panelist_id AND pa.completed_at IS NOT NULL
- WHERE ri.round_id = ANY(%(round_ids)s)
- GROUP BY GROUPING SETS ((ri.id), (ri.id, p.group_id))
 """
+    + _TALLY_GROUPS
+)
 
 # The floor of the first benchmark runs: every rating of the rounds, submitted or not (no join to participations).
 # Reported beside the floor above for comparison with earlier figures; the ratio is taken against TALLY_GROUP_BY.
-TALLY_GROUP_BY_ALL_RATINGS = """
-SELECT ri.id, p.group_id, GROUPING(p.group_id) AS overall,
-       count(*) FILTER (WHERE r.score IS NOT NULL) AS n,
-       count(*) FILTER (WHERE r.unable_to_score) AS n_unable,
-       count(*) FILTER (WHERE r.score BETWEEN 1 AND 3) AS n_low,
-       count(*) FILTER (WHERE r.score BETWEEN 4 AND 6) AS n_mid,
-       count(*) FILTER (WHERE r.score BETWEEN 7 AND 9) AS n_high,
-       count(*) FILTER (WHERE r.score = 1) AS s1, count(*) FILTER (WHERE r.score = 2) AS s2,
-       count(*) FILTER (WHERE r.score = 3) AS s3, count(*) FILTER (WHERE r.score = 4) AS s4,
-       count(*) FILTER (WHERE r.score = 5) AS s5, count(*) FILTER (WHERE r.score = 6) AS s6,
-       count(*) FILTER (WHERE r.score = 7) AS s7, count(*) FILTER (WHERE r.score = 8) AS s8,
-       count(*) FILTER (WHERE r.score = 9) AS s9
-  FROM outcomes_rating r
-  JOIN outcomes_rounditem ri ON ri.id = r.round_item_id
-  JOIN outcomes_panelist p ON p.id = r.panelist_id
- WHERE ri.round_id = ANY(%(round_ids)s)
- GROUP BY GROUPING SETS ((ri.id), (ri.id, p.group_id))
-"""
+TALLY_GROUP_BY_ALL_RATINGS = _TALLY_COUNTS + _TALLY_GROUPS
