@@ -68,10 +68,6 @@ def submitter_token(i: int) -> str:
     return hashlib.sha256(f"cos-bench-submitter-{i}".encode()).hexdigest()[:43]
 
 
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 @dataclass
 class Scale:
     sets: int = 25_000
@@ -498,6 +494,7 @@ def _process(cursor, *, title, cos, panelists, groups, items, rounds, closed, to
         RoundItem,
         StakeholderGroup,
     )
+    from outcomes.services.consensus import token_hash  # what the app compares a personal link's token with
 
     top = cos.versions.order_by("-major", "-minor", "-patch").first()
     draft = CoreOutcomeSetVersion(

@@ -11,9 +11,9 @@ from bench.build_dataset import (
     Scale,
     dataset_populate,
     submitter_token,
-    token_hash,
 )
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Outcome, Panelist, Participation, Rating, Round
+from outcomes.services.consensus import token_hash
 from tests.conftest import requires_postgres
 
 pytestmark = [pytest.mark.django_db, requires_postgres]
