@@ -1,4 +1,4 @@
-"""Multi-row INSERT for the two hot write paths (a round's ratings, a round's results).
+"""Multi-row INSERT (and DELETE by id) for the two hot write paths (a round's ratings, a round's results).
 
 bulk_create writes the same statements but builds and prepares a model instance per row, which was most of a round
 submission's CPU and a third of a tally (docs/performance.md). Callers pass values the database driver takes as
@@ -53,3 +53,15 @@ def rows_insert(
             params = [value for row in batch for value in row]
             # Only quoted names and placeholders are formatted in; every value is a parameter.
             cursor.execute(head + ", ".join([row_sql] * len(batch)) + tail, params)
+
+
+def rows_delete(model: type[Model], ids: Sequence[int]) -> None:
+    """DELETE rows by primary key in as few statements as allowed, without QuerySet.delete()'s collector (which
+    looks for related rows first): for callers that have already excluded every row something still refers to;
+    the foreign keys refuse the rest."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    column = connection.ops.quote_name(model._meta.pk.column)
+    with connection.cursor() as cursor:
+        for start in range(0, len(ids), MAX_PARAMS):
+            batch = ids[start : start + MAX_PARAMS]
+            cursor.execute(f"DELETE FROM {table} WHERE {column} IN ({', '.join(['%s'] * len(batch))})", batch)  # noqa: S608

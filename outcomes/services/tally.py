@@ -18,13 +18,13 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from outcomes.models import ConsensusProcess, Item, ItemResult, Outcome, Participation, Rating, Round, RoundItem
 from outcomes.services.audit import audit_record
-from outcomes.services.sql import db_datetime, db_json, rows_insert
+from outcomes.services.sql import db_datetime, db_json, rows_delete, rows_insert
 
 Classification = ItemResult.Classification
 SCORES = range(1, 10)
@@ -234,20 +234,13 @@ def _results_write(results: list[tuple[int | None, int, int | None, dict]], now:
     stamp = db_datetime(now)
 
     def row(round_item_id: int, group_id: int | None, values: dict) -> tuple:
-        data = [values[name] for name in _VALUE_COLUMNS]
-        data[_VALUE_COLUMNS.index("distribution")] = db_json(values["distribution"])
+        data = [db_json(values[name]) if name == "distribution" else values[name] for name in _VALUE_COLUMNS]
         return (round_item_id, group_id, *data, stamp)
 
     columns = ["round_item_id", "group_id", *_VALUE_COLUMNS, "computed_at"]
     replaced = [(pk, *row(ri, g, v)) for pk, ri, g, v in results if pk is not None and pk not in cited]
     if replaced:
-        table = connection.ops.quote_name(ItemResult._meta.db_table)
-        ids = [r[0] for r in replaced]
-        with connection.cursor() as cursor:
-            for start in range(0, len(ids), 5000):
-                batch = ids[start : start + 5000]
-                placeholders = ", ".join(["%s"] * len(batch))
-                cursor.execute(f"DELETE FROM {table} WHERE id IN ({placeholders})", batch)  # noqa: S608
+        rows_delete(ItemResult, [r[0] for r in replaced])
         rows_insert(ItemResult, ["id", *columns], replaced)
     rows_insert(ItemResult, columns, [row(ri, g, v) for pk, ri, g, v in results if pk is None])
     if cited:
