@@ -9,6 +9,12 @@ from outcomes.models import OutcomeDomain
 from outcomes.services.reference_data import reference_data_load
 
 
+def pytest_configure(config) -> None:
+    """Hash test passwords with a fast hasher: the production hasher is slow on purpose, and the suite creates
+    hundreds of users. Tests of the production hasher override this with the ``settings`` fixture."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the reference data once into the test database; every test then rolls back to it."""

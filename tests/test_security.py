@@ -30,11 +30,6 @@ ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 # Rate limits -------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
 @pytest.fixture
 def fresh_window(settings) -> None:
     """Start the attempts well inside one rate-limit window (the limit counts per fixed window)."""

@@ -19,7 +19,6 @@ pytestmark = [pytest.mark.faults, needs_fault_run]
 
 @pytest.fixture
 def on_private_redis(settings, private_redis, celery_broker):
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CACHES = {
         "default": {
             "BACKEND": "cos_registry.cache.FaultTolerantRedisCache",
