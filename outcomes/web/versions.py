@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from outcomes import selectors
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion
 from outcomes.models.sets import SEMVER_RE
-from outcomes.permissions import can_view_version, is_curator
+from outcomes.permissions import is_curator
 from outcomes.services.diff import version_diff
 from outcomes.services.versions import (
     immutability_guard,
@@ -58,7 +58,7 @@ def _version_or_404(request: HttpRequest, cos: CoreOutcomeSet, number: str) -> C
     if not SEMVER_RE.match(number):
         raise Http404("Not a version number")
     version = selectors.version_detail_queryset().filter(core_outcome_set=cos, version=number).first()
-    if version is None or not can_view_version(request.user, version):
+    if version is None or not selectors.version_visible_to(request.user, version):
         raise Http404("No such version")
     return version
 
@@ -74,7 +74,7 @@ def _render_version(
     status: int = 200,
 ) -> HttpResponse:
     curator = is_curator(request.user)
-    history = selectors.version_history(cos, include_unpublished=curator)
+    history = selectors.version_history(cos, user=request.user)
     public = [row.version for row in history if row.version.is_frozen]
     successor = None
     if shown.status == Status.SUPERSEDED:
@@ -170,10 +170,9 @@ def version_draft_create_page(request: HttpRequest, slug: str, version: str) -> 
 
 
 def version_latest(request: HttpRequest, slug: str) -> HttpResponse:
-    """Redirect to the published version (or, when the last one was withdrawn, to the latest public one)."""
+    """Redirect to the set's current version (selectors.current_version_pk)."""
     cos = get_object_or_404(CoreOutcomeSet, slug=slug)
-    public = cos.versions.filter(status__in=selectors.PUBLIC_STATUSES).only("version", "status")
-    version = public.filter(status=CoreOutcomeSetVersion.Status.PUBLISHED).first() or public.first()
+    version = selectors.current_versions(cos.versions.only("version")).first()
     if version is None:
         raise Http404("This set has no published version yet")
     return redirect("web:version-detail", slug=cos.slug, version=version.version)
