@@ -44,6 +44,7 @@ from outcomes.services.versions import (
     version_publish,
     version_withdraw,
 )
+from outcomes.web.forms import PublishForm, WithdrawForm, form_add_service_errors
 
 
 class ImmutabilityMessageMixin:
@@ -124,18 +125,27 @@ class CoreOutcomeSetAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
 
 
 class FrozenVersionMixin:
-    """Inlines of a published, superseded or withdrawn version are read-only: those versions are immutable."""
+    """Read-only where the row belongs to a published, superseded or withdrawn version: those are immutable.
 
-    def _frozen(self, obj: CoreOutcomeSetVersion | None) -> bool:
-        return obj is not None and obj.is_frozen
+    `frozen_version` names the path from the admin's object to its version ("" when the object is the version).
+    No add, change or delete; for a ModelAdmin (whose has_add_permission takes no object) adding stays allowed.
+    """
 
-    def has_add_permission(self, request: HttpRequest, obj: CoreOutcomeSetVersion | None = None) -> bool:
-        return not self._frozen(obj) and super().has_add_permission(request, obj)
+    frozen_version = ""
 
-    def has_change_permission(self, request: HttpRequest, obj: CoreOutcomeSetVersion | None = None) -> bool:
+    def _frozen(self, obj: models.Model | None) -> bool:
+        if obj is None:
+            return False
+        return (getattr(obj, self.frozen_version) if self.frozen_version else obj).is_frozen
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        obj = args[0] if args else None
+        return not self._frozen(obj) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return not self._frozen(obj) and super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: CoreOutcomeSetVersion | None = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return not self._frozen(obj) and super().has_delete_permission(request, obj)
 
 
@@ -152,20 +162,6 @@ class ReferenceInline(FrozenVersionMixin, admin.TabularInline):
     model = Reference
     fields = ["order", "citation", "doi", "pmid", "pmcid", "url"]
     extra = 0
-
-
-class PublishForm(forms.Form):
-    number = forms.CharField(
-        required=False,
-        max_length=32,
-        help_text="Leave empty to take the proposed number. You may raise it, never lower it.",
-    )
-
-
-class WithdrawForm(forms.Form):
-    reason = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="Shown on the version's page."
-    )
 
 
 @admin.register(CoreOutcomeSetVersion)
@@ -230,11 +226,6 @@ class CoreOutcomeSetVersionAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/outcomes/coreoutcomesetversion/lifecycle_action.html", context)
 
-    @staticmethod
-    def _errors_into(form: forms.Form, exc: ValidationError) -> None:
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-
     @admin.action(description="Publish the selected draft (with an optional version number)", permissions=["lifecycle"])
     def publish_version(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         version = self._single(request, queryset)
@@ -251,7 +242,7 @@ class CoreOutcomeSetVersionAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
             try:
                 version_publish(version=version, by=request.user, number=form.cleaned_data["number"] or None)
             except ValidationError as exc:
-                self._errors_into(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 self.message_user(request, f"Published {version}.", level=messages.SUCCESS)
                 return None
@@ -280,7 +271,7 @@ class CoreOutcomeSetVersionAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
                 if "status" in exc.message_dict:
                     self._report(request, exc)
                     return None
-                self._errors_into(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 self.message_user(request, f"Withdrew {version}.", level=messages.SUCCESS)
                 return None
@@ -311,29 +302,18 @@ class CoreOutcomeSetVersionAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
             self.message_user(request, f"{version} is now in consensus.", level=messages.SUCCESS)
 
 
-class MeasurementInline(admin.TabularInline):
+class MeasurementInline(FrozenVersionMixin, admin.TabularInline):
     """Read-only under an outcome of a frozen version."""
 
     model = Measurement
     fields = ["order", "instrument", "timing", "note"]
     autocomplete_fields = ["instrument"]
     extra = 0
-
-    def _frozen(self, obj: Outcome | None) -> bool:
-        return obj is not None and obj.version.is_frozen
-
-    def has_add_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
-        return not self._frozen(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
-        return not self._frozen(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
-        return not self._frozen(obj) and super().has_delete_permission(request, obj)
+    frozen_version = "version"
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
+class OutcomeAdmin(FrozenVersionMixin, ImmutabilityMessageMixin, admin.ModelAdmin):
     list_display = ["name", "version", "order"]
     list_filter = ["version__core_outcome_set__disease_area", "domains__core_area"]
     search_fields = ["name", "definition", "version__core_outcome_set__title"]
@@ -341,13 +321,7 @@ class OutcomeAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
     filter_horizontal = ["domains"]
     readonly_fields = ["identity", "evidence"]
     inlines = [MeasurementInline]
-
-    # An outcome of a frozen version is read-only, its measurements too (MeasurementInline).
-    def has_change_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
-        return not (obj is not None and obj.version.is_frozen) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
-        return not (obj is not None and obj.version.is_frozen) and super().has_delete_permission(request, obj)
+    frozen_version = "version"  # an outcome of a frozen version is read-only, its measurements too
 
 
 class GroupInline(admin.TabularInline):
@@ -413,28 +387,9 @@ class SuggestionAdmin(admin.ModelAdmin):
     list_filter = ["status"]
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the audit log is append-only."""
-
-    # actor_label, not actor: the user may have been deleted since (the log keeps their id and name).
-    list_display = ["created_at", "action", "object_type", "object_id", "actor_label"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["object_id", "actor_label", "action"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that change only through services (ratings, tallies, participation, task bookkeeping): shown, never edited
-    here, so that every change keeps its transaction, its checks and its audit event."""
+    """Rows that change only through services (the audit log, ratings, tallies, participation, task bookkeeping):
+    shown, never edited here, so that every change keeps its transaction, its checks and its audit event."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -444,6 +399,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """Read-only: the audit log is append-only."""
+
+    # actor_label, not actor: the user may have been deleted since (the log keeps their id and name).
+    list_display = ["created_at", "action", "object_type", "object_id", "actor_label"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["object_id", "actor_label", "action"]
 
 
 @admin.register(Participation)

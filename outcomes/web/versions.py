@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -21,27 +20,10 @@ from outcomes.services.versions import (
     version_publish,
     version_withdraw,
 )
+from outcomes.web.forms import PublishForm, WithdrawForm, form_add_service_errors
 from outcomes.web.setpage import version_links_context
 
 Status = CoreOutcomeSetVersion.Status
-
-
-class PublishForm(forms.Form):
-    number = forms.CharField(
-        label="Version number",
-        required=False,
-        max_length=32,
-        help_text="Leave empty to take the proposed number. You may raise it, never lower it.",
-    )
-
-
-class WithdrawForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason for withdrawal",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Shown on the version's page, with a banner.",
-    )
 
 
 def _set_or_404(slug: str) -> CoreOutcomeSet:
@@ -116,14 +98,6 @@ def _curated(request: HttpRequest, slug: str, version: str) -> tuple[CoreOutcome
     return cos, _version_or_404(request, cos, version)
 
 
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
-
-
 @require_POST
 def version_publish_page(request: HttpRequest, slug: str, version: str) -> HttpResponse:
     cos, shown = _curated(request, slug, version)
@@ -133,7 +107,7 @@ def version_publish_page(request: HttpRequest, slug: str, version: str) -> HttpR
             with immutability_guard():
                 version_publish(version=shown, by=request.user, number=form.cleaned_data["number"] or None)
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, f"Version {shown.version} is published.")
             return redirect("web:version-detail", slug=cos.slug, version=shown.version)
@@ -150,7 +124,7 @@ def version_withdraw_page(request: HttpRequest, slug: str, version: str) -> Http
             with immutability_guard():
                 version_withdraw(version=shown, by=request.user, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
-            _add_errors(form, exc)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, f"Version {shown.version} is withdrawn.")
             return redirect("web:version-detail", slug=cos.slug, version=shown.version)
