@@ -41,23 +41,20 @@ class SearchForm(forms.Form):
         }
 
 
+def _public_set_field(label: str) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label=label,
+        queryset=CoreOutcomeSet.objects.none(),  # the public sets, set per form (CompareForm.__init__)
+        to_field_name="slug",
+        error_messages={
+            "invalid_choice": "There is no public core outcome set with that name; pick one from the list."
+        },
+    )
+
+
 class CompareForm(forms.Form):
-    a = forms.ModelChoiceField(
-        label="First set",
-        queryset=CoreOutcomeSet.objects.none(),
-        to_field_name="slug",
-        error_messages={
-            "invalid_choice": "There is no public core outcome set with that name; pick one from the list."
-        },
-    )
-    b = forms.ModelChoiceField(
-        label="Second set",
-        queryset=CoreOutcomeSet.objects.none(),
-        to_field_name="slug",
-        error_messages={
-            "invalid_choice": "There is no public core outcome set with that name; pick one from the list."
-        },
-    )
+    a = _public_set_field("First set")
+    b = _public_set_field("Second set")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

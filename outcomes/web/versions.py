@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -98,38 +100,47 @@ def _curated(request: HttpRequest, slug: str, version: str) -> tuple[CoreOutcome
     return cos, _version_or_404(request, cos, version)
 
 
-@require_POST
-def version_publish_page(request: HttpRequest, slug: str, version: str) -> HttpResponse:
+def _lifecycle_post(
+    request: HttpRequest,
+    slug: str,
+    version: str,
+    *,
+    form_class: type[PublishForm] | type[WithdrawForm],
+    change: Callable[[CoreOutcomeSetVersion, dict], object],
+    done: str,
+) -> HttpResponse:
+    """A curator's publish or withdraw: validate the form, call the service, redirect; on a refusal show the
+    version page again with the form and its errors (400)."""
     cos, shown = _curated(request, slug, version)
-    form = PublishForm(request.POST)
+    form = form_class(request.POST)
     if form.is_valid():
         try:
             with immutability_guard():
-                version_publish(version=shown, by=request.user, number=form.cleaned_data["number"] or None)
+                change(shown, form.cleaned_data)
         except ValidationError as exc:
             form_add_service_errors(form, exc)
         else:
-            messages.success(request, f"Version {shown.version} is published.")
+            messages.success(request, f"Version {shown.version} is {done}.")
             return redirect("web:version-detail", slug=cos.slug, version=shown.version)
     shown = _version_or_404(request, cos, version)
-    return _render_version(request, cos, shown, publish_form=form, status=400)
+    forms = {"publish_form": form} if form_class is PublishForm else {"withdraw_form": form}
+    return _render_version(request, cos, shown, **forms, status=400)
+
+
+@require_POST
+def version_publish_page(request: HttpRequest, slug: str, version: str) -> HttpResponse:
+    def publish(shown: CoreOutcomeSetVersion, data: dict) -> object:
+        return version_publish(version=shown, by=request.user, number=data["number"] or None)
+
+    return _lifecycle_post(request, slug, version, form_class=PublishForm, change=publish, done="published")
 
 
 @require_POST
 def version_withdraw_page(request: HttpRequest, slug: str, version: str) -> HttpResponse:
-    cos, shown = _curated(request, slug, version)
-    form = WithdrawForm(request.POST)
-    if form.is_valid():
-        try:
-            with immutability_guard():
-                version_withdraw(version=shown, by=request.user, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            form_add_service_errors(form, exc)
-        else:
-            messages.success(request, f"Version {shown.version} is withdrawn.")
-            return redirect("web:version-detail", slug=cos.slug, version=shown.version)
-    shown = _version_or_404(request, cos, version)
-    return _render_version(request, cos, shown, withdraw_form=form, status=400)
+    def withdraw(shown: CoreOutcomeSetVersion, data: dict) -> object:
+        return version_withdraw(version=shown, by=request.user, reason=data["reason"])
+
+    return _lifecycle_post(request, slug, version, form_class=WithdrawForm, change=withdraw, done="withdrawn")
 
 
 @require_POST
