@@ -96,7 +96,7 @@ WITH matches AS MATERIALIZED (
 )
 {_SET_LIST_DOCUMENT}"""
 
-# The same from the base tables, as before the search index: both filters join over every outcome of every public
+# The same from the base tables, without the search index: both filters join over every outcome of every public
 # version. Measured once beside the floor as an extra, labelled figure (bench/run.py); not used for the ratio.
 SET_LIST_PAGE_BASE_TABLES = f"""
 WITH matches AS MATERIALIZED (

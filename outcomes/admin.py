@@ -76,7 +76,7 @@ class ImmutabilityMessageMixin:
         return self._guarded(request, super().delete_view, object_id, extra_context)
 
 
-# A URL typed without a scheme is taken as https:// (Django 6's default, chosen now).
+# A URL typed without a scheme is taken as https:// (Django 6's default, adopted ahead of it).
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 

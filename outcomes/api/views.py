@@ -284,7 +284,7 @@ def version_lookup(request: Request, slug: str, number: str) -> tuple[CoreOutcom
             raise exceptions.NotFound(f"The set {slug!r} has no public version yet.")
         return version, True
     if not SEMVER_RE.match(number):
-        _set_or_404(slug)  # an unknown set is a 404 first, as before
+        _set_or_404(slug)  # an unknown set is a 404 before a malformed version is a 400
         raise exceptions.ValidationError(
             {"version": [f"{number!r} is not a version: use 'latest' or MAJOR.MINOR.PATCH, e.g. 1.0.0."]}
         )
