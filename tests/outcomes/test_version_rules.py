@@ -9,10 +9,11 @@ import io
 import zipfile
 
 import pytest
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import AnonymousUser, Group
 from django.urls import reverse
 
-from outcomes.models import ConsensusProcess, CoreOutcomeSet, RegistryDump
+from outcomes import selectors
+from outcomes.models import ConsensusProcess, CoreOutcomeSet, CoreOutcomeSetVersion, RegistryDump
 from outcomes.permissions import CURATORS_GROUP
 from outcomes.services.dumps import registry_dump_build
 from outcomes.services.versions import version_withdraw
@@ -81,6 +82,20 @@ def test_pages_api_and_exports_agree_on_the_versions_a_reader_may_see(client, wo
     assert client.get(reverse("api:version-detail", args=[HF, "2.0.0"])).status_code == draft_status
     assert client.get(reverse("api:version-diff", args=[HF, "1.0.0", "2.0.0"])).status_code == draft_status
     assert client.get(reverse("api:version-export", args=[HF, "2.0.0", "csv"])).status_code == draft_status
+
+
+@pytest.mark.parametrize("status", ["draft", "in_consensus"])
+def test_the_single_version_check_gives_the_answer_of_the_visibility_query(world, status):
+    draft = CoreOutcomeSetVersion.objects.get(version="2.0.0", core_outcome_set__slug=HF)
+    CoreOutcomeSetVersion.objects.filter(pk=draft.pk).update(status=status)
+    draft.refresh_from_db()
+    readers = {"anonymous": AnonymousUser(), **world}
+    for who, user in readers.items():
+        listed = set(selectors.versions_visible_to(user).values_list("pk", flat=True))
+        for version in CoreOutcomeSetVersion.objects.filter(core_outcome_set__slug=HF):
+            assert selectors.version_visible_to(user, version) == (version.pk in listed), (who, version)
+        sees_draft = who in ("facilitator", "curator")
+        assert selectors.version_visible_to(user, draft) == sees_draft, who
 
 
 def _dumped(world, settings, tmp_path) -> list[tuple[str, str, str]]:
