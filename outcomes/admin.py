@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -277,29 +279,36 @@ class CoreOutcomeSetVersionAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
                 return None
         return self._action_form(request, version, "withdraw_version", f"Withdraw {version}", form)
 
-    @admin.action(description="Create a draft from the selected version", permissions=["lifecycle"])
-    def create_draft(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def _one_step(
+        self, request: HttpRequest, queryset: QuerySet, change: Callable[[CoreOutcomeSetVersion], str]
+    ) -> None:
+        """An action without a form: run `change` on the one selected version and report its message or the
+        refusal."""
         version = self._single(request, queryset)
         if version is None:
             return
         try:
-            draft = version_draft_create(from_version=version, by=request.user)
+            done = change(version)
         except ValidationError as exc:
             self._report(request, exc)
         else:
-            self.message_user(request, f"Created draft {draft} from {version.version}.", level=messages.SUCCESS)
+            self.message_user(request, done, level=messages.SUCCESS)
+
+    @admin.action(description="Create a draft from the selected version", permissions=["lifecycle"])
+    def create_draft(self, request: HttpRequest, queryset: QuerySet) -> None:
+        def create(version: CoreOutcomeSetVersion) -> str:
+            draft = version_draft_create(from_version=version, by=request.user)
+            return f"Created draft {draft} from {version.version}."
+
+        self._one_step(request, queryset, create)
 
     @admin.action(description="Start consensus on the selected draft", permissions=["lifecycle"])
     def start_consensus(self, request: HttpRequest, queryset: QuerySet) -> None:
-        version = self._single(request, queryset)
-        if version is None:
-            return
-        try:
+        def start(version: CoreOutcomeSetVersion) -> str:
             version_consensus_start(version=version, by=request.user)
-        except ValidationError as exc:
-            self._report(request, exc)
-        else:
-            self.message_user(request, f"{version} is now in consensus.", level=messages.SUCCESS)
+            return f"{version} is now in consensus."
+
+        self._one_step(request, queryset, start)
 
 
 class MeasurementInline(FrozenVersionMixin, admin.TabularInline):
