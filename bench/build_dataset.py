@@ -116,7 +116,7 @@ class _Ids:
 def _copy(cursor, table: str, columns: tuple[str, ...], lines: list[str]) -> int:
     """COPY tab-separated lines (already escaped: our generated text holds no tab, newline or backslash).
 
-    A NOT NULL column the lines do not give (one another lane added since) gets its model field's default.
+    A NOT NULL column the lines do not give (a field added to the model later) gets its model field's default.
     """
     if not lines:
         return 0

@@ -540,7 +540,7 @@ def markdown_table(results: dict) -> str:
         )
         if "group_by_all_ratings_median_s" in t:
             lines.append(
-                f"| (the earlier floor: every rating, submitted or not) | {t['service_median_s']} s "
+                f"| (floor counting every rating, submitted or not) | {t['service_median_s']} s "
                 f"| {t['group_by_all_ratings_median_s']} s | {t['ratio_service_to_group_by_all_ratings']} |"
             )
     else:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -44,6 +46,7 @@ from outcomes.services.versions import (
     version_publish,
     version_withdraw,
 )
+from outcomes.web.forms import PublishForm, WithdrawForm, form_add_service_errors
 
 
 class ImmutabilityMessageMixin:
@@ -75,7 +78,7 @@ class ImmutabilityMessageMixin:
         return self._guarded(request, super().delete_view, object_id, extra_context)
 
 
-# A URL typed without a scheme is taken as https:// (Django 6's default, chosen now).
+# A URL typed without a scheme is taken as https:// (Django 6's default, adopted ahead of it).
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
@@ -124,18 +127,27 @@ class CoreOutcomeSetAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
 
 
 class FrozenVersionMixin:
-    """Inlines of a published, superseded or withdrawn version are read-only: those versions are immutable."""
+    """Read-only where the row belongs to a published, superseded or withdrawn version: those are immutable.
 
-    def _frozen(self, obj: CoreOutcomeSetVersion | None) -> bool:
-        return obj is not None and obj.is_frozen
+    `frozen_version` names the path from the admin's object to its version ("" when the object is the version).
+    No add, change or delete; for a ModelAdmin (whose has_add_permission takes no object) adding stays allowed.
+    """
 
-    def has_add_permission(self, request: HttpRequest, obj: CoreOutcomeSetVersion | None = None) -> bool:
-        return not self._frozen(obj) and super().has_add_permission(request, obj)
+    frozen_version = ""
 
-    def has_change_permission(self, request: HttpRequest, obj: CoreOutcomeSetVersion | None = None) -> bool:
+    def _frozen(self, obj: models.Model | None) -> bool:
+        if obj is None:
+            return False
+        return (getattr(obj, self.frozen_version) if self.frozen_version else obj).is_frozen
+
+    def has_add_permission(self, request: HttpRequest, *args) -> bool:
+        obj = args[0] if args else None
+        return not self._frozen(obj) and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return not self._frozen(obj) and super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: CoreOutcomeSetVersion | None = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
         return not self._frozen(obj) and super().has_delete_permission(request, obj)
 
 
@@ -152,20 +164,6 @@ class ReferenceInline(FrozenVersionMixin, admin.TabularInline):
     model = Reference
     fields = ["order", "citation", "doi", "pmid", "pmcid", "url"]
     extra = 0
-
-
-class PublishForm(forms.Form):
-    number = forms.CharField(
-        required=False,
-        max_length=32,
-        help_text="Leave empty to take the proposed number. You may raise it, never lower it.",
-    )
-
-
-class WithdrawForm(forms.Form):
-    reason = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="Shown on the version's page."
-    )
 
 
 @admin.register(CoreOutcomeSetVersion)
@@ -230,11 +228,6 @@ class CoreOutcomeSetVersionAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/outcomes/coreoutcomesetversion/lifecycle_action.html", context)
 
-    @staticmethod
-    def _errors_into(form: forms.Form, exc: ValidationError) -> None:
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-
     @admin.action(description="Publish the selected draft (with an optional version number)", permissions=["lifecycle"])
     def publish_version(self, request: HttpRequest, queryset: QuerySet) -> HttpResponse | None:
         version = self._single(request, queryset)
@@ -251,7 +244,7 @@ class CoreOutcomeSetVersionAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
             try:
                 version_publish(version=version, by=request.user, number=form.cleaned_data["number"] or None)
             except ValidationError as exc:
-                self._errors_into(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 self.message_user(request, f"Published {version}.", level=messages.SUCCESS)
                 return None
@@ -280,60 +273,56 @@ class CoreOutcomeSetVersionAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
                 if "status" in exc.message_dict:
                     self._report(request, exc)
                     return None
-                self._errors_into(form, exc)
+                form_add_service_errors(form, exc)
             else:
                 self.message_user(request, f"Withdrew {version}.", level=messages.SUCCESS)
                 return None
         return self._action_form(request, version, "withdraw_version", f"Withdraw {version}", form)
 
-    @admin.action(description="Create a draft from the selected version", permissions=["lifecycle"])
-    def create_draft(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def _one_step(
+        self, request: HttpRequest, queryset: QuerySet, change: Callable[[CoreOutcomeSetVersion], str]
+    ) -> None:
+        """An action without a form: run `change` on the one selected version and report its message or the
+        refusal."""
         version = self._single(request, queryset)
         if version is None:
             return
         try:
-            draft = version_draft_create(from_version=version, by=request.user)
+            done = change(version)
         except ValidationError as exc:
             self._report(request, exc)
         else:
-            self.message_user(request, f"Created draft {draft} from {version.version}.", level=messages.SUCCESS)
+            self.message_user(request, done, level=messages.SUCCESS)
+
+    @admin.action(description="Create a draft from the selected version", permissions=["lifecycle"])
+    def create_draft(self, request: HttpRequest, queryset: QuerySet) -> None:
+        def create(version: CoreOutcomeSetVersion) -> str:
+            draft = version_draft_create(from_version=version, by=request.user)
+            return f"Created draft {draft} from {version.version}."
+
+        self._one_step(request, queryset, create)
 
     @admin.action(description="Start consensus on the selected draft", permissions=["lifecycle"])
     def start_consensus(self, request: HttpRequest, queryset: QuerySet) -> None:
-        version = self._single(request, queryset)
-        if version is None:
-            return
-        try:
+        def start(version: CoreOutcomeSetVersion) -> str:
             version_consensus_start(version=version, by=request.user)
-        except ValidationError as exc:
-            self._report(request, exc)
-        else:
-            self.message_user(request, f"{version} is now in consensus.", level=messages.SUCCESS)
+            return f"{version} is now in consensus."
+
+        self._one_step(request, queryset, start)
 
 
-class MeasurementInline(admin.TabularInline):
+class MeasurementInline(FrozenVersionMixin, admin.TabularInline):
     """Read-only under an outcome of a frozen version."""
 
     model = Measurement
     fields = ["order", "instrument", "timing", "note"]
     autocomplete_fields = ["instrument"]
     extra = 0
-
-    def _frozen(self, obj: Outcome | None) -> bool:
-        return obj is not None and obj.version.is_frozen
-
-    def has_add_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
-        return not self._frozen(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
-        return not self._frozen(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
-        return not self._frozen(obj) and super().has_delete_permission(request, obj)
+    frozen_version = "version"
 
 
 @admin.register(Outcome)
-class OutcomeAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
+class OutcomeAdmin(FrozenVersionMixin, ImmutabilityMessageMixin, admin.ModelAdmin):
     list_display = ["name", "version", "order"]
     list_filter = ["version__core_outcome_set__disease_area", "domains__core_area"]
     search_fields = ["name", "definition", "version__core_outcome_set__title"]
@@ -341,13 +330,7 @@ class OutcomeAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
     filter_horizontal = ["domains"]
     readonly_fields = ["identity", "evidence"]
     inlines = [MeasurementInline]
-
-    # An outcome of a frozen version is read-only, its measurements too (MeasurementInline).
-    def has_change_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
-        return not (obj is not None and obj.version.is_frozen) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Outcome | None = None) -> bool:
-        return not (obj is not None and obj.version.is_frozen) and super().has_delete_permission(request, obj)
+    frozen_version = "version"  # an outcome of a frozen version is read-only, its measurements too
 
 
 class GroupInline(admin.TabularInline):
@@ -413,28 +396,9 @@ class SuggestionAdmin(admin.ModelAdmin):
     list_filter = ["status"]
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the audit log is append-only."""
-
-    # actor_label, not actor: the user may have been deleted since (the log keeps their id and name).
-    list_display = ["created_at", "action", "object_type", "object_id", "actor_label"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["object_id", "actor_label", "action"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: AuditEvent | None = None) -> bool:
-        return False
-
-
 class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows that change only through services (ratings, tallies, participation, task bookkeeping): shown, never edited
-    here, so that every change keeps its transaction, its checks and its audit event."""
+    """Rows that change only through services (the audit log, ratings, tallies, participation, task bookkeeping):
+    shown, never edited here, so that every change keeps its transaction, its checks and its audit event."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -444,6 +408,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    """Read-only: the audit log is append-only."""
+
+    # actor_label, not actor: the user may have been deleted since (the log keeps their id and name).
+    list_display = ["created_at", "action", "object_type", "object_id", "actor_label"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["object_id", "actor_label", "action"]
 
 
 @admin.register(Participation)

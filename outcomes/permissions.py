@@ -1,6 +1,7 @@
 """Who may do what. Roles are checked on the server for every view and endpoint.
 
-- anonymous visitor: reads published, superseded and withdrawn versions.
+- anonymous visitor: reads published, superseded and withdrawn versions (who may see which version:
+  outcomes.selectors.versions_visible_to and version_visible_to).
 - panelist: takes part in one process through a personal link (no account); sees only their own ratings
   and aggregated feedback.
 - facilitator: a user granted that role on one process (ConsensusProcess.facilitators).
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 
-from outcomes.models import ConsensusProcess, CoreOutcomeSetVersion
+from outcomes.models import ConsensusProcess
 
 CURATORS_GROUP = "curators"
 
@@ -33,14 +34,3 @@ def is_facilitator(user: User, process: ConsensusProcess) -> bool:
     if not user.is_authenticated:
         return False
     return is_admin(user) or process.facilitators.filter(pk=user.pk).exists()
-
-
-def can_view_version(user: User, version: CoreOutcomeSetVersion) -> bool:
-    """Published, superseded and withdrawn versions are public; a draft or a version in consensus is seen only by
-    curators, admins and the facilitators of the consensus process building it."""
-    if version.is_frozen:
-        return True
-    if is_curator(user):
-        return True
-    process = getattr(version, "consensus_process", None)  # the reverse one-to-one raises when there is none
-    return process is not None and is_facilitator(user, process)

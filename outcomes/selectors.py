@@ -9,6 +9,7 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Model, Prefetch, Q, QuerySet
 from django.db.models.expressions import Func, OuterRef, Subquery
 from django.db.models.fields import IntegerField
+from django.db.models.functions import Coalesce
 
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import (
@@ -24,8 +25,8 @@ from outcomes.models import (
 from outcomes.permissions import is_curator
 
 Status = CoreOutcomeSetVersion.Status
-# Versions the public may see; drafts and versions in consensus belong to their curators and facilitators.
-PUBLIC_STATUSES = (Status.PUBLISHED, Status.SUPERSEDED, Status.WITHDRAWN)
+# Versions everybody may see (versions_visible_to): exactly the frozen ones, whose content never changes.
+PUBLIC_STATUSES = CoreOutcomeSetVersion.FROZEN_STATUSES
 
 
 def disease_area_list() -> QuerySet[DiseaseArea]:
@@ -63,48 +64,63 @@ def version_queryset() -> QuerySet[CoreOutcomeSetVersion]:
 
 
 def core_outcome_set_list() -> QuerySet[CoreOutcomeSet]:
-    """Sets with their disease area, conditions and the current published version."""
+    """Sets with their disease area, conditions, current version (`current_versions`, a list of at most one) and
+    the number of its outcomes (`outcome_count`)."""
     return (
         CoreOutcomeSet.objects.select_related("disease_area")
         .prefetch_related(
             "conditions",
             Prefetch(
-                "versions",
-                queryset=CoreOutcomeSetVersion.objects.filter(status=Status.PUBLISHED).select_related("derived_from"),
-                to_attr="published_versions",
+                "versions", queryset=current_versions().select_related("derived_from"), to_attr="current_versions"
             ),
         )
-        .annotate(outcome_count=_published_outcome_count())
+        .annotate(current_pk=current_version_pk(), outcome_count=_current_outcome_count())
         .order_by("title")
     )
 
 
-def _published_outcome_count() -> Subquery:
-    """The outcomes of the set's published version, as a correlated subquery (0 without one).
+def _current_outcome_count() -> Subquery:
+    """The outcomes of the set's current version, as a correlated subquery over `current_pk` (0 without one).
 
     A subquery is evaluated for the rows of the page only; a Count over a join would add GROUP BY and a join over
     every outcome of every matching set to the list query and to its paginator's count (docs/performance.md).
     """
-    outcomes = Outcome.objects.filter(Q(version__status=Status.PUBLISHED), version__core_outcome_set=OuterRef("pk"))
+    outcomes = Outcome.objects.filter(version_id=OuterRef("current_pk"))
     return Subquery(outcomes.order_by().values(n=Func("pk", function="COUNT")), output_field=IntegerField())
 
 
-def core_outcome_set_versions(
-    cos: CoreOutcomeSet, *, include_unpublished: bool = False
-) -> QuerySet[CoreOutcomeSetVersion]:
-    qs = cos.versions.select_related("published_by", "derived_from").annotate(outcome_count=Count("outcomes"))
-    if not include_unpublished:
-        qs = qs.filter(status__in=PUBLIC_STATUSES)
-    return qs.order_by("-major", "-minor", "-patch")
+def current_version_pk(set_ref: str = "pk") -> Coalesce:
+    """The id of a set's current version, as an SQL expression over the set's id (`OuterRef(set_ref)`).
+
+    The one definition of "the current version of a set", used by the set page, `/latest/` (page and API), the
+    API's set list, search and the cross-set pages: the published version, else (after a withdrawal) the latest
+    public version, withdrawn or superseded, which pages and API show with its status. A set with no public
+    version has none. Two subqueries rather than one sorted by "published first": the first is a lookup in the
+    unique index of published versions, and the second only runs for a set without a published version.
+    """
+    versions = CoreOutcomeSetVersion.objects.filter(core_outcome_set=OuterRef(set_ref))
+    published = versions.filter(status=Status.PUBLISHED).order_by().values("pk")[:1]  # at most one; unsorted
+    latest = versions.filter(status__in=PUBLIC_STATUSES).order_by("-major", "-minor", "-patch").values("pk")[:1]
+    return Coalesce(Subquery(published), Subquery(latest))
+
+
+def current_versions(queryset: QuerySet[CoreOutcomeSetVersion] | None = None) -> QuerySet[CoreOutcomeSetVersion]:
+    """The versions (of `queryset`) that are the current version of their set (current_version_pk)."""
+    qs = queryset if queryset is not None else CoreOutcomeSetVersion.objects.all()
+    return qs.filter(pk=current_version_pk("core_outcome_set"))
 
 
 def current_version(cos: CoreOutcomeSet) -> CoreOutcomeSetVersion | None:
-    """The published version, or (when a set has been withdrawn entirely) its latest public version."""
-    qs = version_queryset().filter(core_outcome_set=cos)
-    return (
-        qs.filter(status=Status.PUBLISHED).first()
-        or qs.filter(status__in=PUBLIC_STATUSES).order_by("-major", "-minor", "-patch").first()
-    )
+    """The set's current version (current_version_pk) with everything its page shows, or None."""
+    return current_versions(version_queryset()).filter(core_outcome_set=cos).first()
+
+
+def core_outcome_set_versions(
+    cos: CoreOutcomeSet, *, user: AbstractBaseUser | AnonymousUser
+) -> QuerySet[CoreOutcomeSetVersion]:
+    """The set's versions that `user` may see (versions_visible_to), newest first, with their outcome counts."""
+    qs = cos.versions.select_related("published_by", "derived_from").annotate(outcome_count=Count("outcomes"))
+    return versions_visible_to(user, queryset=qs).order_by("-major", "-minor", "-patch")
 
 
 @dataclass
@@ -201,11 +217,14 @@ def version_document_queryset() -> QuerySet[CoreOutcomeSetVersion]:
     )
 
 
+# Who may see a version: one rule for pages, API, exports, search and dumps. Public versions are everybody's; a
+# draft or a version in consensus is seen by curators, admins and the facilitators of the process that builds it.
+
+
 def versions_visible_to(
     user: AbstractBaseUser | AnonymousUser, *, queryset: QuerySet[CoreOutcomeSetVersion] | None = None
-) -> QuerySet:
-    """Versions a user may read: public ones for everybody; every version for curators and admins; the draft
-    of a consensus process for that process's facilitators."""
+) -> QuerySet[CoreOutcomeSetVersion]:
+    """The versions (of `queryset`) that `user` may see."""
     qs = queryset if queryset is not None else CoreOutcomeSetVersion.objects.all()
     if is_curator(user):
         return qs
@@ -213,6 +232,18 @@ def versions_visible_to(
     if user.is_authenticated:
         visible |= Q(pk__in=ConsensusProcess.objects.filter(facilitators=user).values("draft_version"))
     return qs.filter(visible)
+
+
+def version_visible_to(user: AbstractBaseUser | AnonymousUser, version: CoreOutcomeSetVersion) -> bool:
+    """Whether `user` may see `version`: versions_visible_to for one row (no query for a public version)."""
+    if version.status in PUBLIC_STATUSES:
+        return True
+    return versions_visible_to(user, queryset=CoreOutcomeSetVersion.objects.filter(pk=version.pk)).exists()
+
+
+def public_versions(queryset: QuerySet[CoreOutcomeSetVersion] | None = None) -> QuerySet[CoreOutcomeSetVersion]:
+    """The versions (of `queryset`) everybody may see: what a whole-registry dump holds."""
+    return versions_visible_to(AnonymousUser(), queryset=queryset)
 
 
 @dataclass
@@ -224,9 +255,10 @@ class HistoryRow:
     successor: CoreOutcomeSetVersion | None
 
 
-def version_history(cos: CoreOutcomeSet, *, include_unpublished: bool = False) -> list[HistoryRow]:
-    """The set's versions, newest first, each with its neighbours (one query whatever the number of versions)."""
-    versions = list(core_outcome_set_versions(cos, include_unpublished=include_unpublished))
+def version_history(cos: CoreOutcomeSet, *, user: AbstractBaseUser | AnonymousUser) -> list[HistoryRow]:
+    """The set's versions that `user` may see, newest first, each with its neighbours (one query whatever the
+    number of versions)."""
+    versions = list(core_outcome_set_versions(cos, user=user))
     return [
         HistoryRow(
             version=version,

@@ -110,8 +110,11 @@ class CoreOutcomeSetListSerializer(serializers.ModelSerializer):
     web_url = serializers.SerializerMethodField(help_text="The set's public page.")
     disease_area = DiseaseAreaRefSerializer(read_only=True)
     conditions = ConditionRefSerializer(many=True, read_only=True)
-    current_version = serializers.SerializerMethodField(help_text="The published version, if there is one.")
-    outcome_count = serializers.IntegerField(read_only=True, help_text="Outcomes of the published version.")
+    current_version = serializers.SerializerMethodField(
+        help_text="The current version: the published one, else (after a withdrawal) the latest public one, with "
+        "its status; null for a set with no public version. `versions/latest/` names the same version."
+    )
+    outcome_count = serializers.IntegerField(read_only=True, help_text="Outcomes of the current version.")
 
     class Meta:
         model = CoreOutcomeSet
@@ -133,11 +136,11 @@ class CoreOutcomeSetListSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(VersionSummarySerializer(allow_null=True))
     def get_current_version(self, cos: CoreOutcomeSet) -> dict | None:
-        published = cos.published_versions[0] if cos.published_versions else None
-        if published is None:
+        current = cos.current_versions[0] if cos.current_versions else None
+        if current is None:
             return None
-        published.core_outcome_set = cos  # already loaded: no query
-        return self._version_summary.to_representation(published)
+        current.core_outcome_set = cos  # already loaded: no query
+        return self._version_summary.to_representation(current)
 
     @cached_property
     def _version_summary(self) -> VersionSummarySerializer:

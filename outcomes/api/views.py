@@ -2,7 +2,8 @@
 
 Each view validates its input, calls selectors (or one service), and renders. Visibility: anonymous clients see
 public versions (published, superseded, withdrawn); drafts are visible to curators, admins, and the facilitators of
-the consensus process that builds them (selectors.versions_visible_to).
+the consensus process that builds them (selectors.versions_visible_to). `latest` names the set's current version
+(selectors.current_version_pk).
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ from outcomes.permissions import is_admin
 from outcomes.services.diff import version_diff
 from outcomes.services.dumps import dump_file_path, registry_dump_request
 
-Status = CoreOutcomeSetVersion.Status
 LATEST = "latest"
 
 _ERROR_TEXT = {
@@ -75,8 +75,9 @@ SLUG_PARAM = path_param("slug", str, "The set's slug.", "ichom-heart-failure", "
 VERSION_PARAM = path_param(
     "version",
     str,
-    "`latest` (the published version) or a semantic version MAJOR.MINOR.PATCH. A malformed value is "
-    "a 400; a well-formed version the set does not have is a 404.",
+    "`latest` (the set's current version: the published one, else the latest withdrawn or superseded one) or a "
+    "semantic version MAJOR.MINOR.PATCH. A malformed value is a 400; a well-formed version the set does not have "
+    "is a 404.",
     "latest",
     "1.0.0",
 )
@@ -277,16 +278,13 @@ def version_lookup(request: Request, slug: str, number: str) -> tuple[CoreOutcom
         .annotate(successor_changed_at=successor_changed_at),
     )
     if number == LATEST:
-        public = qs.filter(status__in=selectors.PUBLIC_STATUSES)
-        version = (
-            public.filter(status=Status.PUBLISHED).first() or public.order_by("-major", "-minor", "-patch").first()
-        )
+        version = selectors.current_versions(qs).first()
         if version is None:
             _set_or_404(slug)
             raise exceptions.NotFound(f"The set {slug!r} has no public version yet.")
         return version, True
     if not SEMVER_RE.match(number):
-        _set_or_404(slug)  # an unknown set is a 404 first, as before
+        _set_or_404(slug)  # an unknown set is a 404 before a malformed version is a 400
         raise exceptions.ValidationError(
             {"version": [f"{number!r} is not a version: use 'latest' or MAJOR.MINOR.PATCH, e.g. 1.0.0."]}
         )
@@ -307,8 +305,7 @@ class VersionList(generics.ListAPIView):
 
     def get_queryset(self) -> QuerySet[CoreOutcomeSetVersion]:
         cos = _set_or_404(self.kwargs["slug"])
-        versions = selectors.core_outcome_set_versions(cos, include_unpublished=True).select_related("core_outcome_set")
-        return selectors.versions_visible_to(self.request.user, queryset=versions)
+        return selectors.core_outcome_set_versions(cos, user=self.request.user).select_related("core_outcome_set")
 
     @extend_schema(
         summary="Versions of a set",

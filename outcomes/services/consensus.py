@@ -43,6 +43,7 @@ from outcomes.models import (
 )
 from outcomes.models.consensus import DEFAULT_STAKEHOLDER_GROUPS
 from outcomes.services.audit import audit_record
+from outcomes.services.errors import refuse as _refuse  # the name every refusal below uses
 from outcomes.services.outbox import task_enqueue
 from outcomes.services.sql import db_datetime, rows_insert
 from outcomes.services.versions import version_consensus_start, version_draft_create, version_publish
@@ -74,10 +75,6 @@ CSV_MAX_ROWS = 2_000
 
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-def _refuse(field: str, message: str) -> ValidationError:
-    return ValidationError({field: message})
 
 
 # --- Setting up a process -------------------------------------------------------------------------------------

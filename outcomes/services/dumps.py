@@ -1,4 +1,5 @@
-"""Whole-registry dumps: every published version in one export format, zipped, built by a Celery task."""
+"""Whole-registry dumps: the current version of every set (selectors.current_versions, public by definition) in one
+export format, zipped, built by a Celery task."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from outcomes import selectors
 from outcomes.exports import EXPORT_FORMAT_NAMES, export_format
-from outcomes.models import CoreOutcomeSetVersion, RegistryDump
+from outcomes.models import RegistryDump
 from outcomes.services.audit import audit_record
 from outcomes.services.outbox import task_enqueue
 
@@ -50,8 +51,8 @@ def registry_dump_build(*, dump: RegistryDump) -> RegistryDump:
     """Write the zip, one version at a time, so memory stays flat however large the registry is.
 
     1. Claim the dump (pending -> running); a dump already claimed by another worker is left alone.
-    2. Stream the published versions in chunks (prefetched per chunk) into a temporary file in the dumps folder,
-       one archive member per version, plus a manifest.
+    2. Stream each set's current version (the published one, else its withdrawn one) in chunks (prefetched per
+       chunk) into a temporary file in the dumps folder, one archive member per version, plus a manifest.
     3. Move the finished file into place, record its size, SHA-256 and version count; on any error record it
        as failed and remove the partial file.
     """
@@ -65,8 +66,7 @@ def registry_dump_build(*, dump: RegistryDump) -> RegistryDump:
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_suffix(".zip.partial")
     versions = (
-        selectors.version_document_queryset()
-        .filter(status=CoreOutcomeSetVersion.Status.PUBLISHED)
+        selectors.current_versions(selectors.public_versions(selectors.version_document_queryset()))
         .order_by("pk")
         .iterator(chunk_size=DUMP_CHUNK_SIZE)
     )
@@ -84,7 +84,8 @@ def registry_dump_build(*, dump: RegistryDump) -> RegistryDump:
             archive.writestr("MANIFEST.csv", manifest_text)
             archive.writestr(
                 "README.txt",
-                f"COS Registry dump of {count} published versions in the {fmt.name} format.\n"
+                f"COS Registry dump of the current version of {count} sets (the published version, or after a "
+                f"withdrawal the withdrawn one: see MANIFEST.csv) in the {fmt.name} format.\n"
                 f"Source: {settings.SITE_URL}\nCreated: {timezone.now().isoformat()}\n",
             )
         digest = hashlib.sha256()

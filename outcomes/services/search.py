@@ -15,10 +15,8 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Outcome, SetSearchIndex
-
-# The public statuses (outcomes.selectors.PUBLIC_STATUSES): exactly the frozen ones.
-PUBLIC_STATUSES = CoreOutcomeSetVersion.FROZEN_STATUSES
+from outcomes.models import CoreOutcomeSet, Outcome, SetSearchIndex
+from outcomes.selectors import PUBLIC_STATUSES
 
 
 def search_fold(text: str) -> str:

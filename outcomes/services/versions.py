@@ -22,6 +22,7 @@ from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Measurement, 
 from outcomes.models.sets import SEMVER_RE
 from outcomes.services.audit import audit_record
 from outcomes.services.diff import version_diff
+from outcomes.services.errors import refuse as _refuse  # the name every refusal below uses
 from outcomes.services.search import set_search_index_refresh
 
 Status = CoreOutcomeSetVersion.Status
@@ -55,10 +56,6 @@ def _lock_set(version: CoreOutcomeSetVersion) -> CoreOutcomeSet:
     cos = CoreOutcomeSet.objects.select_for_update().get(pk=version.core_outcome_set_id)
     version.refresh_from_db()
     return cos
-
-
-def _refuse(field: str, message: str) -> ValidationError:
-    return ValidationError({field: message})
 
 
 def _state(version: CoreOutcomeSetVersion) -> str:

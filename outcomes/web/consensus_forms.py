@@ -8,6 +8,21 @@ from outcomes.models import ConsensusProcess, CoreOutcomeSet, Item, Round, Stake
 from outcomes.services.consensus import DEFINITION_FIELDS, SETTING_FIELDS
 
 
+class DomainNumbersField(forms.CharField):
+    """COMET domain numbers typed as "3; 9" (commas also separate them), cleaned to a list of ints; the service
+    checks that each names a domain."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(required=False, max_length=100, **kwargs)
+
+    def clean(self, value: str | None) -> list[int]:
+        text = super().clean(value)
+        numbers = [part.strip() for part in text.replace(",", ";").split(";") if part.strip()]
+        if any(not number.isdigit() for number in numbers):
+            raise forms.ValidationError("Give COMET domain numbers separated by semicolons.")
+        return [int(number) for number in numbers]
+
+
 class ProcessCreateForm(forms.Form):
     core_outcome_set = forms.ModelChoiceField(
         queryset=CoreOutcomeSet.objects.order_by("title"), label="Core outcome set to agree (new version)"
@@ -50,7 +65,7 @@ class ItemEditForm(forms.Form):
 
     name = forms.CharField(max_length=300)
     definition = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    domains = forms.CharField(label="COMET domain numbers", help_text="e.g. 3; 9", required=False, max_length=100)
+    domains = DomainNumbersField(label="COMET domain numbers", help_text="e.g. 3; 9")
 
     @classmethod
     def initial_for(cls, item: Item) -> dict:
@@ -59,12 +74,6 @@ class ItemEditForm(forms.Form):
             "definition": item.definition,
             "domains": "; ".join(str(d.number) for d in sorted(item.domains.all(), key=lambda d: d.number)),
         }
-
-    def clean_domains(self) -> list[int]:
-        raw = [p.strip() for p in self.cleaned_data["domains"].replace(",", ";").split(";") if p.strip()]
-        if any(not p.isdigit() for p in raw):
-            raise forms.ValidationError("Give COMET domain numbers separated by semicolons.")
-        return [int(p) for p in raw]
 
 
 class ItemForm(ItemEditForm):
@@ -113,17 +122,11 @@ class SuggestionDecisionForm(forms.Form):
     )
     merge_into = forms.ModelChoiceField(queryset=Item.objects.none(), required=False)
     reason = forms.CharField(required=False, max_length=2000)
-    domains = forms.CharField(required=False, max_length=100, label="COMET domains (when accepting)")
+    domains = DomainNumbersField(label="COMET domains (when accepting)")
 
     def __init__(self, *args, process: ConsensusProcess, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["merge_into"].queryset = process.items.filter(kind=Item.Kind.OUTCOME)
-
-    def clean_domains(self) -> list[int]:
-        raw = [p.strip() for p in self.cleaned_data["domains"].replace(",", ";").split(";") if p.strip()]
-        if any(not p.isdigit() for p in raw):
-            raise forms.ValidationError("Give COMET domain numbers separated by semicolons.")
-        return [int(p) for p in raw]
 
 
 class LiveCountsForm(forms.Form):

@@ -32,6 +32,7 @@ from outcomes.web.consensus_forms import (
     SettingsForm,
     SuggestionDecisionForm,
 )
+from outcomes.web.forms import form_add_service_errors
 
 
 def facilitator_required(view):
@@ -72,8 +73,7 @@ def process_create(request: HttpRequest) -> HttpResponse:
         try:
             process = svc.process_create(by=request.user, facilitators=[request.user], **form.cleaned_data)
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            form_add_service_errors(form, exc)
         else:
             messages.success(request, f"Process created; it builds version {process.draft_version.version}.")
             return redirect("facilitator:dashboard", pk=process.pk)
@@ -135,8 +135,7 @@ def items(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
                     by=request.user,
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, f"Added “{data['name']}”.")
                 return _back(process, "facilitator:items")
@@ -169,8 +168,7 @@ def item_edit(request: HttpRequest, process: ConsensusProcess, item_id: int) -> 
                     by=request.user,
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                form_add_service_errors(form, exc)
                 item.refresh_from_db()  # the refused change was rolled back; show what is stored
             else:
                 messages.success(request, f"Saved “{item.name}”.")
@@ -204,8 +202,7 @@ def definition(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
                 else:
                     svc.process_update(process=process, by=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, "Saved.")
                 return _back(process, "facilitator:definition")
@@ -233,8 +230,7 @@ def group_edit(request: HttpRequest, process: ConsensusProcess, group_id: int) -
             try:
                 svc.group_update(group=group, name=form.cleaned_data["name"], by=request.user)
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, f"Renamed “{old_name}” to “{group.name}”.")
                 return _back(process, "facilitator:definition")
@@ -264,8 +260,7 @@ def panelists(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
             try:
                 panelist = svc.panelist_invite(process=process, by=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                form_add_service_errors(form, exc)
             else:
                 messages.success(request, f"Invited {panelist.email} as {panelist.code}; the email is on its way.")
                 return _back(process, "facilitator:panelists")

@@ -1,8 +1,10 @@
-"""Forms of the public website: search with facets, and the pick-two-sets form of compare."""
+"""Forms of the website: search with facets, the pick-two-sets form of compare, the version lifecycle forms
+(publish, withdraw; the admin's actions use them too), and how a service's refusal lands on a form."""
 
 from __future__ import annotations
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import CoreArea, CoreOutcomeSet, OutcomeDomain
@@ -39,23 +41,20 @@ class SearchForm(forms.Form):
         }
 
 
+def _public_set_field(label: str) -> forms.ModelChoiceField:
+    return forms.ModelChoiceField(
+        label=label,
+        queryset=CoreOutcomeSet.objects.none(),  # the public sets, set per form (CompareForm.__init__)
+        to_field_name="slug",
+        error_messages={
+            "invalid_choice": "There is no public core outcome set with that name; pick one from the list."
+        },
+    )
+
+
 class CompareForm(forms.Form):
-    a = forms.ModelChoiceField(
-        label="First set",
-        queryset=CoreOutcomeSet.objects.none(),
-        to_field_name="slug",
-        error_messages={
-            "invalid_choice": "There is no public core outcome set with that name; pick one from the list."
-        },
-    )
-    b = forms.ModelChoiceField(
-        label="Second set",
-        queryset=CoreOutcomeSet.objects.none(),
-        to_field_name="slug",
-        error_messages={
-            "invalid_choice": "There is no public core outcome set with that name; pick one from the list."
-        },
-    )
+    a = _public_set_field("First set")
+    b = _public_set_field("Second set")
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -93,3 +92,31 @@ def search_form_with_counts(form: SearchForm, facets) -> SearchForm:
     ):
         form.fields[name].choices = _with_counts(list(form.fields[name].choices), counts)
     return form
+
+
+class PublishForm(forms.Form):
+    number = forms.CharField(
+        label="Version number",
+        required=False,
+        max_length=32,
+        help_text="Leave empty to take the proposed number. You may raise it, never lower it.",
+    )
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for withdrawal",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Shown on the version's page, with a banner.",
+    )
+
+
+def form_add_service_errors(form: forms.Form, exc: ValidationError) -> None:
+    """Put a service's ValidationError on `form`: each message on the field it names when the form has that field,
+    otherwise (or when it names none) on the form as a whole."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for field, errors in exc.message_dict.items():
+        form.add_error(field if field in form.fields else None, errors)

@@ -27,30 +27,17 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, ExtractYear
+from django.db.models.functions import ExtractYear
 
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, Measurement, Outcome, OutcomeDomain
-from outcomes.selectors import PUBLIC_STATUSES, Status, outcome_queryset
+from outcomes.selectors import PUBLIC_STATUSES, Status, current_version_pk, outcome_queryset
 
 # Sets per page on every public list of sets.
 PAGE_SIZE = 20
-
-
-def _current_version_pk() -> Coalesce:
-    """A set's current version: its published one, else its latest public (superseded or withdrawn) one.
-
-    Two subqueries rather than one sorted by "published first": the first is a lookup in the unique index of
-    published versions, and the second only runs for the rare set without a published version.
-    """
-    versions = CoreOutcomeSetVersion.objects.filter(core_outcome_set=OuterRef("pk"))
-    published = versions.filter(status=Status.PUBLISHED).order_by().values("pk")[:1]  # at most one; unsorted
-    latest = versions.filter(status__in=PUBLIC_STATUSES).order_by("-major", "-minor", "-patch").values("pk")[:1]
-    return Coalesce(Subquery(published), Subquery(latest))
 
 
 def public_set_queryset() -> QuerySet[CoreOutcomeSet]:
@@ -61,7 +48,7 @@ def public_set_queryset() -> QuerySet[CoreOutcomeSet]:
         .filter(
             Exists(CoreOutcomeSetVersion.objects.filter(core_outcome_set=OuterRef("pk"), status__in=PUBLIC_STATUSES))
         )
-        .annotate(current_pk=_current_version_pk())
+        .annotate(current_pk=current_version_pk())
         .order_by("title", "pk")
     )
 

@@ -1,15 +1,11 @@
-"""What the set page shows beyond the outcome list: method, instruments, exports, citation, version links.
-
-Links to pages and endpoints of other parts of the site are reversed by name when those routes exist and fall
-back to the documented URL contract otherwise, so that the page never fails on a missing route.
-"""
+"""What the set page shows beyond the outcome list: method, instruments, exports, citation, version links."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, Measurement, Outcome
 from outcomes.web.charts import outcome_wheel
@@ -41,23 +37,12 @@ METHOD_LABELS = {
 }
 
 
-def url_or_contract(name: str, kwargs: dict, contract: str) -> str:
-    try:
-        return reverse(name, kwargs=kwargs)
-    except NoReverseMatch:
-        return contract
-
-
 def version_url(slug: str, version: str) -> str:
-    return url_or_contract("web:version-detail", {"slug": slug, "version": version}, f"/sets/{slug}/v/{version}/")
+    return reverse("web:version-detail", kwargs={"slug": slug, "version": version})
 
 
 def export_url(slug: str, version: str, fmt: str) -> str:
-    return url_or_contract(
-        "api:version-export",
-        {"slug": slug, "version": version, "format": fmt},
-        f"/api/v1/core-outcome-sets/{slug}/versions/{version}/export/{fmt}/",
-    )
+    return reverse("api:version-export", kwargs={"slug": slug, "version": version, "format": fmt})
 
 
 def _humanise(value: object) -> str:

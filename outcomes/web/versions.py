@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django import forms
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -12,7 +13,7 @@ from django.views.decorators.http import require_POST
 from outcomes import selectors
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion
 from outcomes.models.sets import SEMVER_RE
-from outcomes.permissions import can_view_version, is_curator
+from outcomes.permissions import is_curator
 from outcomes.services.diff import version_diff
 from outcomes.services.versions import (
     immutability_guard,
@@ -21,27 +22,10 @@ from outcomes.services.versions import (
     version_publish,
     version_withdraw,
 )
+from outcomes.web.forms import PublishForm, WithdrawForm, form_add_service_errors
 from outcomes.web.setpage import version_links_context
 
 Status = CoreOutcomeSetVersion.Status
-
-
-class PublishForm(forms.Form):
-    number = forms.CharField(
-        label="Version number",
-        required=False,
-        max_length=32,
-        help_text="Leave empty to take the proposed number. You may raise it, never lower it.",
-    )
-
-
-class WithdrawForm(forms.Form):
-    reason = forms.CharField(
-        label="Reason for withdrawal",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Shown on the version's page, with a banner.",
-    )
 
 
 def _set_or_404(slug: str) -> CoreOutcomeSet:
@@ -58,7 +42,7 @@ def _version_or_404(request: HttpRequest, cos: CoreOutcomeSet, number: str) -> C
     if not SEMVER_RE.match(number):
         raise Http404("Not a version number")
     version = selectors.version_detail_queryset().filter(core_outcome_set=cos, version=number).first()
-    if version is None or not can_view_version(request.user, version):
+    if version is None or not selectors.version_visible_to(request.user, version):
         raise Http404("No such version")
     return version
 
@@ -74,7 +58,7 @@ def _render_version(
     status: int = 200,
 ) -> HttpResponse:
     curator = is_curator(request.user)
-    history = selectors.version_history(cos, include_unpublished=curator)
+    history = selectors.version_history(cos, user=request.user)
     public = [row.version for row in history if row.version.is_frozen]
     successor = None
     if shown.status == Status.SUPERSEDED:
@@ -116,46 +100,47 @@ def _curated(request: HttpRequest, slug: str, version: str) -> tuple[CoreOutcome
     return cos, _version_or_404(request, cos, version)
 
 
-def _add_errors(form: forms.Form, exc: ValidationError) -> None:
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
+def _lifecycle_post(
+    request: HttpRequest,
+    slug: str,
+    version: str,
+    *,
+    form_class: type[PublishForm] | type[WithdrawForm],
+    change: Callable[[CoreOutcomeSetVersion, dict], object],
+    done: str,
+) -> HttpResponse:
+    """A curator's publish or withdraw: validate the form, call the service, redirect; on a refusal show the
+    version page again with the form and its errors (400)."""
+    cos, shown = _curated(request, slug, version)
+    form = form_class(request.POST)
+    if form.is_valid():
+        try:
+            with immutability_guard():
+                change(shown, form.cleaned_data)
+        except ValidationError as exc:
+            form_add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Version {shown.version} is {done}.")
+            return redirect("web:version-detail", slug=cos.slug, version=shown.version)
+    shown = _version_or_404(request, cos, version)
+    forms = {"publish_form": form} if form_class is PublishForm else {"withdraw_form": form}
+    return _render_version(request, cos, shown, **forms, status=400)
 
 
 @require_POST
 def version_publish_page(request: HttpRequest, slug: str, version: str) -> HttpResponse:
-    cos, shown = _curated(request, slug, version)
-    form = PublishForm(request.POST)
-    if form.is_valid():
-        try:
-            with immutability_guard():
-                version_publish(version=shown, by=request.user, number=form.cleaned_data["number"] or None)
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, f"Version {shown.version} is published.")
-            return redirect("web:version-detail", slug=cos.slug, version=shown.version)
-    shown = _version_or_404(request, cos, version)
-    return _render_version(request, cos, shown, publish_form=form, status=400)
+    def publish(shown: CoreOutcomeSetVersion, data: dict) -> object:
+        return version_publish(version=shown, by=request.user, number=data["number"] or None)
+
+    return _lifecycle_post(request, slug, version, form_class=PublishForm, change=publish, done="published")
 
 
 @require_POST
 def version_withdraw_page(request: HttpRequest, slug: str, version: str) -> HttpResponse:
-    cos, shown = _curated(request, slug, version)
-    form = WithdrawForm(request.POST)
-    if form.is_valid():
-        try:
-            with immutability_guard():
-                version_withdraw(version=shown, by=request.user, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, f"Version {shown.version} is withdrawn.")
-            return redirect("web:version-detail", slug=cos.slug, version=shown.version)
-    shown = _version_or_404(request, cos, version)
-    return _render_version(request, cos, shown, withdraw_form=form, status=400)
+    def withdraw(shown: CoreOutcomeSetVersion, data: dict) -> object:
+        return version_withdraw(version=shown, by=request.user, reason=data["reason"])
+
+    return _lifecycle_post(request, slug, version, form_class=WithdrawForm, change=withdraw, done="withdrawn")
 
 
 @require_POST
@@ -170,10 +155,9 @@ def version_draft_create_page(request: HttpRequest, slug: str, version: str) -> 
 
 
 def version_latest(request: HttpRequest, slug: str) -> HttpResponse:
-    """Redirect to the published version (or, when the last one was withdrawn, to the latest public one)."""
+    """Redirect to the set's current version (selectors.current_version_pk)."""
     cos = get_object_or_404(CoreOutcomeSet, slug=slug)
-    public = cos.versions.filter(status__in=selectors.PUBLIC_STATUSES).only("version", "status")
-    version = public.filter(status=CoreOutcomeSetVersion.Status.PUBLISHED).first() or public.first()
+    version = selectors.current_versions(cos.versions.only("version")).first()
     if version is None:
         raise Http404("This set has no published version yet")
     return redirect("web:version-detail", slug=cos.slug, version=version.version)

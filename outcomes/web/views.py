@@ -9,7 +9,6 @@ from django.shortcuts import get_object_or_404, render
 from diseases.models import DiseaseArea
 from outcomes import selectors
 from outcomes.models import CoreOutcomeSet
-from outcomes.permissions import is_curator
 from outcomes.web import selectors as public_selectors
 from outcomes.web.setpage import set_page_context
 
@@ -41,8 +40,7 @@ def set_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "cos": cos,
         "version": version,
         "core_areas": selectors.outcomes_by_core_area(version) if version else [],
-        "versions": selectors.core_outcome_set_versions(cos),
-        "history": selectors.version_history(cos, include_unpublished=is_curator(request.user)),
+        "history": selectors.version_history(cos, user=request.user),
     }
     context.update(set_page_context(cos, version, context["core_areas"]))
     return render(request, "public/set_detail.html", context)
