@@ -108,7 +108,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cos"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
+# No result backend: nothing reads a task's return value (tasks record their work in the database). With one,
+# every publish also subscribed to Redis for the result, and failed (after ~19 s of retries) when Redis was down.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -116,7 +118,6 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_TASK_TRACK_STARTED = True
 # Fail fast when the broker is away: the task stays in the outbox (outcomes/services/outbox.py) and the relay
 # sends it once Redis is back, instead of a request hanging on a publish.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -262,3 +263,7 @@ CELERY_BEAT_SCHEDULE = {
     # Sends the tasks that could not be queued while the broker was away.
     "outbox-relay": {"task": "outcomes.tasks.outbox_relay", "schedule": env_int("OUTBOX_RELAY_SECONDS", 60, minimum=1)},
 }
+# An outbox message sent but not done this long after is sent again (the broker lost it, e.g. Redis restarted
+# without persistence). Longer than a task waits in the queue plus runs, or it is sent twice (harmless: a second
+# run of one message does nothing, outcomes/services/outbox.py).
+OUTBOX_REDELIVER_SECONDS = env_int("OUTBOX_REDELIVER_SECONDS", 900, minimum=1)
