@@ -252,8 +252,16 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Panel links are credentials: every record is redacted before it is written (cos_registry/log_redaction.py).
+    "filters": {"redact_secrets": {"()": "cos_registry.log_redaction.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own handlers (its console, error emails to ADMINS, runserver's request log) are replaced by the
+    # root handler above, so that nothing is written unredacted.
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 # Scheduled tasks (run by `celery worker --beat`, see scripts/serve.sh).
