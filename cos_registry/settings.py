@@ -140,6 +140,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # Attempts per client IP (outcomes/ratelimit.py): "N/s", "N/m" or "N/h".
 LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10/m")
 PANEL_LINK_RATE_LIMIT = env_str("PANEL_LINK_RATE_LIMIT", "20/m")
+# Failed `Authorization: Panelist <token>` attempts on the API per client IP (successful ones are not counted).
+PANEL_API_AUTH_RATE_LIMIT = env_str("PANEL_API_AUTH_RATE_LIMIT", "20/m")
 # The request header holding the client IP when behind a proxy (e.g. HTTP_X_REAL_IP); unset: REMOTE_ADDR.
 RATELIMIT_IP_HEADER = env_str("RATELIMIT_IP_HEADER", "")
 LOGIN_URL = "login"
@@ -186,7 +188,8 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    # Per client IP, one fixed window, counted atomically in the shared cache (outcomes/ratelimit.py).
+    "DEFAULT_THROTTLE_CLASSES": ["outcomes.ratelimit.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env_str("API_ANON_THROTTLE", "600/minute")},
     # One JSON error shape for every endpoint (outcomes/api/errors.py), orjson rendering, capped pagination.
     "EXCEPTION_HANDLER": "outcomes.api.errors.api_exception_handler",
