@@ -271,7 +271,7 @@ LOGGING = {
 CELERY_BEAT_SCHEDULE = {
     # Reminders respect each process's reminder_days_before_close and never email a panelist twice a day.
     "consensus-reminders": {"task": "outcomes.tasks.consensus_reminders_send", "schedule": 3600.0},
-    # Sends the tasks that could not be queued while the broker was away.
+    # Sends the tasks that could not be queued while the broker was away, and again those not done in time.
     "outbox-relay": {"task": "outcomes.tasks.outbox_relay", "schedule": env_int("OUTBOX_RELAY_SECONDS", 60, minimum=1)},
 }
 # An outbox message sent but not done this long after is sent again (the broker lost it, e.g. Redis restarted

@@ -76,5 +76,8 @@ def registry_dump_build(dump_id: str, outbox_message_id: int | None = None) -> s
     dump = RegistryDump.objects.filter(pk=dump_id).first()
     if dump is None:
         return "missing"
-    built = outbox.outbox_task_run(message_id=outbox_message_id, work=lambda: registry_dump_build_service(dump=dump))
+    # The dump claims itself (pending -> running) and shows its progress: it runs outside the outbox lock.
+    built = outbox.outbox_task_run(
+        message_id=outbox_message_id, work=lambda: registry_dump_build_service(dump=dump), exclusive=False
+    )
     return built.status if built is not None else "skipped"

@@ -92,16 +92,25 @@ def outbox_relay(*, limit: int = 500) -> int:
     return sum(outbox_send(message_id=pk) for pk in list(pending))
 
 
-def outbox_task_run(*, message_id: int | None, work: Callable[[], T]) -> T | None:
+def outbox_task_run(*, message_id: int | None, work: Callable[[], T], exclusive: bool = True) -> T | None:
     """Run a task's work once per outbox message, and record the message done in the same transaction.
 
     The message row stays locked while the work runs: a second copy of the task (sent again by the relay, or
     redelivered by the broker) skips a message that is done or running elsewhere, so one message sends one email.
     If the work fails, nothing is recorded and the relay sends the message again after the deadline. A task called
     without a message (beat, tests, a shell) just runs.
+
+    `exclusive=False` is for work that guards itself and must commit as it goes (a dump claims its row and shows
+    "running" while it builds): it runs outside the lock, and the message is recorded done after it.
     """
     if message_id is None:
         return work()
+    if not exclusive:
+        if OutboxMessage.objects.filter(pk=message_id, done_at__isnull=False).exists():
+            return None
+        result = work()
+        OutboxMessage.objects.filter(pk=message_id, done_at__isnull=True).update(done_at=timezone.now())
+        return result
     with transaction.atomic():
         message = (
             OutboxMessage.objects.select_for_update(skip_locked=True)
