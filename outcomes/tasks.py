@@ -24,10 +24,11 @@ def round_tally(round_id: int, outbox_message_id: int | None = None) -> int | No
     """Tally a closed round (idempotent: a retry or a second run rewrites the same results)."""
     from outcomes.services.tally import round_tally as tally
 
-    round_ = Round.objects.filter(pk=round_id).first()
-    if round_ is None:
-        return 0
-    return outbox.outbox_task_run(message_id=outbox_message_id, work=lambda: tally(round=round_))
+    def work() -> int:
+        round_ = Round.objects.filter(pk=round_id).first()
+        return tally(round=round_) if round_ is not None else 0
+
+    return outbox.outbox_task_run(message_id=outbox_message_id, work=work)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
@@ -35,13 +36,14 @@ def panelist_invitation_send(panelist_id: int, outbox_message_id: int | None = N
     """Email a panelist a fresh personal link (only its hash is stored); once per outbox message."""
     from outcomes.services.consensus import panelist_invitation_email
 
-    panelist = Panelist.objects.select_related("process__core_outcome_set").filter(pk=panelist_id).first()
-    if panelist is None:
-        return False
-    sent = outbox.outbox_task_run(
-        message_id=outbox_message_id, work=lambda: panelist_invitation_email(panelist=panelist) or True
-    )
-    return bool(sent)
+    def work() -> bool:
+        panelist = Panelist.objects.select_related("process__core_outcome_set").filter(pk=panelist_id).first()
+        if panelist is None:
+            return False  # removed since: done, nothing to send
+        panelist_invitation_email(panelist=panelist)
+        return True
+
+    return bool(outbox.outbox_task_run(message_id=outbox_message_id, work=work))
 
 
 @shared_task
@@ -62,7 +64,7 @@ def outbox_relay(outbox_message_id: int | None = None) -> int:
 def registry_backup(*, path: str, outbox_message_id: int | None = None) -> str:
     """Write a whole-registry backup to `path`; a re-run (after a killed worker) writes the same file."""
     written = outbox.outbox_task_run(message_id=outbox_message_id, work=lambda: registry_backup_write(path=Path(path)))
-    return str(written)
+    return str(written) if written is not None else "skipped"
 
 
 @worker_ready.connect
@@ -73,11 +75,9 @@ def relay_outbox_when_a_worker_starts(sender=None, **kwargs) -> None:
 
 @shared_task(name="outcomes.tasks.registry_dump_build", acks_late=True)
 def registry_dump_build(dump_id: str, outbox_message_id: int | None = None) -> str:
-    dump = RegistryDump.objects.filter(pk=dump_id).first()
-    if dump is None:
-        return "missing"
+    def work() -> str:
+        dump = RegistryDump.objects.filter(pk=dump_id).first()
+        return registry_dump_build_service(dump=dump).status if dump is not None else "missing"
+
     # The dump claims itself (pending -> running) and shows its progress: it runs outside the outbox lock.
-    built = outbox.outbox_task_run(
-        message_id=outbox_message_id, work=lambda: registry_dump_build_service(dump=dump), exclusive=False
-    )
-    return built.status if built is not None else "skipped"
+    return outbox.outbox_task_run(message_id=outbox_message_id, work=work, exclusive=False) or "skipped"

@@ -98,3 +98,11 @@ def test_an_invitation_task_run_twice_for_one_outbox_message_sends_one_email(ref
     assert message.done_at is not None
     panelist_invitation_send(panelist_id=panelist.pk)  # a resend outside the outbox (a shell, beat) still sends
     assert len(mail.outbox) == 2
+
+
+@pytest.mark.django_db
+def test_a_task_whose_row_is_gone_records_its_message_done_so_it_is_not_sent_again_forever():
+    message = task_enqueue(task_name=panelist_invitation_send.name, kwargs={"panelist_id": 999999})
+    assert panelist_invitation_send(panelist_id=999999, outbox_message_id=message.pk) is False
+    message.refresh_from_db()
+    assert message.done_at is not None
