@@ -108,7 +108,9 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cos"}}
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
+# No result backend: nothing reads a task's return value (tasks record their work in the database). With one,
+# every publish also subscribed to Redis for the result, and failed (after ~19 s of retries) when Redis was down.
+CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -116,7 +118,6 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "UTC"
-CELERY_TASK_TRACK_STARTED = True
 # Fail fast when the broker is away: the task stays in the outbox (outcomes/services/outbox.py) and the relay
 # sends it once Redis is back, instead of a request hanging on a publish.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
@@ -139,6 +140,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # Attempts per client IP (outcomes/ratelimit.py): "N/s", "N/m" or "N/h".
 LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10/m")
 PANEL_LINK_RATE_LIMIT = env_str("PANEL_LINK_RATE_LIMIT", "20/m")
+# Failed `Authorization: Panelist <token>` attempts on the API per client IP (successful ones are not counted).
+PANEL_API_AUTH_RATE_LIMIT = env_str("PANEL_API_AUTH_RATE_LIMIT", "20/m")
 # The request header holding the client IP when behind a proxy (e.g. HTTP_X_REAL_IP); unset: REMOTE_ADDR.
 RATELIMIT_IP_HEADER = env_str("RATELIMIT_IP_HEADER", "")
 LOGIN_URL = "login"
@@ -185,7 +188,8 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.AnonRateThrottle"],
+    # Per client IP, one fixed window, counted atomically in the shared cache (outcomes/ratelimit.py).
+    "DEFAULT_THROTTLE_CLASSES": ["outcomes.ratelimit.AnonRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"anon": env_str("API_ANON_THROTTLE", "600/minute")},
     # One JSON error shape for every endpoint (outcomes/api/errors.py), orjson rendering, capped pagination.
     "EXCEPTION_HANDLER": "outcomes.api.errors.api_exception_handler",
@@ -251,14 +255,26 @@ CONTENT_SECURITY_POLICY = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # Panel links are credentials: every record is redacted before it is written (cos_registry/log_redaction.py).
+    "filters": {"redact_secrets": {"()": "cos_registry.log_redaction.RedactSecrets"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact_secrets"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    # Django's own handlers (its console, error emails to ADMINS, runserver's request log) are replaced by the
+    # root handler above, so that nothing is written unredacted.
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+    },
 }
 
 # Scheduled tasks (run by `celery worker --beat`, see scripts/serve.sh).
 CELERY_BEAT_SCHEDULE = {
     # Reminders respect each process's reminder_days_before_close and never email a panelist twice a day.
     "consensus-reminders": {"task": "outcomes.tasks.consensus_reminders_send", "schedule": 3600.0},
-    # Sends the tasks that could not be queued while the broker was away.
+    # Sends the tasks that could not be queued while the broker was away, and again those not done in time.
     "outbox-relay": {"task": "outcomes.tasks.outbox_relay", "schedule": env_int("OUTBOX_RELAY_SECONDS", 60, minimum=1)},
 }
+# An outbox message sent but not done this long after is sent again (the broker lost it, e.g. Redis restarted
+# without persistence). Longer than a task waits in the queue plus runs, or it is sent twice (harmless: a second
+# run of one message does nothing, outcomes/services/outbox.py).
+OUTBOX_REDELIVER_SECONDS = env_int("OUTBOX_REDELIVER_SECONDS", 900, minimum=1)

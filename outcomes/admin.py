@@ -444,7 +444,7 @@ class ItemResultAdmin(ReadOnlyAdmin):
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ["task_name", "created_at", "sent_at", "attempts", "last_error"]
+    list_display = ["task_name", "created_at", "sent_at", "done_at", "attempts", "last_error"]
     list_filter = ["task_name"]
 
 

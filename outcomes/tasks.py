@@ -2,6 +2,8 @@
 
 Settings (cos_registry/settings.py) make every task acks_late with reject_on_worker_lost: a worker killed in the
 middle of a task leaves the message on the broker and the task runs again, so every task must be idempotent.
+A task enqueued through the outbox gets `outbox_message_id` and runs its work through `outbox.outbox_task_run`,
+which records the message done (the relay sends it again otherwise) and makes a second run of it do nothing.
 """
 
 from __future__ import annotations
@@ -18,26 +20,30 @@ from outcomes.services.dumps import registry_dump_build as registry_dump_build_s
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def round_tally(round_id: int) -> int:
+def round_tally(round_id: int, outbox_message_id: int | None = None) -> int | None:
     """Tally a closed round (idempotent: a retry or a second run rewrites the same results)."""
     from outcomes.services.tally import round_tally as tally
 
-    round_ = Round.objects.filter(pk=round_id).first()
-    if round_ is None:
-        return 0
-    return tally(round=round_)
+    def work() -> int:
+        round_ = Round.objects.filter(pk=round_id).first()
+        return tally(round=round_) if round_ is not None else 0
+
+    return outbox.outbox_task_run(message_id=outbox_message_id, work=work)
 
 
 @shared_task(autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
-def panelist_invitation_send(panelist_id: int) -> bool:
-    """Email a panelist a fresh personal link (only its hash is stored)."""
+def panelist_invitation_send(panelist_id: int, outbox_message_id: int | None = None) -> bool:
+    """Email a panelist a fresh personal link (only its hash is stored); once per outbox message."""
     from outcomes.services.consensus import panelist_invitation_email
 
-    panelist = Panelist.objects.select_related("process__core_outcome_set").filter(pk=panelist_id).first()
-    if panelist is None:
-        return False
-    panelist_invitation_email(panelist=panelist)
-    return True
+    def work() -> bool:
+        panelist = Panelist.objects.select_related("process__core_outcome_set").filter(pk=panelist_id).first()
+        if panelist is None:
+            return False  # removed since: done, nothing to send
+        panelist_invitation_email(panelist=panelist)
+        return True
+
+    return bool(outbox.outbox_task_run(message_id=outbox_message_id, work=work))
 
 
 @shared_task
@@ -49,15 +55,16 @@ def consensus_reminders_send() -> int:
 
 
 @shared_task(name="outcomes.tasks.outbox_relay")
-def outbox_relay() -> int:
-    """Send the tasks kept in the outbox while the broker was away (beat runs this every minute)."""
-    return outbox.outbox_relay()
+def outbox_relay(outbox_message_id: int | None = None) -> int:
+    """Send the tasks kept in the outbox (broker away) or not done in time (beat runs this every minute)."""
+    return outbox.outbox_task_run(message_id=outbox_message_id, work=outbox.outbox_relay) or 0
 
 
 @shared_task(name="outcomes.tasks.registry_backup")
-def registry_backup(*, path: str) -> str:
+def registry_backup(*, path: str, outbox_message_id: int | None = None) -> str:
     """Write a whole-registry backup to `path`; a re-run (after a killed worker) writes the same file."""
-    return str(registry_backup_write(path=Path(path)))
+    written = outbox.outbox_task_run(message_id=outbox_message_id, work=lambda: registry_backup_write(path=Path(path)))
+    return str(written) if written is not None else "skipped"
 
 
 @worker_ready.connect
@@ -67,8 +74,10 @@ def relay_outbox_when_a_worker_starts(sender=None, **kwargs) -> None:
 
 
 @shared_task(name="outcomes.tasks.registry_dump_build", acks_late=True)
-def registry_dump_build(dump_id: str) -> str:
-    dump = RegistryDump.objects.filter(pk=dump_id).first()
-    if dump is None:
-        return "missing"
-    return registry_dump_build_service(dump=dump).status
+def registry_dump_build(dump_id: str, outbox_message_id: int | None = None) -> str:
+    def work() -> str:
+        dump = RegistryDump.objects.filter(pk=dump_id).first()
+        return registry_dump_build_service(dump=dump).status if dump is not None else "missing"
+
+    # The dump claims itself (pending -> running) and shows its progress: it runs outside the outbox lock.
+    return outbox.outbox_task_run(message_id=outbox_message_id, work=work, exclusive=False) or "skipped"

@@ -18,7 +18,7 @@ else
 fi
 echo "COS Registry: http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/)"
 if [[ -f var/demo_logins.txt ]]; then grep -A4 "^Demo logins" var/demo_logins.txt || true; fi
-.venv/bin/gunicorn cos_registry.wsgi:application --bind "$HOST:$PORT" --workers "$WEB_CONCURRENCY" \
-  --access-logfile - --graceful-timeout 5 &
+.venv/bin/gunicorn cos_registry.wsgi:application --config gunicorn.conf.py --bind "$HOST:$PORT" \
+  --workers "$WEB_CONCURRENCY" --access-logfile - --graceful-timeout 5 &
 pids+=($!)
 wait -n "${pids[@]}"

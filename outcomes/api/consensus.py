@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.shortcuts import get_object_or_404
@@ -22,6 +23,7 @@ from outcomes.api import consensus_serializers as s
 from outcomes.api.errors import ErrorSerializer
 from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
 from outcomes.permissions import is_facilitator
+from outcomes.ratelimit import attempt_count, attempts_so_far, client_ip, parse_rate, seconds_left
 from outcomes.services import consensus as svc
 
 
@@ -54,11 +56,18 @@ class PanelistTokenAuthentication(BaseAuthentication):
         parts = get_authorization_header(request).split()
         if not parts or parts[0].lower() != self.keyword:
             return None
-        if len(parts) != 2:
-            raise exceptions.AuthenticationFailed("Send 'Authorization: Panelist <token>'.")
+        # Token guessing: after PANEL_API_AUTH_RATE_LIMIT failures from one client IP in a window, every attempt
+        # (even a right token) answers 429 until the window ends. Only failures count: panelists are not limited.
+        limit, period = parse_rate(settings.PANEL_API_AUTH_RATE_LIMIT)
+        client = client_ip(request)
+        if attempts_so_far(group="panel-api-auth", key=client, period=period) >= limit:
+            raise exceptions.Throttled(wait=seconds_left(period))
         try:
+            if len(parts) != 2:
+                raise svc.PanelistTokenError("Send 'Authorization: Panelist <token>'.")
             panelist = svc.panelist_authenticate(token=parts[1].decode())
         except (svc.PanelistTokenError, UnicodeDecodeError) as exc:
+            attempt_count(group="panel-api-auth", key=client, period=period)
             raise exceptions.AuthenticationFailed(str(exc)) from None
         return AnonymousUser(), panelist
 

@@ -7,15 +7,18 @@ from django.db import models
 
 
 class OutboxMessage(models.Model):
-    """A Celery task to send, written in the same transaction as the change that needs it.
+    """A Celery task to run, written in the same transaction as the change that needs it.
 
-    If the broker is down when the transaction commits, the message stays here and is sent later.
+    `sent_at`: last published to the broker; `done_at`: the task finished its work (the task records it). A message
+    not done `OUTBOX_REDELIVER_SECONDS` after it was sent is sent again, so a broker that loses its queue loses
+    nothing (outcomes/services/outbox.py).
     """
 
     task_name = models.CharField(max_length=200)
     kwargs = models.JSONField(default=dict)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    done_at = models.DateTimeField(null=True, blank=True, db_index=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
 

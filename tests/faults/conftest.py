@@ -5,6 +5,7 @@ shared Redis (6379) of the other test runs is never touched. They run when COS_R
 from __future__ import annotations
 
 import os
+import runpy
 import shutil
 import subprocess
 import time
@@ -12,6 +13,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from celery.app.defaults import DEFAULTS
+
+from cos_registry.celery import app as celery_app
+from outcomes.services import outbox
+
+ROOT = Path(__file__).resolve().parents[2]
 
 PORT = 6390
 URL = f"redis://127.0.0.1:{PORT}"
@@ -80,3 +87,29 @@ def private_redis(tmp_path) -> Iterator[PrivateRedis]:
         yield redis
     finally:
         redis.stop()
+
+
+@pytest.fixture
+def production_celery(monkeypatch, private_redis) -> Iterator[PrivateRedis]:
+    """This process's Celery app configured as settings.py configures it in production with REDIS_URL pointing
+    at the private Redis (broker, result backend if any, timeouts, retry policy), publishing for real."""
+    with monkeypatch.context() as env:
+        env.setenv("REDIS_URL", f"{URL}/1")
+        values = runpy.run_path(str(ROOT / "cos_registry" / "settings.py"))
+    production = {name[len("CELERY_") :].lower(): value for name, value in values.items() if name.startswith("CELERY_")}
+    names = set(production) | {"result_backend", "task_always_eager"}
+    original = {name: celery_app.conf.get(name) for name in names}
+
+    def configure(config: dict) -> None:
+        for name in names:
+            celery_app.conf[name] = config.get(name, DEFAULTS.get(name))
+        celery_app._pool = None  # the connection pools and the result backend hold the previous configuration
+        celery_app.amqp._producer_pool = None
+        celery_app._local.__dict__.pop("backend", None)
+        outbox._broker_down.clear()  # a broker failure seen by an earlier test is not this test's
+
+    configure(production)
+    try:
+        yield private_redis
+    finally:
+        configure(original)

@@ -51,6 +51,7 @@ def test_a_dump_is_built_in_the_background_and_downloaded_when_ready(
 
     detail = client.get(reverse("api:dump-detail", args=[dump.pk])).json()  # the task ran eagerly on commit
     assert detail["status"] == "ready" and detail["version_count"] == 11  # published versions only
+    assert OutboxMessage.objects.get().done_at is not None  # the task recorded its work done
     download = client.get(detail["download_url"])
     assert download.status_code == 200
     data = b"".join(download.streaming_content)
