@@ -11,6 +11,7 @@ from cos_registry.env import (
     env_list,
     env_redis_url,
     env_secret_key,
+    env_site_url,
     env_str,
 )
 
@@ -21,8 +22,9 @@ DEBUG = env_bool("DEBUG", default=True)
 SECRET_KEY = env_secret_key("SECRET_KEY", debug=DEBUG, key_file=VAR_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-# The public address of this registry: canonical URLs in exports and invitation links are built on it.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address of this registry: canonical URLs in exports and invitation links are built on it. Unset, it is
+# the address `make run` serves on (scripts/serve.sh exports HOST and PORT to the web process and the worker).
+SITE_URL = env_site_url("SITE_URL", host=env_str("HOST", "127.0.0.1"), port=env_int("PORT", 8000, minimum=1))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
