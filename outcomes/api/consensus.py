@@ -21,7 +21,7 @@ from outcomes import consensus_selectors as selectors
 from outcomes.api import consensus_serializers as s
 from outcomes.api.errors import ErrorSerializer
 from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
-from outcomes.permissions import is_facilitator
+from outcomes.permissions import is_curator, is_facilitator
 from outcomes.services import consensus as svc
 
 
@@ -245,6 +245,21 @@ class ProcessListView(FacilitatorView):
     def get(self, request: Request) -> Response:
         return Response(s.ProcessSerializer(selectors.processes_for(request.user), many=True).data)
 
+    @extend_schema(
+        request=s.ProcessCreateSerializer,
+        responses={201: s.ProcessDetailSerializer},
+        summary="Start a consensus process for a set's next version (curators; you become its facilitator)",
+    )
+    def post(self, request: Request) -> Response:
+        # The rule of the page /facilitate/new/: curators start processes and facilitate them.
+        if not is_curator(request.user):
+            raise exceptions.PermissionDenied("Curators start consensus processes.")
+        serializer = s.ProcessCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        process = _service(svc.process_create, by=request.user, facilitators=[request.user], **data)
+        return Response(_process_document(request.user, process.pk), status=status.HTTP_201_CREATED)
+
 
 def _process_document(user, pk: int) -> dict:
     process = selectors.processes_for(user).prefetch_related("groups").get(pk=pk)
@@ -341,6 +356,16 @@ class RoundListView(FacilitatorView):
         )
 
 
+class RoundDetailView(FacilitatorView):
+    @extend_schema(
+        responses=s.RoundDetailSerializer,
+        summary="A round with its round items (their ids are what the meeting's live counts take)",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        round_ = self.get_round(pk)
+        return Response(s.RoundDetailSerializer(selectors.round_detail(round_)).data)
+
+
 class RoundOpenView(FacilitatorView):
     @extend_schema(request=None, responses=s.RoundSerializer, summary="Open a round (round 1 locks the definition)")
     def post(self, request: Request, pk: int) -> Response:
@@ -397,6 +422,9 @@ class ItemListView(FacilitatorView):
             domain_numbers=data["domains"],
             kind=data["kind"],
             outcome_item=_item_of(process, data["outcome_item"], "outcome_item"),
+            instrument=data["instrument"],
+            timing=data["timing"],
+            options=[svc.OptionInput(**option) for option in data["options"]],
             by=request.user,
         )
         return Response(s.ItemSerializer(selectors.process_items(process).get(pk=item.pk)).data, status=201)
@@ -421,11 +449,14 @@ class ItemImportView(FacilitatorView):
             201: s.ItemSerializer(many=True),
             415: OpenApiResponse(ErrorSerializer, description="Send multipart/form-data or text/csv."),
         },
-        summary="Import candidate outcomes from a CSV file; a file with any bad row imports nothing",
+        summary="Import candidates from a CSV file; a file with any bad row imports nothing",
         description=(
             "The file as the `file` part of a multipart/form-data request, or as the whole body with "
             "`Content-Type: text/csv`. Columns (by header): `name`, `definition` (optional), `domains` (COMET domain "
-            'numbers separated by ";" or ","). A bad file is a 400 whose `fields.file` lists every problem, each '
+            'numbers separated by ";" or ","; required for outcomes). Definition, instrument and alternatives items '
+            "add `kind`, `outcome_item` (the name of a candidate outcome of the process or the file), `instrument` "
+            "(an acronym of the registry), `timing`, and `option 1`, `option 1 definition`, `option 1 instrument`, "
+            "`option 2`, ... (docs/consensus.md). A bad file is a 400 whose `fields.file` lists every problem, each "
             "starting with its line number: \"Line 4: '39' is not a COMET domain number (1-38).\""
         ),
     )
