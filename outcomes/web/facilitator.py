@@ -118,7 +118,7 @@ def items(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
                 except ValidationError as exc:
                     csv_problems = exc.messages
                 else:
-                    messages.success(request, f"Imported {len(created)} candidate outcomes.")
+                    messages.success(request, f"Imported {len(created)} candidates.")
                     return _back(process, "facilitator:items")
         status = 400
     elif request.method == "POST":
@@ -132,6 +132,9 @@ def items(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
                     domain_numbers=data["domains"],
                     kind=data["kind"],
                     outcome_item=data["outcome_item"],
+                    instrument=data["instrument"],
+                    timing=data["timing"],
+                    options=data["options"],
                     by=request.user,
                 )
             except ValidationError as exc:
