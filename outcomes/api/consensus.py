@@ -42,6 +42,12 @@ def _service(call, *args, **kwargs):
         raise exceptions.ValidationError(detail) from None
 
 
+def _no_input(request: Request) -> None:
+    """The body of an action without fields: empty, or a 400 naming every field it sends."""
+    if request.data:
+        s.NoInputSerializer(data=request.data).is_valid(raise_exception=True)
+
+
 # --- Panelist authentication ------------------------------------------------------------------------------------
 
 
@@ -335,7 +341,9 @@ class GroupDetailView(FacilitatorView):
         summary="Remove a stakeholder group (refused while it has panelists)",
     )
     def delete(self, request: Request, pk: int) -> Response:
-        _service(svc.group_delete, group=self._group(pk), by=request.user)
+        group = self._group(pk)
+        _no_input(request)
+        _service(svc.group_delete, group=group, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -370,6 +378,7 @@ class RoundOpenView(FacilitatorView):
     @extend_schema(request=None, responses=s.RoundSerializer, summary="Open a round (round 1 locks the definition)")
     def post(self, request: Request, pk: int) -> Response:
         round_ = self.get_round(pk)
+        _no_input(request)
         _service(svc.round_open, round=round_, by=request.user)
         return Response(s.RoundSerializer(selectors.process_rounds(round_.process).get(pk=pk)).data)
 
@@ -378,6 +387,7 @@ class RoundCloseView(FacilitatorView):
     @extend_schema(request=None, responses=s.RoundSerializer, summary="Close a round; it is tallied by a task")
     def post(self, request: Request, pk: int) -> Response:
         round_ = self.get_round(pk)
+        _no_input(request)
         _service(svc.round_close, round=round_, by=request.user)
         return Response(s.RoundSerializer(selectors.process_rounds(round_.process).get(pk=pk)).data)
 
@@ -535,7 +545,9 @@ class PanelistActionView(FacilitatorView):
 class PanelistRevokeView(PanelistActionView):
     @extend_schema(request=None, responses=s.PanelistSerializer, summary="Revoke a panelist's personal link")
     def post(self, request: Request, pk: int) -> Response:
-        panelist = _service(svc.panelist_revoke, panelist=self._panelist(pk), by=request.user)
+        panelist = self._panelist(pk)
+        _no_input(request)
+        panelist = _service(svc.panelist_revoke, panelist=panelist, by=request.user)
         return Response(s.PanelistSerializer(panelist).data)
 
 
@@ -544,7 +556,9 @@ class PanelistResendView(PanelistActionView):
         request=None, responses=s.PanelistSerializer, summary="Email a new personal link (the old one stops working)"
     )
     def post(self, request: Request, pk: int) -> Response:
-        panelist = _service(svc.panelist_invitation_resend, panelist=self._panelist(pk), by=request.user)
+        panelist = self._panelist(pk)
+        _no_input(request)
+        panelist = _service(svc.panelist_invitation_resend, panelist=panelist, by=request.user)
         return Response(s.PanelistSerializer(panelist).data)
 
 
@@ -615,6 +629,7 @@ class ProcessFinaliseView(FacilitatorView):
     )
     def post(self, request: Request, pk: int) -> Response:
         process = self.get_process(pk)
+        _no_input(request)
         return Response(_version_document(_service(svc.process_finalise, process=process, by=request.user)))
 
 
@@ -622,4 +637,5 @@ class ProcessPublishView(FacilitatorView):
     @extend_schema(request=None, responses=s.VersionResultSerializer, summary="Publish the finalised version")
     def post(self, request: Request, pk: int) -> Response:
         process = self.get_process(pk)
+        _no_input(request)
         return Response(_version_document(_service(svc.process_publish, process=process, by=request.user)))

@@ -47,6 +47,10 @@ class StrictSerializer(StrictInputMixin, serializers.Serializer):
     pass
 
 
+class NoInputSerializer(StrictSerializer):
+    """An action that takes no fields (open a round, revoke a link, ...): a body naming any field is a 400."""
+
+
 class GroupSerializer(serializers.ModelSerializer):
     class Meta:
         model = StakeholderGroup

@@ -149,6 +149,23 @@ def test_a_facilitator_write_with_a_field_it_does_not_take_is_a_400_naming_it(
     assert (process.title, process.status) == ("Test panel", "setup")
 
 
+def test_an_action_without_fields_refuses_a_body_that_names_one_and_changes_nothing(client, process, facilitator):
+    round_ = svc.round_create(process=process, by=facilitator)
+    response = client.post(reverse("api:consensus-round-open", args=[round_.pk]), {"force": True}, format="json")
+    assert response.status_code == 400 and _fields(response) == {"force": ["Unknown field."]}
+    round_.refresh_from_db()
+    assert round_.status == "draft"
+    response = client.post(reverse("api:consensus-finalise", args=[process.pk]), {"publish": True}, format="json")
+    assert response.status_code == 400 and "publish" in _fields(response)
+    assert client.post(reverse("api:consensus-round-open", args=[round_.pk]), {}, format="json").status_code == 200
+
+
+def test_a_body_naming_a_field_is_refused_after_the_permission_check(api_client_for, outsider, process, facilitator):
+    round_ = svc.round_create(process=process, by=facilitator)
+    url = reverse("api:consensus-round-open", args=[round_.pk])
+    assert api_client_for(outsider).post(url, {"force": True}, format="json").status_code == 403
+
+
 def test_a_panelist_rating_with_a_misspelt_field_is_a_400_naming_it_and_saves_nothing(process, facilitator):
     member = add_member(process, "p@example.org")
     round1 = open_first_round(process, facilitator)
