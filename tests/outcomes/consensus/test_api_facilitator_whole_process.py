@@ -404,3 +404,14 @@ def test_an_agreed_instrument_item_and_a_winning_option_reach_the_version_throug
     )
     assert list(second.measurements.values_list("instrument__acronym", flat=True)) == ["MLHFQ"]
     assert first_option != second_option
+
+
+def test_a_suggestion_that_sets_its_own_status_is_a_400_naming_it_and_stores_nothing(process, facilitator):
+    member = add_member(process, "p@example.org")
+    svc.round_open(round=svc.round_create(process=process, by=facilitator, allow_suggestions=True), by=facilitator)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Panelist {member.token}")
+    data = {"name": "Sleep", "status": "accepted"}
+    response = client.post(reverse("api:panel-suggestions"), data, format="json")
+    assert response.status_code == 400 and _fields(response) == {"status": ["This field is read-only."]}
+    assert not process.rounds.get().suggestions.exists()
