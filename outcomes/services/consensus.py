@@ -273,6 +273,8 @@ def _item_kind_problems(
         return {"kind": "Unknown kind of item."}
     if kind != Item.Kind.OUTCOME and not has_outcome_item:
         problems["outcome_item"] = "A definition, instrument or alternatives item names an outcome of this process."
+    elif kind == Item.Kind.OUTCOME and has_outcome_item:
+        problems["outcome_item"] = "A candidate outcome is about no other outcome; leave outcome_item empty."
     if kind == Item.Kind.INSTRUMENT and instrument is None:
         problems["instrument"] = "An instrument item names an instrument of the registry (its acronym)."
     elif kind != Item.Kind.INSTRUMENT and instrument is not None:
@@ -317,7 +319,7 @@ def item_create(
     name, timing = name.strip(), timing.strip()
     errors = _item_kind_problems(
         kind=kind,
-        has_outcome_item=outcome_item is not None and outcome_item.process_id == process.pk,
+        has_outcome_item=outcome_item is not None,
         instrument=instrument,
         timing=timing,
         options=options,
@@ -328,8 +330,11 @@ def item_create(
         errors["name"] = "At most 300 characters."
     elif kind == Item.Kind.OUTCOME and process.items.filter(kind=kind, name__iexact=name).exists():
         errors["name"] = f"There is already a candidate outcome called {name!r}."
-    if outcome_item is not None and outcome_item.kind != Item.Kind.OUTCOME and "outcome_item" not in errors:
-        errors["outcome_item"] = "Name a candidate outcome, not a definition, instrument or alternatives item."
+    if outcome_item is not None and "outcome_item" not in errors:
+        if outcome_item.process_id != process.pk:
+            errors["outcome_item"] = "A definition, instrument or alternatives item names an outcome of this process."
+        elif outcome_item.kind != Item.Kind.OUTCOME:
+            errors["outcome_item"] = "Name a candidate outcome, not a definition, instrument or alternatives item."
     if errors:
         raise ValidationError(errors)
     domains = _domains_by_number(domain_numbers) if domain_numbers else []
@@ -577,10 +582,6 @@ def candidates_import_csv(*, process: ConsensusProcess, data: bytes, by: Abstrac
                 timing=row.timing,
                 options=options,
             )
-            if kind == Item.Kind.OUTCOME and row.outcome_name:
-                kind_problems["outcome_item"] = (
-                    "a candidate outcome is about no other outcome (leave outcome_item empty)"
-                )
             # An acronym that names no instrument was reported above; do not also say that the instrument is missing.
             if kind_problems.get("instrument") and any("not the acronym" in p for p in row_problems):
                 del kind_problems["instrument"]

@@ -237,6 +237,7 @@ def test_an_instrument_item_names_an_instrument_by_acronym_with_its_timing(clien
         ),
         ({"kind": "alternatives", "options": [{"label": "A"}, {"label": "B", "weight": 2}]}, "options.1.weight"),
         ({"kind": "definition", "options": [{"label": "A"}, {"label": "B"}]}, "options"),
+        ({"kind": "outcome"}, "outcome_item"),  # an outcome is about no other outcome
     ],
 )
 def test_a_bad_instrument_or_alternatives_item_is_a_400_naming_the_field_and_stores_nothing(

@@ -179,6 +179,7 @@ def test_a_csv_file_with_bad_instrument_or_alternatives_rows_lists_each_by_line_
         b"Choose 2,,alternatives,Nowhere,,A,B\n"  # line 5: not a candidate outcome
         b"Mood,4,,,KCCQ-12,,\n"  # line 6: an outcome names no instrument
         b"Thing,,gadget,Outcome 1,,,\n"  # line 7: unknown kind
+        b"Mood 2,4,outcome,Outcome 1,,,\n"  # line 8: an outcome is about no other outcome
     )
     before = (Item.objects.count(), ItemOption.objects.count())
     response = _import(api_client_for(facilitator), process, content)
@@ -190,6 +191,7 @@ def test_a_csv_file_with_bad_instrument_or_alternatives_rows_lists_each_by_line_
         "Line 5: 'Nowhere' is not a candidate outcome of this process or this file.",
         "Line 6: only instrument items name an instrument (options of alternatives may name one).",
         "Line 7: unknown kind of item.",
+        "Line 8: a candidate outcome is about no other outcome; leave outcome_item empty.",
     ]
     assert (Item.objects.count(), ItemOption.objects.count()) == before
 
