@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+export HOST PORT
 WEB_CONCURRENCY ?= 2
 
 .PHONY: install run serve migrate data test lint format bench clean

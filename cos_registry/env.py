@@ -53,6 +53,25 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+# Addresses that mean "every interface": a link to them works nowhere, so the default names this machine instead.
+_WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 (recognised, not bound)
+
+
+def env_site_url(name: str, *, host: str, port: int) -> str:
+    """The site's public address without a trailing slash. Unset, it is the address being served,
+    http://HOST:PORT (a wildcard bind such as 0.0.0.0 becomes 127.0.0.1)."""
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        host = "127.0.0.1" if host.strip() in _WILDCARD_HOSTS else host.strip()
+        if ":" in host and not host.startswith("["):
+            host = f"[{host}]"  # an IPv6 address in a URL
+        return f"http://{host}:{port}"
+    scheme, _, rest = raw.partition("://")
+    if scheme not in ("http", "https") or not rest.strip("/"):
+        raise ImproperlyConfigured(f"{name} must be an http:// or https:// address, got {raw!r}")
+    return raw.rstrip("/")
+
+
 def env_database(name: str, default: str) -> dict:
     raw = os.environ.get(name) or default
     if "://" not in raw:

@@ -11,6 +11,7 @@ from cos_registry.env import (
     env_list,
     env_redis_url,
     env_secret_key,
+    env_site_url,
     env_str,
 )
 
@@ -21,8 +22,9 @@ DEBUG = env_bool("DEBUG", default=True)
 SECRET_KEY = env_secret_key("SECRET_KEY", debug=DEBUG, key_file=VAR_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-# The public address of this registry: canonical URLs in exports and invitation links are built on it.
-SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address of this registry: canonical URLs in exports and invitation links are built on it. Unset, it is
+# the address `make run` serves on (scripts/serve.sh exports HOST and PORT to the web process and the worker).
+SITE_URL = env_site_url("SITE_URL", host=env_str("HOST", "127.0.0.1"), port=env_int("PORT", 8000, minimum=1))
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -131,6 +133,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_REDIS_SOCKET_TIMEOUT = 5
 
+# Argon2 first (Django's recommendation; PBKDF2 at its default cost took seconds per sign-in on two cores). The others
+# stay so that older hashes still verify; Django rehashes them with Argon2 at the user's next sign-in.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},

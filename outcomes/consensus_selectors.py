@@ -51,8 +51,24 @@ def process_items(process: ConsensusProcess) -> QuerySet[Item]:
     rated = RoundItem.objects.filter(item=OuterRef("pk")).exclude(round__status=Round.Status.DRAFT)
     return (
         process.items.select_related("instrument", "outcome_item")
-        .prefetch_related("domains", "options")
+        .prefetch_related("domains", "options__instrument")
         .annotate(was_rated=Exists(rated))
+    )
+
+
+def round_detail(round_: Round) -> Round:
+    """A round with its counts (as process_rounds) and its round items, each with its item and options."""
+    return (
+        process_rounds(round_.process)
+        .prefetch_related(
+            Prefetch(
+                "round_items",
+                queryset=RoundItem.objects.select_related("item__instrument")
+                .prefetch_related("item__options__instrument")
+                .order_by("order", "id"),
+            )
+        )
+        .get(pk=round_.pk)
     )
 
 

@@ -5,6 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-8000}
+# Settings derive SITE_URL (invitation links, canonical URLs) from HOST and PORT unless SITE_URL is set.
+export HOST PORT
 WEB_CONCURRENCY=${WEB_CONCURRENCY:-2}
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
@@ -17,6 +19,7 @@ else
   echo "REDIS_URL is not set: Celery tasks run eagerly in the web process."
 fi
 echo "COS Registry: http://$HOST:$PORT/  (admin: http://$HOST:$PORT/admin/)"
+echo "Links in emails and exports use ${SITE_URL:-http://$HOST:$PORT} (set SITE_URL to change it)."
 if [[ -f var/demo_logins.txt ]]; then grep -A4 "^Demo logins" var/demo_logins.txt || true; fi
 .venv/bin/gunicorn cos_registry.wsgi:application --config gunicorn.conf.py --bind "$HOST:$PORT" \
   --workers "$WEB_CONCURRENCY" --access-logfile - --graceful-timeout 5 &

@@ -56,6 +56,8 @@ API_SIGNED_IN = (403, 403, 403, 200, 200, 200, 200)
 API_SIGNED_IN_EMPTY = (403, 403, 403, 400, 400, 400, 400)
 API_SIGNED_IN_NOT_ALLOWED = (403, 403, 403, 405, 405, 405, 405)
 API_FACILITATOR_A = (403, 403, 403, 200, 403, 403, 200)
+# Curators start processes (as on the page /facilitate/new/): an empty body is a 400 with its errors for them.
+API_CURATORS_EMPTY = (403, 403, 403, 403, 403, 400, 400)
 API_FACILITATOR_A_EMPTY = (403, 403, 403, 400, 403, 403, 400)
 # The CSV import takes a file (multipart/form-data or text/csv): an empty JSON body is the wrong media type.
 API_FACILITATOR_A_JSON_REFUSED = (403, 403, 403, 415, 403, 403, 415)
@@ -111,9 +113,10 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api:dump-detail": {"GET": API_CURATORS_DUMP, "POST": API_SIGNED_IN_NOT_ALLOWED},
     "api:dump-download": {"GET": API_CURATORS_DUMP_NOT_READY, "POST": API_SIGNED_IN_NOT_ALLOWED},
     # consensus API: facilitators (session) and panelists (token header)
-    "api:consensus-process-list": {"GET": API_SIGNED_IN, "POST": API_SIGNED_IN_NOT_ALLOWED},
+    "api:consensus-process-list": {"GET": API_SIGNED_IN, "POST": API_CURATORS_EMPTY},
     "api:consensus-process-detail": {"GET": API_FACILITATOR_A, "POST": API_SIGNED_IN_NOT_ALLOWED},
     "api:consensus-round-list": {"GET": API_FACILITATOR_A, "POST": API_FACILITATOR_A_EMPTY},
+    "api:consensus-round-detail": {"GET": API_FACILITATOR_A, "POST": API_SIGNED_IN_NOT_ALLOWED},
     "api:consensus-round-open": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_FACILITATOR_A_EMPTY},
     "api:consensus-round-close": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_FACILITATOR_A},
     "api:consensus-round-results": {"GET": API_FACILITATOR_A, "POST": API_SIGNED_IN_NOT_ALLOWED},
@@ -186,6 +189,7 @@ URL_OVERRIDES: dict[str, dict] = {
     "facilitator:meeting": {"number": 1},
     "facilitator:round-action": {"number": 2},
     "facilitator:panelist-action": {"action": "revoke"},
+    "api:consensus-round-detail": {"pk": lambda w: w.round_a.pk},
     "api:consensus-round-open": {"pk": lambda w: w.round_a.pk},
     "api:consensus-round-close": {"pk": lambda w: w.round_a.pk},
     "api:consensus-round-results": {"pk": lambda w: w.round_a1.pk},
@@ -227,6 +231,7 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/dumps/{id}/", "get"): API_CURATORS_DUMP,
     ("/api/v1/dumps/{id}/download/", "get"): API_CURATORS_DUMP_NOT_READY,
     ("/api/v1/consensus/processes/", "get"): API_SIGNED_IN,
+    ("/api/v1/consensus/processes/", "post"): API_CURATORS_EMPTY,
     ("/api/v1/consensus/processes/{id}/", "get"): API_FACILITATOR_A,
     ("/api/v1/consensus/processes/{id}/", "patch"): API_FACILITATOR_A,  # an empty PATCH changes nothing
     ("/api/v1/consensus/processes/{id}/groups/", "get"): API_FACILITATOR_A,
@@ -235,6 +240,7 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/consensus/groups/{id}/", "delete"): API_FACILITATOR_A_EMPTY,  # the group has panelists: a 400
     ("/api/v1/consensus/processes/{id}/rounds/", "get"): API_FACILITATOR_A,
     ("/api/v1/consensus/processes/{id}/rounds/", "post"): API_FACILITATOR_A_EMPTY,
+    ("/api/v1/consensus/rounds/{id}/", "get"): API_FACILITATOR_A,
     ("/api/v1/consensus/rounds/{id}/open/", "post"): API_FACILITATOR_A_EMPTY,
     ("/api/v1/consensus/rounds/{id}/close/", "post"): API_FACILITATOR_A,
     ("/api/v1/consensus/rounds/{id}/results/", "get"): API_FACILITATOR_A,
@@ -267,6 +273,7 @@ API_OVERRIDES: dict[str, dict] = {
     "/api/v1/dumps/{id}/download/": {"id": lambda w: w.dump.pk},
     "/api/v1/consensus/processes/{id}/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/processes/{id}/rounds/": {"id": lambda w: w.process_a.pk},
+    "/api/v1/consensus/rounds/{id}/": {"id": lambda w: w.round_a.pk},
     "/api/v1/consensus/rounds/{id}/open/": {"id": lambda w: w.round_a.pk},
     "/api/v1/consensus/rounds/{id}/close/": {"id": lambda w: w.round_a.pk},
     "/api/v1/consensus/rounds/{id}/results/": {"id": lambda w: w.round_a1.pk},

@@ -65,3 +65,44 @@ def test_development_generates_a_secret_key_outside_the_repository(tmp_path):
     assert len(key) >= 50
     assert _manage("check", env=env).returncode == 0
     assert (tmp_path / "secret_key").read_text() == key  # generated once, then reused
+
+
+def _site_url(env: dict[str, str]) -> str:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SITE_URL", "HOST", "PORT"}}
+    result = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.SITE_URL)"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "cos_registry.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    ("env", "site_url"),
+    [
+        ({}, "http://127.0.0.1:8000"),
+        ({"HOST": "127.0.0.1", "PORT": "9123"}, "http://127.0.0.1:9123"),
+        ({"HOST": "0.0.0.0", "PORT": "8080"}, "http://127.0.0.1:8080"),  # noqa: S104
+        ({"HOST": "::1", "PORT": "8080"}, "http://[::1]:8080"),
+        ({"HOST": "0.0.0.0", "PORT": "9123", "SITE_URL": "https://cos.example.org/"}, "https://cos.example.org"),  # noqa: S104
+    ],
+)
+def test_site_url_defaults_to_the_served_address_unless_it_is_set(env, site_url):
+    assert _site_url(env) == site_url
+
+
+def test_the_serve_script_exports_the_served_address_to_the_settings():
+    script = (ROOT / "scripts" / "serve.sh").read_text()
+    assert "export HOST PORT" in script
+    assert "export HOST PORT" in (ROOT / "Makefile").read_text()
+
+
+@pytest.mark.parametrize("value", ["cos.example.org", "ftp://cos.example.org", "https://"])
+def test_a_site_url_that_is_not_an_http_address_stops_start_up(value):
+    result = _manage("check", env={"SITE_URL": value})
+    assert result.returncode != 0
+    assert result.stderr.strip().startswith("Configuration error: ") and "SITE_URL" in result.stderr

@@ -22,7 +22,7 @@ from outcomes import consensus_selectors as selectors
 from outcomes.api import consensus_serializers as s
 from outcomes.api.errors import ErrorSerializer
 from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
-from outcomes.permissions import is_facilitator
+from outcomes.permissions import is_curator, is_facilitator
 from outcomes.ratelimit import attempt_count, attempts_so_far, client_ip, parse_rate, seconds_left
 from outcomes.services import consensus as svc
 
@@ -42,6 +42,12 @@ def _service(call, *args, **kwargs):
     except DjangoValidationError as exc:
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
         raise exceptions.ValidationError(detail) from None
+
+
+def _no_input(request: Request) -> None:
+    """The body of an action without fields: empty, or a 400 naming every field it sends."""
+    if request.data:
+        s.NoInputSerializer(data=request.data).is_valid(raise_exception=True)
 
 
 # --- Panelist authentication ------------------------------------------------------------------------------------
@@ -254,6 +260,21 @@ class ProcessListView(FacilitatorView):
     def get(self, request: Request) -> Response:
         return Response(s.ProcessSerializer(selectors.processes_for(request.user), many=True).data)
 
+    @extend_schema(
+        request=s.ProcessCreateSerializer,
+        responses={201: s.ProcessDetailSerializer},
+        summary="Start a consensus process for a set's next version (curators; you become its facilitator)",
+    )
+    def post(self, request: Request) -> Response:
+        # The rule of the page /facilitate/new/: curators start processes and facilitate them.
+        if not is_curator(request.user):
+            raise exceptions.PermissionDenied("Curators start consensus processes.")
+        serializer = s.ProcessCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        process = _service(svc.process_create, by=request.user, facilitators=[request.user], **data)
+        return Response(_process_document(request.user, process.pk), status=status.HTTP_201_CREATED)
+
 
 def _process_document(user, pk: int) -> dict:
     process = selectors.processes_for(user).prefetch_related("groups").get(pk=pk)
@@ -329,7 +350,9 @@ class GroupDetailView(FacilitatorView):
         summary="Remove a stakeholder group (refused while it has panelists)",
     )
     def delete(self, request: Request, pk: int) -> Response:
-        _service(svc.group_delete, group=self._group(pk), by=request.user)
+        group = self._group(pk)
+        _no_input(request)
+        _service(svc.group_delete, group=group, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -350,10 +373,21 @@ class RoundListView(FacilitatorView):
         )
 
 
+class RoundDetailView(FacilitatorView):
+    @extend_schema(
+        responses=s.RoundDetailSerializer,
+        summary="A round with its round items (their ids are what the meeting's live counts take)",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        round_ = self.get_round(pk)
+        return Response(s.RoundDetailSerializer(selectors.round_detail(round_)).data)
+
+
 class RoundOpenView(FacilitatorView):
     @extend_schema(request=None, responses=s.RoundSerializer, summary="Open a round (round 1 locks the definition)")
     def post(self, request: Request, pk: int) -> Response:
         round_ = self.get_round(pk)
+        _no_input(request)
         _service(svc.round_open, round=round_, by=request.user)
         return Response(s.RoundSerializer(selectors.process_rounds(round_.process).get(pk=pk)).data)
 
@@ -362,6 +396,7 @@ class RoundCloseView(FacilitatorView):
     @extend_schema(request=None, responses=s.RoundSerializer, summary="Close a round; it is tallied by a task")
     def post(self, request: Request, pk: int) -> Response:
         round_ = self.get_round(pk)
+        _no_input(request)
         _service(svc.round_close, round=round_, by=request.user)
         return Response(s.RoundSerializer(selectors.process_rounds(round_.process).get(pk=pk)).data)
 
@@ -406,6 +441,9 @@ class ItemListView(FacilitatorView):
             domain_numbers=data["domains"],
             kind=data["kind"],
             outcome_item=_item_of(process, data["outcome_item"], "outcome_item"),
+            instrument=data["instrument"],
+            timing=data["timing"],
+            options=[svc.OptionInput(**option) for option in data["options"]],
             by=request.user,
         )
         return Response(s.ItemSerializer(selectors.process_items(process).get(pk=item.pk)).data, status=201)
@@ -430,11 +468,14 @@ class ItemImportView(FacilitatorView):
             201: s.ItemSerializer(many=True),
             415: OpenApiResponse(ErrorSerializer, description="Send multipart/form-data or text/csv."),
         },
-        summary="Import candidate outcomes from a CSV file; a file with any bad row imports nothing",
+        summary="Import candidates from a CSV file; a file with any bad row imports nothing",
         description=(
             "The file as the `file` part of a multipart/form-data request, or as the whole body with "
             "`Content-Type: text/csv`. Columns (by header): `name`, `definition` (optional), `domains` (COMET domain "
-            'numbers separated by ";" or ","). A bad file is a 400 whose `fields.file` lists every problem, each '
+            'numbers separated by ";" or ","; required for outcomes). Definition, instrument and alternatives items '
+            "add `kind`, `outcome_item` (the name of a candidate outcome of the process or the file), `instrument` "
+            "(an acronym of the registry), `timing`, and `option 1`, `option 1 definition`, `option 1 instrument`, "
+            "`option 2`, ... (docs/consensus.md). A bad file is a 400 whose `fields.file` lists every problem, each "
             "starting with its line number: \"Line 4: '39' is not a COMET domain number (1-38).\""
         ),
     )
@@ -513,7 +554,9 @@ class PanelistActionView(FacilitatorView):
 class PanelistRevokeView(PanelistActionView):
     @extend_schema(request=None, responses=s.PanelistSerializer, summary="Revoke a panelist's personal link")
     def post(self, request: Request, pk: int) -> Response:
-        panelist = _service(svc.panelist_revoke, panelist=self._panelist(pk), by=request.user)
+        panelist = self._panelist(pk)
+        _no_input(request)
+        panelist = _service(svc.panelist_revoke, panelist=panelist, by=request.user)
         return Response(s.PanelistSerializer(panelist).data)
 
 
@@ -522,7 +565,9 @@ class PanelistResendView(PanelistActionView):
         request=None, responses=s.PanelistSerializer, summary="Email a new personal link (the old one stops working)"
     )
     def post(self, request: Request, pk: int) -> Response:
-        panelist = _service(svc.panelist_invitation_resend, panelist=self._panelist(pk), by=request.user)
+        panelist = self._panelist(pk)
+        _no_input(request)
+        panelist = _service(svc.panelist_invitation_resend, panelist=panelist, by=request.user)
         return Response(s.PanelistSerializer(panelist).data)
 
 
@@ -593,6 +638,7 @@ class ProcessFinaliseView(FacilitatorView):
     )
     def post(self, request: Request, pk: int) -> Response:
         process = self.get_process(pk)
+        _no_input(request)
         return Response(_version_document(_service(svc.process_finalise, process=process, by=request.user)))
 
 
@@ -600,4 +646,5 @@ class ProcessPublishView(FacilitatorView):
     @extend_schema(request=None, responses=s.VersionResultSerializer, summary="Publish the finalised version")
     def post(self, request: Request, pk: int) -> Response:
         process = self.get_process(pk)
+        _no_input(request)
         return Response(_version_document(_service(svc.process_publish, process=process, by=request.user)))

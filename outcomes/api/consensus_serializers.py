@@ -5,9 +5,50 @@ from __future__ import annotations
 from django.utils import timezone
 from rest_framework import serializers
 
-from outcomes.models import ConsensusProcess, Item, ItemResult, Rating, Round, StakeholderGroup, Suggestion
+from outcomes.models import (
+    ConsensusProcess,
+    CoreOutcomeSet,
+    Instrument,
+    Item,
+    ItemResult,
+    Rating,
+    Round,
+    StakeholderGroup,
+    Suggestion,
+)
 from outcomes.services.consensus import DEFINITION_FIELDS, SETTING_FIELDS
 from outcomes.services.tally import RESULT_FIELDS
+
+
+class StrictInputMixin:
+    """Every consensus write takes exactly its fields: a field it does not take (a typo, `status`, a field that is
+    read-only here such as an item's `kind` or `process`) is a 400 naming it, never silently ignored."""
+
+    # Fields of the resource that this write cannot change, besides its own read-only fields.
+    read_only_names: tuple[str, ...] = ()
+
+    def to_internal_value(self, data):
+        refused = {}
+        if hasattr(data, "keys"):
+            for name in sorted(set(data.keys()) - {n for n, f in self.fields.items() if not f.read_only}):
+                read_only = name in self.fields or name in self.read_only_names
+                refused[name] = ["This field is read-only."] if read_only else ["Unknown field."]
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+            raise serializers.ValidationError({**detail, **refused}) from None
+        if refused:
+            raise serializers.ValidationError(refused)
+        return value
+
+
+class StrictSerializer(StrictInputMixin, serializers.Serializer):
+    pass
+
+
+class NoInputSerializer(StrictSerializer):
+    """An action that takes no fields (open a round, revoke a link, ...): a body naming any field is a 400."""
 
 
 class GroupSerializer(serializers.ModelSerializer):
@@ -40,7 +81,35 @@ class RoundSerializer(serializers.ModelSerializer):
         ]
 
 
-class RoundCreateSerializer(serializers.Serializer):
+class ItemOptionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+    definition = serializers.CharField()
+    instrument = serializers.CharField(source="instrument.acronym", default=None, allow_null=True)
+
+
+class RoundItemSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The round item: what the meeting's live counts endpoint takes")
+    item_id = serializers.IntegerField()
+    name = serializers.CharField(source="item.name")
+    kind = serializers.CharField(source="item.kind")
+    outcome_item = serializers.IntegerField(source="item.outcome_item_id", allow_null=True)
+    instrument = serializers.CharField(source="item.instrument.acronym", default=None, allow_null=True)
+    timing = serializers.CharField(source="item.timing")
+    options = ItemOptionSerializer(source="item.options.all", many=True)
+    live_include = serializers.IntegerField(allow_null=True, help_text="Meeting rounds: the show of hands")
+    live_exclude = serializers.IntegerField(allow_null=True)
+    live_abstain = serializers.IntegerField(allow_null=True)
+
+
+class RoundDetailSerializer(RoundSerializer):
+    items = RoundItemSerializer(source="round_items.all", many=True, read_only=True)
+
+    class Meta(RoundSerializer.Meta):
+        fields = [*RoundSerializer.Meta.fields, "items"]
+
+
+class RoundCreateSerializer(StrictSerializer):
     kind = serializers.ChoiceField(choices=Round.Kind.choices, default=Round.Kind.DELPHI)
     closes_at = serializers.DateTimeField(required=False, allow_null=True)
     allow_suggestions = serializers.BooleanField(required=False, allow_null=True, default=None)
@@ -78,6 +147,16 @@ class ProcessSerializer(serializers.ModelSerializer):
         ]
 
 
+class ProcessCreateSerializer(StrictSerializer):
+    core_outcome_set = serializers.SlugRelatedField(
+        slug_field="slug",
+        queryset=CoreOutcomeSet.objects.all(),
+        help_text="The slug of the set whose next version the process agrees",
+    )
+    title = serializers.CharField(max_length=300)
+    description = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+
+
 class ProcessDetailSerializer(ProcessSerializer):
     groups = GroupSerializer(many=True, read_only=True)
     rounds = RoundSerializer(many=True, read_only=True, source="round_rows")
@@ -86,7 +165,7 @@ class ProcessDetailSerializer(ProcessSerializer):
         fields = [*ProcessSerializer.Meta.fields, "description", "consent_text", "groups", "rounds"]
 
 
-class ProcessUpdateSerializer(serializers.ModelSerializer):
+class ProcessUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
     """A partial update of the consensus definition and the settings: exactly the fields process_update takes."""
 
     class Meta:
@@ -105,18 +184,6 @@ class ProcessUpdateSerializer(serializers.ModelSerializer):
             "invitation_valid_days": {"min_value": 1, "max_value": 365},
             "reminder_days_before_close": {"max_value": 32767},  # the column's range, on every database
         }
-
-    def to_internal_value(self, data) -> dict:
-        # A field this endpoint does not take (status, facilitators, a typo...) is named, not silently ignored.
-        unknown = sorted(set(data) - set(self.fields)) if hasattr(data, "keys") else []
-        errors = {name: ["Not a setting of a consensus process."] for name in unknown}
-        try:
-            value = super().to_internal_value(data)
-        except serializers.ValidationError as exc:
-            raise serializers.ValidationError({**exc.detail, **errors}) from None
-        if errors:
-            raise serializers.ValidationError(errors)
-        return value
 
 
 class ItemResultSerializer(serializers.ModelSerializer):
@@ -138,7 +205,7 @@ class RoundItemResultSerializer(serializers.Serializer):
 # --- Panelists --------------------------------------------------------------------------------------------------
 
 
-class RatingEntrySerializer(serializers.Serializer):
+class RatingEntrySerializer(StrictSerializer):
     item_id = serializers.IntegerField(min_value=1)
     score = serializers.IntegerField(min_value=1, max_value=9, required=False, allow_null=True, default=None)
     unable_to_score = serializers.BooleanField(required=False, default=False)
@@ -153,7 +220,7 @@ class RatingEntrySerializer(serializers.Serializer):
         return attrs
 
 
-class RoundSubmissionSerializer(serializers.Serializer):
+class RoundSubmissionSerializer(StrictSerializer):
     ratings = RatingEntrySerializer(many=True, allow_empty=False, max_length=1000)
     complete = serializers.BooleanField(
         default=False, help_text="true submits the round (every item must be answered); false saves progress."
@@ -161,12 +228,13 @@ class RoundSubmissionSerializer(serializers.Serializer):
 
 
 _VOTES = frozenset(["", *Rating.Vote.values])
+_ENTRY_FIELDS = frozenset(RatingEntrySerializer().fields)
 
 
 def _plain_entry(entry: object) -> dict | None:
     """The validated form of a rating in the plain shape nearly every submission has (JSON ints, booleans, a vote;
     no text), exactly as RatingEntrySerializer would give it; None for anything else, which DRF then validates."""
-    if type(entry) is not dict:
+    if type(entry) is not dict or not entry.keys() <= _ENTRY_FIELDS:  # an unknown field is DRF's 400 to name
         return None
     item_id = entry.get("item_id")
     score = entry.get("score")
@@ -207,7 +275,7 @@ def round_submission_validate(data: object) -> dict:
     RoundSubmissionSerializer, so the error messages (and every accepted value) are DRF's own.
     tests/outcomes/consensus/test_submission_validation.py checks the two agree on generated bodies.
     """
-    if type(data) is dict:
+    if type(data) is dict and data.keys() <= {"ratings", "complete"}:
         ratings = data.get("ratings")
         complete = data.get("complete", False)
         if type(ratings) is list and 0 < len(ratings) <= 1000 and type(complete) is bool:
@@ -298,7 +366,7 @@ class PanelMeSerializer(serializers.Serializer):
     rounds = PanelRoundSummarySerializer(many=True)
 
 
-class ConsentSerializer(serializers.Serializer):
+class ConsentSerializer(StrictSerializer):
     consent = serializers.BooleanField()
     group_id = serializers.IntegerField(required=False, allow_null=True)
 
@@ -308,7 +376,7 @@ class ConsentSerializer(serializers.Serializer):
         return value
 
 
-class SuggestionSerializer(serializers.ModelSerializer):
+class SuggestionSerializer(StrictInputMixin, serializers.ModelSerializer):
     round = serializers.IntegerField(source="round.number", read_only=True)
     status = serializers.CharField(read_only=True)
     reason = serializers.CharField(read_only=True)
@@ -324,14 +392,14 @@ class SuggestionSerializer(serializers.ModelSerializer):
 # --- Facilitators: groups, candidates, panelists, suggestions, meeting ------------------------------------------
 
 
-class FacilitatorGroupSerializer(serializers.Serializer):
+class FacilitatorGroupSerializer(StrictSerializer):
     id = serializers.IntegerField(read_only=True)
     name = serializers.CharField(max_length=120)
     order = serializers.IntegerField(read_only=True)
     panelist_count = serializers.IntegerField(read_only=True, help_text="A group with panelists cannot be removed")
 
 
-class CsvUploadSerializer(serializers.Serializer):
+class CsvUploadSerializer(StrictSerializer):
     file = serializers.FileField(
         allow_empty_file=True,  # the service says what is wrong with an empty file, like any other problem
         help_text="UTF-8 CSV, at most 1 MB and 2,000 rows: a header naming name, definition and domains",
@@ -344,6 +412,11 @@ class ItemSerializer(serializers.Serializer):
     name = serializers.CharField()
     definition = serializers.CharField()
     outcome_item = serializers.IntegerField(source="outcome_item_id", allow_null=True)
+    instrument = serializers.CharField(
+        source="instrument.acronym", default=None, allow_null=True, help_text="Instrument items: its acronym"
+    )
+    timing = serializers.CharField(help_text="Instrument and alternatives items: when it is measured")
+    options = ItemOptionSerializer(source="options.all", many=True, help_text="Alternatives items: the options")
     source = serializers.CharField()
     domains = serializers.SerializerMethodField(help_text="COMET domain numbers")
     order = serializers.IntegerField()
@@ -355,7 +428,24 @@ class ItemSerializer(serializers.Serializer):
         return sorted(d.number for d in item.domains.all())
 
 
-class ItemCreateSerializer(serializers.Serializer):
+def _instrument_field(**kwargs) -> serializers.SlugRelatedField:
+    return serializers.SlugRelatedField(
+        slug_field="acronym",
+        queryset=Instrument.objects.all(),
+        error_messages={"does_not_exist": "No instrument of the registry has the acronym {value!r}."},
+        **kwargs,
+    )
+
+
+class OptionCreateSerializer(StrictSerializer):
+    label = serializers.CharField(max_length=300)
+    definition = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    instrument = _instrument_field(
+        required=False, allow_null=True, default=None, help_text="The acronym of an instrument of the registry"
+    )
+
+
+class ItemCreateSerializer(StrictSerializer):
     name = serializers.CharField(max_length=300)
     definition = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     domains = serializers.ListField(
@@ -372,9 +462,30 @@ class ItemCreateSerializer(serializers.Serializer):
         default=None,
         help_text="The outcome item a definition, instrument or alternatives item is about",
     )
+    instrument = _instrument_field(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Instrument items (required): the acronym of an instrument of the registry, e.g. KCCQ-12",
+    )
+    timing = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=300,
+        help_text="Instrument and alternatives items: when the outcome is measured",
+    )
+    options = OptionCreateSerializer(
+        many=True,
+        required=False,
+        default=list,
+        max_length=50,
+        help_text="Alternatives items (at least two): the options the panel chooses from",
+    )
 
 
-class ItemUpdateSerializer(serializers.Serializer):
+class ItemUpdateSerializer(StrictSerializer):
+    read_only_names = ("id", "process", "kind", "outcome_item", "instrument", "timing", "options", "source", "order")
     name = serializers.CharField(required=False, max_length=300)
     definition = serializers.CharField(required=False, allow_blank=True, max_length=5000)
     domains = serializers.ListField(child=serializers.IntegerField(min_value=1), required=False, max_length=38)
@@ -400,7 +511,7 @@ class PanelistSerializer(serializers.Serializer):
         return "active"
 
 
-class PanelistInviteSerializer(serializers.Serializer):
+class PanelistInviteSerializer(StrictSerializer):
     email = serializers.EmailField()
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     group_id = serializers.IntegerField(required=False, allow_null=True, default=None)
@@ -421,7 +532,7 @@ class FacilitatorSuggestionSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
 
 
-class SuggestionDecisionSerializer(serializers.Serializer):
+class SuggestionDecisionSerializer(StrictSerializer):
     decision = serializers.ChoiceField(
         choices=[(v, label) for v, label in Suggestion.Status.choices if v != Suggestion.Status.PENDING]
     )
@@ -436,7 +547,7 @@ class SuggestionDecisionSerializer(serializers.Serializer):
     )
 
 
-class LiveCountsSerializer(serializers.Serializer):
+class LiveCountsSerializer(StrictSerializer):
     include = serializers.IntegerField(min_value=0)
     exclude = serializers.IntegerField(min_value=0)
     abstain = serializers.IntegerField(min_value=0)

@@ -10,6 +10,7 @@ urlpatterns = [
     path("consensus/processes/", views.ProcessListView.as_view(), name="consensus-process-list"),
     path("consensus/processes/<int:pk>/", views.ProcessDetailView.as_view(), name="consensus-process-detail"),
     path("consensus/processes/<int:pk>/rounds/", views.RoundListView.as_view(), name="consensus-round-list"),
+    path("consensus/rounds/<int:pk>/", views.RoundDetailView.as_view(), name="consensus-round-detail"),
     path("consensus/rounds/<int:pk>/open/", views.RoundOpenView.as_view(), name="consensus-round-open"),
     path("consensus/rounds/<int:pk>/close/", views.RoundCloseView.as_view(), name="consensus-round-close"),
     path("consensus/rounds/<int:pk>/results/", views.RoundResultsView.as_view(), name="consensus-round-results"),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django import forms
 
-from outcomes.models import ConsensusProcess, CoreOutcomeSet, Item, Round, StakeholderGroup, Suggestion
-from outcomes.services.consensus import DEFINITION_FIELDS, SETTING_FIELDS
+from outcomes.models import ConsensusProcess, CoreOutcomeSet, Instrument, Item, Round, StakeholderGroup, Suggestion
+from outcomes.services.consensus import DEFINITION_FIELDS, SETTING_FIELDS, OptionInput
 
 
 class DomainNumbersField(forms.CharField):
@@ -76,19 +76,56 @@ class ItemEditForm(forms.Form):
         }
 
 
+def _instrument_by_acronym(acronym: str) -> Instrument | None:
+    if not acronym:
+        return None
+    instrument = Instrument.objects.filter(acronym=acronym).first()
+    if instrument is None:
+        raise forms.ValidationError(f"No instrument of the registry has the acronym {acronym!r}.")
+    return instrument
+
+
 class ItemForm(ItemEditForm):
     kind = forms.ChoiceField(choices=Item.Kind.choices, initial=Item.Kind.OUTCOME)
     outcome_item = forms.ModelChoiceField(
-        queryset=Item.objects.none(), required=False, label="About the outcome (definition and instrument items)"
+        queryset=Item.objects.none(),
+        required=False,
+        label="About the outcome (definition, instrument and alternatives items)",
+    )
+    instrument = forms.CharField(
+        required=False, max_length=60, label="Instrument (instrument items)", help_text="Its acronym, e.g. KCCQ-12"
+    )
+    timing = forms.CharField(
+        required=False, max_length=300, label="Timing (instrument and alternatives items)", help_text="e.g. 12 months"
+    )
+    options = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="Options (alternatives items, at least two)",
+        help_text="One option a line: label | definition | instrument acronym (definition and instrument optional)",
     )
 
     def __init__(self, *args, process: ConsensusProcess, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["outcome_item"].queryset = process.items.filter(kind=Item.Kind.OUTCOME)
 
+    def clean_instrument(self) -> Instrument | None:
+        return _instrument_by_acronym(self.cleaned_data["instrument"].strip())
+
+    def clean_options(self) -> list[OptionInput]:
+        options = []
+        for line in self.cleaned_data["options"].splitlines():
+            if not line.strip():
+                continue
+            label, definition, acronym = [*(part.strip() for part in line.split("|")), "", ""][:3]
+            if line.count("|") > 2:
+                raise forms.ValidationError(f"{line.strip()!r}: at most three parts, label | definition | instrument.")
+            options.append(OptionInput(label=label, definition=definition, instrument=_instrument_by_acronym(acronym)))
+        return options
+
 
 class CsvImportForm(forms.Form):
-    file = forms.FileField(label="CSV file (columns: name, definition, domains)")
+    file = forms.FileField(label="CSV file")
 
 
 class InviteForm(forms.Form):

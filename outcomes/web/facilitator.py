@@ -13,6 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from outcomes import consensus_selectors as selectors
+from outcomes import cos_stad
 from outcomes.exports.csv import cell_escape
 from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
 from outcomes.permissions import is_curator, is_facilitator
@@ -118,7 +119,7 @@ def items(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
                 except ValidationError as exc:
                     csv_problems = exc.messages
                 else:
-                    messages.success(request, f"Imported {len(created)} candidate outcomes.")
+                    messages.success(request, f"Imported {len(created)} candidates.")
                     return _back(process, "facilitator:items")
         status = 400
     elif request.method == "POST":
@@ -132,6 +133,9 @@ def items(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
                     domain_numbers=data["domains"],
                     kind=data["kind"],
                     outcome_item=data["outcome_item"],
+                    instrument=data["instrument"],
+                    timing=data["timing"],
+                    options=data["options"],
                     by=request.user,
                 )
             except ValidationError as exc:
@@ -429,6 +433,9 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         "final_outcomes": process.draft_version.outcomes.select_related("evidence__round_item__round"),
         "dropped": _dropped_items(process),
         "is_facilitator": is_facilitator(request.user, process),
+        "cos_stad": cos_stad.process_cos_stad(process),
+        "cos_stad_citation": cos_stad.CITATION,
+        "cos_stad_doi": cos_stad.DOI_URL,
     }
     return render(request, "facilitator/report.html", context)
 

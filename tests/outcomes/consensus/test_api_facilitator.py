@@ -13,6 +13,7 @@ from rest_framework.test import APIClient
 from outcomes.models import AuditEvent, ConsensusProcess, Item, Panelist, RoundItem, Suggestion
 from outcomes.services import consensus as svc
 from outcomes.services.tally import round_tally
+from tests.factories import InstrumentFactory
 
 from .conftest import make_process, open_first_round, rate_all
 
@@ -374,8 +375,11 @@ def test_facilitator_lists_and_adds_candidate_items(client, process):
     assert response.status_code == 201, response.json()
     assert response.json()["domains"] == [3, 9] and response.json()["kind"] == "outcome"
     outcome = process.items.get(name="Fatigue")
+    InstrumentFactory(acronym="FACIT-F")
     response = client.post(
-        url, {"name": "Fatigue scale", "kind": "instrument", "outcome_item": outcome.pk}, format="json"
+        url,
+        {"name": "Fatigue scale", "kind": "instrument", "outcome_item": outcome.pk, "instrument": "FACIT-F"},
+        format="json",
     )
     assert response.status_code == 201, response.json()
     assert process.items.get(name="Fatigue scale").outcome_item == outcome

@@ -32,8 +32,8 @@ def test_agreed_instrument_and_winning_alternative_reach_the_version(process, fa
         kind="alternatives",
         outcome_item=outcome2,
         options=[
-            {"label": "Patient-reported", "definition": "As the patient reports it", "instrument": mlhfq},
-            {"label": "Clinician-assessed", "definition": "As the clinician assesses it"},
+            svc.OptionInput(label="Patient-reported", definition="As the patient reports it", instrument=mlhfq),
+            svc.OptionInput(label="Clinician-assessed", definition="As the clinician assesses it"),
         ],
         by=facilitator,
     )
@@ -74,7 +74,7 @@ def test_an_option_of_another_item_is_refused(process, facilitator):
         name="Alternatives",
         kind="alternatives",
         outcome_item=outcome1,
-        options=[{"label": "A"}, {"label": "B"}],
+        options=[svc.OptionInput(label="A"), svc.OptionInput(label="B")],
         by=facilitator,
     )
     other = svc.item_create(
@@ -82,7 +82,7 @@ def test_an_option_of_another_item_is_refused(process, facilitator):
         name="Other alternatives",
         kind="alternatives",
         outcome_item=outcome1,
-        options=[{"label": "C"}, {"label": "D"}],
+        options=[svc.OptionInput(label="C"), svc.OptionInput(label="D")],
         by=facilitator,
     )
     member = add_member(process, "y@example.org")
