@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_reference_version_exports_a_bundle_that_validates(all_reference_versions):
-    assert len(all_reference_versions) == 12
+    assert len(all_reference_versions) == 13
     for version in all_reference_versions:
         bundle = version_bundle(version)
         assert bundle_validate(bundle) == [], str(version)
@@ -38,10 +38,10 @@ def test_the_bundle_is_a_collection_led_by_an_outcome_variables_list(reference_d
 
 
 def test_an_evidence_variable_carries_domains_timing_handling_and_references(reference_data):
-    bundle = version_bundle(load("ichom-coronary-artery-disease", "1.0.0"))
+    bundle = version_bundle(load("ichom-coronary-artery-disease", "1.0.1"))
     variables = [e["resource"] for e in bundle["entry"][1:]]
     ev = variables[0]
-    assert ev["resourceType"] == "EvidenceVariable" and ev["version"] == "1.0.0" and ev["status"] == "active"
+    assert ev["resourceType"] == "EvidenceVariable" and ev["version"] == "1.0.1" and ev["status"] == "active"
     assert ev["title"] and ev["name"][0].isupper() and ev["description"]
     domain = next(c for c in ev["category"] if c["name"] == "COMET outcome domain")
     assert domain["valueCodeableConcept"]["coding"][0]["code"].isdigit()
