@@ -68,6 +68,23 @@ def test_versions_link_to_their_predecessor_and_successor(reference_data):
     assert old["entry"][1]["resource"]["url"] == new["entry"][1]["resource"]["url"]
 
 
+def test_a_correction_and_the_version_it_corrects_say_so_in_their_links(reference_data):
+    old = version_bundle(load("ichom-coronary-artery-disease", "1.0.0"))
+    new = version_bundle(load("ichom-coronary-artery-disease", "1.0.1"))
+
+    def links(bundle: dict) -> dict:
+        return {a["type"]: a["display"] for a in bundle["entry"][1]["resource"]["relatedArtifact"] if "label" in a}
+
+    assert links(old) == {
+        "successor": "ICHOM Standard Set for coronary artery disease, version 1.0.1 (corrects this version)"
+    }
+    assert links(new) == {
+        "predecessor": "ICHOM Standard Set for coronary artery disease, version 1.0.0 (corrected by this version)"
+    }
+    assert new["entry"][1]["resource"]["title"] == "Acute complications within 30 days of AMI, CABG or PCI"
+    assert bundle_validate(new) == []
+
+
 def test_a_set_without_recorded_outcomes_exports_an_empty_list_with_a_reason(reference_data):
     bundle = version_bundle(load("harmony-acute-myeloid-leukaemia", "1.0.0"))
     assert len(bundle["entry"]) == 1
