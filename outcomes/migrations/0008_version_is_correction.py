@@ -43,6 +43,7 @@ class Migration(migrations.Migration):
             constraint=models.CheckConstraint(
                 condition=models.Q(("is_correction", False), ("derived_from__isnull", False), _connector="OR"),
                 name="correction_has_derived_from",
+                violation_error_message="A correction is derived from the version it corrects.",
             ),
         ),
         migrations.RunPython(install_triggers, remove_triggers),

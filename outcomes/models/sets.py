@@ -165,7 +165,9 @@ class CoreOutcomeSetVersion(models.Model):
             ),
             models.CheckConstraint(condition=~Q(derived_from=models.F("id")), name="version_not_derived_from_itself"),
             models.CheckConstraint(
-                condition=Q(is_correction=False) | Q(derived_from__isnull=False), name="correction_has_derived_from"
+                condition=Q(is_correction=False) | Q(derived_from__isnull=False),
+                name="correction_has_derived_from",
+                violation_error_message="A correction is derived from the version it corrects.",
             ),
         ]
         indexes = [models.Index(fields=["status", "published_on"], name="version_status_published_idx")]
