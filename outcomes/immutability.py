@@ -39,6 +39,7 @@ VERSION_CONTENT_COLUMNS = (
     "published_on_precision",
     "changelog",
     "derived_from_id",
+    "is_correction",
     "published_at",
     "created_at",
 )
@@ -78,12 +79,12 @@ VERSION_CONTENT_MESSAGE = (
 VERSION_DELETE_MESSAGE = "a published, superseded or withdrawn version cannot be deleted"
 
 
-def _version_change_allowed(same: str) -> str:
+def _version_change_allowed(same: str, columns: tuple[str, ...]) -> str:
     """SQL condition true when an UPDATE of a frozen version row is one of the legal transitions.
 
     `same` formats a null-safe equality for one column: 'NEW.{c} IS OLD.{c}' (SQLite) or IS NOT DISTINCT FROM (PG).
     """
-    content = " AND ".join(same.format(c=column) for column in VERSION_CONTENT_COLUMNS)
+    content = " AND ".join(same.format(c=column) for column in columns)
     withdrawal_kept = f"{same.format(c='withdrawn_at')} AND {same.format(c='withdrawn_reason')}"
     return (
         f"({content}"
@@ -102,7 +103,7 @@ def _is_frozen(version_expr: str) -> str:
 # ---------------------------------------------------------------------------------------------------- PostgreSQL
 
 
-def postgresql_install_sql() -> list[str]:
+def postgresql_install_sql(columns: tuple[str, ...] = VERSION_CONTENT_COLUMNS) -> list[str]:
     statements = []
     for table, stem, version_of, message in CHILD_TABLES:
         function = f"cos_immutable_{stem}"
@@ -126,7 +127,7 @@ CREATE TRIGGER {function} BEFORE INSERT OR UPDATE OR DELETE ON {table}
     FOR EACH ROW EXECUTE FUNCTION {function}();
 """
         )
-    allowed = _version_change_allowed("NEW.{c} IS NOT DISTINCT FROM OLD.{c}")
+    allowed = _version_change_allowed("NEW.{c} IS NOT DISTINCT FROM OLD.{c}", columns)
     statements.append(
         f"""
 CREATE OR REPLACE FUNCTION cos_immutable_version() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -170,7 +171,7 @@ def _sqlite_trigger(name: str, when: str, table: str, condition: str, message: s
     )
 
 
-def sqlite_install_sql() -> list[str]:
+def sqlite_install_sql(columns: tuple[str, ...] = VERSION_CONTENT_COLUMNS) -> list[str]:
     not_flushing = f"NOT EXISTS (SELECT 1 FROM {FLUSH_TABLE})"  # noqa: S608 - constant table name
     statements = [f"CREATE TABLE IF NOT EXISTS {FLUSH_TABLE} (flushing integer NOT NULL);"]
     for table, stem, version_of, message in CHILD_TABLES:
@@ -183,7 +184,7 @@ def sqlite_install_sql() -> list[str]:
                 f"cos_immutable_{stem}_delete", "DELETE", table, f"{old_frozen} AND {not_flushing}", message
             ),
         ]
-    allowed = _version_change_allowed("NEW.{c} IS OLD.{c}")
+    allowed = _version_change_allowed("NEW.{c} IS OLD.{c}", columns)
     statements += [
         _sqlite_trigger(
             "cos_immutable_version_update",
@@ -212,24 +213,41 @@ def sqlite_remove_sql(*, drop_flush_table: bool = False) -> list[str]:
     return [*statements, f"DROP TABLE IF EXISTS {FLUSH_TABLE};"] if drop_flush_table else statements
 
 
-def _statements(vendor: str, *, remove: bool = False) -> list[str]:
+def _statements(
+    vendor: str,
+    *,
+    remove: bool = False,
+    columns: tuple[str, ...] = VERSION_CONTENT_COLUMNS,
+    drop_flush_table: bool = True,
+) -> list[str]:
     if vendor == "postgresql":
-        return postgresql_remove_sql() if remove else postgresql_install_sql()
+        return postgresql_remove_sql() if remove else postgresql_install_sql(columns)
     if vendor == "sqlite":
-        return sqlite_remove_sql(drop_flush_table=True) if remove else sqlite_install_sql()
+        return sqlite_remove_sql(drop_flush_table=drop_flush_table) if remove else sqlite_install_sql(columns)
     raise NotImplementedError(f"No immutability triggers for database vendor {vendor!r}")  # pragma: no cover
+
+
+def _present_content_columns(connection) -> tuple[str, ...]:
+    """The content columns the version table has now: migration 0003 installs the triggers before later migrations
+    add columns (the migration that adds is_correction re-installs them)."""
+    with connection.cursor() as cursor:
+        present = {column.name for column in connection.introspection.get_table_description(cursor, VERSION_TABLE)}
+    return tuple(column for column in VERSION_CONTENT_COLUMNS if column in present)
 
 
 def install(connection) -> None:
     """Create (or re-create) the triggers; idempotent on both databases."""
+    columns = _present_content_columns(connection)
     with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor):
+        for sql in _statements(connection.vendor, columns=columns):
             cursor.execute(sql)
 
 
-def remove(connection) -> None:
+def remove(connection, *, drop_flush_table: bool = True) -> None:
+    """Drop the triggers; `drop_flush_table=False` keeps SQLite's flush marker table, which the audit triggers
+    read, for a migration that takes the triggers out of the way only while it rebuilds a table."""
     with connection.cursor() as cursor:
-        for sql in _statements(connection.vendor, remove=True):
+        for sql in _statements(connection.vendor, remove=True, drop_flush_table=drop_flush_table):
             cursor.execute(sql)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -267,6 +268,17 @@ def version_history(cos: CoreOutcomeSet, *, user: AbstractBaseUser | AnonymousUs
         )
         for i, version in enumerate(versions)
     ]
+
+
+def corrected_in(
+    version: CoreOutcomeSetVersion, candidates: Iterable[CoreOutcomeSetVersion]
+) -> CoreOutcomeSetVersion | None:
+    """The public correction of `version` among `candidates` (the set's versions, or its `public_successors`):
+    a version derived from it and flagged `is_correction` (docs/versions.md, "Corrections")."""
+    return next(
+        (v for v in candidates if v.is_correction and v.derived_from_id == version.pk and v.status in PUBLIC_STATUSES),
+        None,
+    )
 
 
 def version_detail_queryset() -> QuerySet[CoreOutcomeSetVersion]:

@@ -73,7 +73,16 @@ class VersionSummarySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CoreOutcomeSetVersion
-        fields = ["url", "canonical_url", "version", "status", "published_on", "published_at", "derived_from"]
+        fields = [
+            "url",
+            "canonical_url",
+            "version",
+            "status",
+            "published_on",
+            "published_at",
+            "derived_from",
+            "is_correction",
+        ]
 
     def get_url(self, version: CoreOutcomeSetVersion) -> str:
         return reverse(

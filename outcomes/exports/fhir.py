@@ -16,6 +16,7 @@ from django.conf import settings
 
 from outcomes.exports import is_draft, version_page_url
 from outcomes.models import CoreArea, CoreOutcomeSetVersion, Instrument, Outcome
+from outcomes.selectors import corrected_in
 
 Status = CoreOutcomeSetVersion.Status
 
@@ -90,12 +91,12 @@ def handling_for(outcome: Outcome) -> str:
     return "continuous"
 
 
-def _version_link(version: CoreOutcomeSetVersion, kind: str, other: CoreOutcomeSetVersion) -> dict:
+def _version_link(version: CoreOutcomeSetVersion, kind: str, other: CoreOutcomeSetVersion, note: str = "") -> dict:
     slug = version.core_outcome_set.slug
     return {
         "type": kind,
         "label": other.version,
-        "display": f"{version.core_outcome_set.title}, version {other.version}",
+        "display": f"{version.core_outcome_set.title}, version {other.version}{note}",
         "document": {"url": version_page_url(slug=slug, version=other.version), "contentType": "text/html"},
     }
 
@@ -103,8 +104,14 @@ def _version_link(version: CoreOutcomeSetVersion, kind: str, other: CoreOutcomeS
 def _version_links(version: CoreOutcomeSetVersion) -> list[dict]:
     links = []
     if version.derived_from_id:
-        links.append(_version_link(version, "predecessor", version.derived_from))
-    links.extend(_version_link(version, "successor", v) for v in getattr(version, "public_successors", []))
+        note = " (corrected by this version)" if version.is_correction else ""
+        links.append(_version_link(version, "predecessor", version.derived_from, note))
+    successors = getattr(version, "public_successors", [])
+    correction = corrected_in(version, successors)
+    links.extend(
+        _version_link(version, "successor", v, " (corrects this version)" if v == correction else "")
+        for v in successors
+    )
     return links
 
 

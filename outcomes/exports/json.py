@@ -11,6 +11,7 @@ from rest_framework import serializers
 
 from outcomes.exports import is_draft, set_page_url, version_page_url
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion
+from outcomes.selectors import corrected_in
 
 DOCUMENT_FORMAT = "cos-registry/version/1"
 
@@ -95,6 +96,12 @@ class ProvenanceSerializer(serializers.Serializer):
     changelog = serializers.CharField()
     derived_from = serializers.CharField(allow_null=True, help_text="The version this one was derived from.")
     successors = serializers.ListField(child=serializers.CharField(), help_text="Public versions derived from it.")
+    is_correction = serializers.BooleanField(
+        help_text="True when this version corrects a transcription error of `derived_from` (a patch)."
+    )
+    corrected_in = serializers.CharField(
+        allow_null=True, help_text="The public version that corrects a transcription error of this one."
+    )
     consensus_process = ConsensusProcessRefSerializer(allow_null=True)
     withdrawn_at = serializers.DateTimeField(allow_null=True)
     withdrawn_reason = serializers.CharField()
@@ -146,6 +153,7 @@ class VersionDocumentSerializer(serializers.Serializer):
     @extend_schema_field(ProvenanceSerializer)
     def get_provenance(self, version: CoreOutcomeSetVersion) -> dict:
         process = getattr(version, "consensus_process", None) if _has_process(version) else None
+        correction = corrected_in(version, getattr(version, "public_successors", []))
         return {
             "published_by": _display_name(version.published_by),
             "published_at": serializers.DateTimeField().to_representation(version.published_at)
@@ -154,6 +162,8 @@ class VersionDocumentSerializer(serializers.Serializer):
             "changelog": version.changelog,
             "derived_from": version.derived_from.version if version.derived_from_id else None,
             "successors": [v.version for v in getattr(version, "public_successors", [])],
+            "is_correction": version.is_correction,
+            "corrected_in": correction.version if correction else None,
             "consensus_process": {"id": process.pk, "title": process.title, "status": process.status}
             if process
             else None,

@@ -124,6 +124,13 @@ class CoreOutcomeSetVersion(models.Model):
     derived_from = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="derived_versions"
     )
+    # A patch that corrects a transcription error of the version it derives from (docs/versions.md, "Corrections").
+    is_correction = models.BooleanField(
+        "corrects a transcription error",
+        default=False,
+        help_text="Tick when this version only corrects wording the registry transcribed wrongly from its source "
+        "(not what the panel agreed). It must be a patch of the version it derives from.",
+    )
     # Provenance: who published it in this registry, and when.
     published_at = models.DateTimeField(null=True, blank=True)
     published_by = models.ForeignKey(
@@ -157,6 +164,11 @@ class CoreOutcomeSetVersion(models.Model):
                 name="version_is_semver",
             ),
             models.CheckConstraint(condition=~Q(derived_from=models.F("id")), name="version_not_derived_from_itself"),
+            models.CheckConstraint(
+                condition=Q(is_correction=False) | Q(derived_from__isnull=False),
+                name="correction_has_derived_from",
+                violation_error_message="A correction is derived from the version it corrects.",
+            ),
         ]
         indexes = [models.Index(fields=["status", "published_on"], name="version_status_published_idx")]
 

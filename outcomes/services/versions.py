@@ -126,6 +126,28 @@ def _choose_number(version: CoreOutcomeSetVersion, number: str | None) -> str:
     return number
 
 
+def _check_correction(version: CoreOutcomeSetVersion, chosen: str) -> None:
+    """A correction fixes wording the registry transcribed wrongly: it derives from the set's published version,
+    changes something but nothing that needs more than a patch, takes a patch number of that version, and says
+    what it corrects (docs/versions.md, "Corrections")."""
+    corrected = version.derived_from
+    if corrected is None or corrected.status != Status.PUBLISHED:
+        raise _refuse("is_correction", "A correction is made from the set's published version.")
+    diff = version_diff(old=corrected, new=version)
+    if diff.is_empty:
+        raise _refuse("is_correction", f"This correction changes nothing in version {corrected.version}.")
+    if diff.level != "patch":
+        raise _refuse(
+            "is_correction",
+            "A correction only fixes wording transcribed wrongly; adding or removing an outcome, or changing what a "
+            f"definition means, needs a new {diff.level} version, not a correction.",
+        )
+    if semver_parse(chosen)[:2] != corrected.semver[:2]:
+        raise _refuse("number", f"A correction of {corrected.version} is a patch: {chosen} is not.")
+    if not version.changelog.strip():
+        raise _refuse("changelog", "Say in the changelog what this correction corrects.")
+
+
 @transaction.atomic
 def version_publish(
     *,
@@ -138,7 +160,8 @@ def version_publish(
     1. Lock the set row so that two concurrent publishes of one set queue up behind each other.
     2. Refuse anything but a draft or in-consensus version.
     3. Fix the number: the curator's `number` (valid semver, greater than the last published, not lower than
-       the proposal), else the draft's own number if it satisfies the same rules, else the proposal.
+       the proposal), else the draft's own number if it satisfies the same rules, else the proposal. A correction
+       must also keep to its rules (`_check_correction`).
     4. Supersede the current published version, then publish this one, in the same transaction.
     5. Refresh the set's search index: this version's outcomes are now public (the superseded one's stay so).
     """
@@ -146,6 +169,8 @@ def version_publish(
     if version.status not in OPEN_STATUSES:
         raise _refuse("status", f"Only a draft or in-consensus version can be published, not a {_state(version)} one.")
     chosen = _choose_number(version, number)
+    if version.is_correction:
+        _check_correction(version, chosen)
     clash = cos.versions.filter(version=chosen).exclude(pk=version.pk).first()
     if clash is not None:
         raise _refuse("number", f"Version {chosen} already exists in this set ({_state(clash)}).")
@@ -238,9 +263,12 @@ def version_withdraw(
 
 @transaction.atomic
 def version_draft_create(
-    *, from_version: CoreOutcomeSetVersion, by: AbstractBaseUser | None = None
+    *, from_version: CoreOutcomeSetVersion, by: AbstractBaseUser | None = None, correction: bool = False
 ) -> CoreOutcomeSetVersion:
     """Copy a frozen version into a new draft that can be edited freely.
+
+    With `correction`, the draft is a correction of `from_version` (`is_correction`, checked at publication): it
+    keeps the literature date of the version it corrects, and its changelog starts "Correction".
 
     1. Lock the set; refuse when `from_version` is not frozen, or when the set already has an open draft (draft
        or in consensus): one line of work per set, so a publication never silently discards another draft.
@@ -268,9 +296,14 @@ def version_draft_create(
         core_outcome_set=cos,
         version=_format(_bump(highest.semver, "patch")),
         status=Status.DRAFT,
-        published_on=None,
-        changelog="",
+        # A correction is the same publication, transcribed right.
+        published_on=from_version.published_on if correction else None,
+        published_on_precision=from_version.published_on_precision
+        if correction
+        else CoreOutcomeSetVersion.DatePrecision.DAY,
+        changelog=f"Correction of a transcription error in version {from_version.version}: " if correction else "",
         derived_from=from_version,
+        is_correction=correction,
     )
     sources = list(
         Outcome.objects.filter(version=from_version).prefetch_related("domains", "measurements").order_by("order", "id")
@@ -318,7 +351,12 @@ def version_draft_create(
         obj=draft,
         actor=by,
         core_outcome_set=cos,
-        after={"status": Status.DRAFT, "version": draft.version, "derived_from": from_version.version},
+        after={
+            "status": Status.DRAFT,
+            "version": draft.version,
+            "derived_from": from_version.version,
+            "is_correction": correction,
+        },
     )
     return draft
 

@@ -71,6 +71,7 @@ def _render_version(
         "core_areas": selectors.outcomes_by_core_area(shown),
         "history": history,
         "successor": successor,
+        "corrected_in": selectors.corrected_in(shown, public),
         "previous": previous,
         "process": getattr(shown, "consensus_process", None),
         "can_curate": curator,
@@ -146,11 +147,13 @@ def version_withdraw_page(request: HttpRequest, slug: str, version: str) -> Http
 @require_POST
 def version_draft_create_page(request: HttpRequest, slug: str, version: str) -> HttpResponse:
     cos, shown = _curated(request, slug, version)
+    correction = request.POST.get("correction") == "1"
     try:
-        draft = version_draft_create(from_version=shown, by=request.user)
+        draft = version_draft_create(from_version=shown, by=request.user, correction=correction)
     except ValidationError as exc:
         return _render_version(request, cos, shown, draft_errors=exc.messages, status=400)
-    messages.success(request, f"Draft {draft.version} created from version {shown.version}.")
+    kind = "Correction draft" if correction else "Draft"
+    messages.success(request, f"{kind} {draft.version} created from version {shown.version}.")
     return redirect("web:version-detail", slug=cos.slug, version=draft.version)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.admin import helpers
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from outcomes.admin import OutcomeAdmin
@@ -148,3 +149,12 @@ def test_version_admin_pages_render_for_drafts_and_frozen_versions(admin_client,
     assert admin_client.get(reverse(CHANGELIST)).status_code == 200
     cos_page = admin_client.get(reverse("admin:outcomes_coreoutcomeset_change", args=[published.core_outcome_set.pk]))
     assert cos_page.status_code == 200
+
+
+def test_a_curator_flags_a_draft_as_a_correction_in_the_admin_and_the_form_checks_it(admin_client, reference_data):
+    draft = version_draft_create(from_version=version_with_content())
+    html = admin_client.get(reverse("admin:outcomes_coreoutcomesetversion_change", args=[draft.pk])).content.decode()
+    assert 'name="is_correction"' in html
+    orphan = CoreOutcomeSetVersion(core_outcome_set=draft.core_outcome_set, version="9.0.0", is_correction=True)
+    with pytest.raises(ValidationError, match="A correction is derived from the version it corrects"):
+        orphan.validate_constraints()

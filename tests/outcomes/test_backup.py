@@ -75,7 +75,7 @@ def test_a_backup_restored_into_an_empty_database_gives_the_same_registry(refere
     audit = list(AuditEvent.objects.values())
     index = search_index()
     assert len(index) == CoreOutcomeSet.objects.count()
-    assert len(selectors.registry_snapshot()) == 12
+    assert len(selectors.registry_snapshot()) == 13
 
     path = registry_backup_write(path=tmp_path / "registry.xml.gz")
     call_command("flush", interactive=False, verbosity=0)

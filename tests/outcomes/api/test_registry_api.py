@@ -91,7 +91,7 @@ def test_unknown_set_is_a_404_in_the_error_shape(client, reference_data):
         ({"snomed": "84114007"}, ["ichom-heart-failure"]),
         ({"q": "atrial"}, ["ichom-atrial-fibrillation"]),
         ({"q": "erectile", "disease_area": "prostate-cancer"}, ["ichom-advanced-prostate-cancer"]),
-        ({"status": "superseded"}, ["localised-prostate-cancer-compacters"]),
+        ({"status": "superseded"}, ["ichom-coronary-artery-disease", "localised-prostate-cancer-compacters"]),
         (
             {"published_after": "2022-01-01", "disease_area": "hematologic-malignancies"},
             ["harmony-acute-myeloid-leukaemia"],

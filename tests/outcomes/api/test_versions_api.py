@@ -214,3 +214,32 @@ def test_the_cached_json_of_a_frozen_version_is_its_document_and_varies_on_accep
     browsable = client.get(url, HTTP_ACCEPT="text/html")
     assert browsable.status_code == 200 and browsable["Content-Type"].startswith("text/html")
     assert browsable["ETag"] != second["ETag"]
+
+
+CAD = "ichom-coronary-artery-disease"
+FULL_NAME = "Acute complications within 30 days of AMI, CABG or PCI"
+
+
+def test_the_corrected_version_names_its_correction_and_the_correction_says_it_is_one(client, reference_data):
+    old = client.get(reverse("api:version-detail", args=[CAD, "1.0.0"])).json()["provenance"]
+    assert (old["is_correction"], old["corrected_in"], old["successors"]) == (False, "1.0.1", ["1.0.1"])
+    new = client.get(reverse("api:version-detail", args=[CAD, "latest"])).json()
+    assert new["version"] == "1.0.1"
+    assert (new["provenance"]["is_correction"], new["provenance"]["corrected_in"]) == (True, None)
+    assert new["provenance"]["derived_from"] == "1.0.0"
+    assert new["outcomes"][0]["name"] == FULL_NAME
+
+
+def test_the_version_list_flags_the_correction(client, reference_data):
+    rows = client.get(reverse("api:version-list", args=[CAD])).json()
+    rows = rows.get("results", rows)
+    assert {row["version"]: row["is_correction"] for row in rows} == {"1.0.1": True, "1.0.0": False}
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "fhir", "redcap", "ctgov"])
+def test_every_export_of_the_current_version_carries_the_corrected_name(client, reference_data, fmt):
+    response = client.get(reverse("api:version-export", args=[CAD, "latest", fmt]))
+    assert response.status_code == 200
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    text = body.decode()
+    assert FULL_NAME in text or FULL_NAME.replace(",", "\\,") in text

@@ -12,7 +12,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_reference_version_exports_a_bundle_that_validates(all_reference_versions):
-    assert len(all_reference_versions) == 12
+    assert len(all_reference_versions) == 13
     for version in all_reference_versions:
         bundle = version_bundle(version)
         assert bundle_validate(bundle) == [], str(version)
@@ -38,10 +38,10 @@ def test_the_bundle_is_a_collection_led_by_an_outcome_variables_list(reference_d
 
 
 def test_an_evidence_variable_carries_domains_timing_handling_and_references(reference_data):
-    bundle = version_bundle(load("ichom-coronary-artery-disease", "1.0.0"))
+    bundle = version_bundle(load("ichom-coronary-artery-disease", "1.0.1"))
     variables = [e["resource"] for e in bundle["entry"][1:]]
     ev = variables[0]
-    assert ev["resourceType"] == "EvidenceVariable" and ev["version"] == "1.0.0" and ev["status"] == "active"
+    assert ev["resourceType"] == "EvidenceVariable" and ev["version"] == "1.0.1" and ev["status"] == "active"
     assert ev["title"] and ev["name"][0].isupper() and ev["description"]
     domain = next(c for c in ev["category"] if c["name"] == "COMET outcome domain")
     assert domain["valueCodeableConcept"]["coding"][0]["code"].isdigit()
@@ -66,6 +66,23 @@ def test_versions_link_to_their_predecessor_and_successor(reference_data):
     assert old["entry"][1]["resource"]["status"] == "retired"
     # The same outcome keeps its canonical URL across versions; only `version` differs.
     assert old["entry"][1]["resource"]["url"] == new["entry"][1]["resource"]["url"]
+
+
+def test_a_correction_and_the_version_it_corrects_say_so_in_their_links(reference_data):
+    old = version_bundle(load("ichom-coronary-artery-disease", "1.0.0"))
+    new = version_bundle(load("ichom-coronary-artery-disease", "1.0.1"))
+
+    def links(bundle: dict) -> dict:
+        return {a["type"]: a["display"] for a in bundle["entry"][1]["resource"]["relatedArtifact"] if "label" in a}
+
+    assert links(old) == {
+        "successor": "ICHOM Standard Set for coronary artery disease, version 1.0.1 (corrects this version)"
+    }
+    assert links(new) == {
+        "predecessor": "ICHOM Standard Set for coronary artery disease, version 1.0.0 (corrected by this version)"
+    }
+    assert new["entry"][1]["resource"]["title"] == "Acute complications within 30 days of AMI, CABG or PCI"
+    assert bundle_validate(new) == []
 
 
 def test_a_set_without_recorded_outcomes_exports_an_empty_list_with_a_reason(reference_data):

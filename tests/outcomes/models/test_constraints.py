@@ -127,3 +127,7 @@ def test_publishing_supersedes_the_previous_published_version(reference_data):
     first.refresh_from_db()
     assert (first.status, second.status) == (Status.SUPERSEDED, Status.PUBLISHED)
     assert second.published_at is not None
+
+
+def test_a_correction_names_the_version_it_corrects(reference_data):
+    _refused("correction_has_derived_from", lambda: VersionFactory(version="1.0.1", is_correction=True))

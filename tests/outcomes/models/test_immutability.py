@@ -114,6 +114,19 @@ def test_a_published_version_content_and_illegal_status_changes_are_refused(froz
     assert (frozen.status, frozen.version, frozen.changelog) == (Status.PUBLISHED, "1.0.0", "")
 
 
+def test_a_published_correction_cannot_be_unflagged_nor_a_version_flagged_afterwards(frozen):
+    draft = version_draft_create(from_version=frozen, correction=True)
+    Outcome.objects.filter(version=draft, name="Pain").update(name="Pain at rest")
+    version_publish(version=draft)
+    _refused(lambda: CoreOutcomeSetVersion.objects.filter(pk=draft.pk).update(is_correction=False))
+    _refused(
+        lambda: _raw("UPDATE outcomes_coreoutcomesetversion SET is_correction = %s WHERE id = %s", [True, frozen.pk])
+    )
+    frozen.refresh_from_db()
+    draft.refresh_from_db()
+    assert (draft.is_correction, frozen.is_correction) == (True, False)
+
+
 def test_a_frozen_version_cannot_be_moved_to_another_set_or_rederived(frozen):
     other = version_with_content()
     _refused(lambda: CoreOutcomeSetVersion.objects.filter(pk=frozen.pk).update(derived_from=other))

@@ -267,3 +267,96 @@ def test_changing_a_published_outcome_gives_a_clear_validation_error(reference_d
         Outcome.objects.filter(version=version).update(name="Changed")
     assert "outcomes of a published, superseded or withdrawn version cannot" in excinfo.value.messages[0]
     assert sorted(version.outcomes.values_list("name", flat=True)) == ["Mortality", "Pain"]
+
+
+# ---------------------------------------------------------------------------------------------- corrections
+
+
+def _correction_of(version: CoreOutcomeSetVersion, *, rename: tuple[str, str] | None = ("Pain", "Pain at rest")):
+    draft = version_draft_create(from_version=version, correction=True)
+    if rename is not None:
+        old, new = rename
+        Outcome.objects.filter(version=draft, name=old).update(name=new)
+    return draft
+
+
+def test_a_correction_draft_is_flagged_keeps_the_literature_date_and_says_what_it_corrects(reference_data):
+    published = version_with_content(publish=False)
+    CoreOutcomeSetVersion.objects.filter(pk=published.pk).update(
+        published_on="2015-01-01", published_on_precision="year"
+    )
+    version_publish(version=CoreOutcomeSetVersion.objects.get(pk=published.pk))
+    published.refresh_from_db()
+    draft = version_draft_create(from_version=published, correction=True)
+    assert draft.is_correction and draft.derived_from == published
+    assert draft.published_on == published.published_on
+    assert draft.published_on_precision == published.published_on_precision
+    assert draft.changelog.startswith("Correction of a transcription error in version 1.0.0")
+    event = AuditEvent.objects.get(action="version.draft_create", object_id=str(draft.pk))
+    assert event.after["is_correction"] is True
+
+
+def test_a_published_correction_is_a_patch_that_supersedes_the_version_it_corrects(reference_data):
+    published = version_with_content()
+    draft = _correction_of(published)
+    assert version_propose_number(version=draft) == "1.0.1"
+    version_publish(version=draft)
+    published.refresh_from_db()
+    assert (draft.status, draft.version, published.status) == (Status.PUBLISHED, "1.0.1", Status.SUPERSEDED)
+    kept = {o.identity for o in published.outcomes.all()}
+    assert {o.identity for o in draft.outcomes.all()} == kept
+
+
+def test_a_correction_that_adds_an_outcome_is_refused_as_a_new_version(reference_data):
+    published = version_with_content()
+    draft = _correction_of(published, rename=None)
+    OutcomeFactory(version=draft, name="Fatigue", domains=[OutcomeDomain.objects.get(number=9)])
+    with pytest.raises(ValidationError) as excinfo:
+        version_publish(version=draft)
+    assert "needs a new minor version, not a correction" in _field_error(excinfo, "is_correction")
+    assert CoreOutcomeSetVersion.objects.get(pk=draft.pk).status == Status.DRAFT
+
+
+def test_a_correction_that_changes_the_meaning_of_a_definition_is_refused(reference_data):
+    published = version_with_content()
+    draft = _correction_of(published, rename=None)
+    Outcome.objects.filter(version=draft, name="Pain").update(definition="Pain at night", meaning_changed=True)
+    with pytest.raises(ValidationError) as excinfo:
+        version_publish(version=draft)
+    assert "needs a new major version" in _field_error(excinfo, "is_correction")
+
+
+def test_a_correction_that_changes_nothing_is_refused(reference_data):
+    draft = _correction_of(version_with_content(), rename=None)
+    with pytest.raises(ValidationError) as excinfo:
+        version_publish(version=draft)
+    assert "changes nothing in version 1.0.0" in _field_error(excinfo, "is_correction")
+
+
+def test_a_correction_cannot_take_a_minor_or_major_number(reference_data):
+    draft = _correction_of(version_with_content())
+    for number in ("1.1.0", "2.0.0"):
+        with pytest.raises(ValidationError) as excinfo:
+            version_publish(version=draft, number=number)
+        assert f"A correction of 1.0.0 is a patch: {number} is not." in _field_error(excinfo, "number")
+    version_publish(version=draft, number="1.0.2")  # a patch may still be raised
+    assert draft.version == "1.0.2"
+
+
+def test_a_correction_needs_a_changelog(reference_data):
+    draft = _correction_of(version_with_content())
+    CoreOutcomeSetVersion.objects.filter(pk=draft.pk).update(changelog=" ")
+    draft.refresh_from_db()
+    with pytest.raises(ValidationError) as excinfo:
+        version_publish(version=draft)
+    assert "what this correction corrects" in _field_error(excinfo, "changelog")
+
+
+def test_only_the_published_version_can_be_corrected(reference_data):
+    first = version_with_content()
+    version_publish(version=version_draft_create(from_version=first))  # first is now superseded
+    first.refresh_from_db()
+    draft = _correction_of(CoreOutcomeSetVersion.objects.get(pk=first.pk))
+    with pytest.raises(ValidationError) as excinfo:
+        version_publish(version=draft)
+    assert "made from the set's published version" in _field_error(excinfo, "is_correction")

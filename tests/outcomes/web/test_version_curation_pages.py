@@ -111,3 +111,30 @@ def test_a_view_that_hits_the_triggers_answers_409_with_the_message_not_500(clie
     assert api.json()["error"]["code"] == "immutable"
     with pytest.raises(IntegrityError):  # any other integrity error is not the middleware's business
         client.get("/other/")
+
+
+def test_a_curator_corrects_a_wording_from_the_published_version_page(client, reference_data, curator):
+    version = version_with_content()
+    html = client.get(_url("web:version-detail", version)).content.decode()
+    assert 'name="correction" value="1"' in html
+    response = client.post(_url("web:version-draft-create", version), {"correction": "1"})
+    draft = version.core_outcome_set.versions.get(status=Status.DRAFT)
+    assert response["Location"] == _url("web:version-detail", draft)
+    assert draft.is_correction and draft.derived_from == version
+    draft.outcomes.filter(name="Pain").update(name="Pain at rest")
+    client.post(_url("web:version-publish", draft), {"number": ""})
+    draft.refresh_from_db()
+    assert (draft.status, draft.version) == (Status.PUBLISHED, "1.0.1")
+    old_page = client.get(_url("web:version-detail", version)).content.decode()
+    assert f'was corrected in <a href="{_url("web:version-detail", draft)}">version 1.0.1</a>' in old_page
+
+
+def test_a_correction_that_adds_an_outcome_comes_back_as_a_refusal_on_the_page(client, reference_data, curator):
+    version = version_with_content()
+    draft = version_draft_create(from_version=version, correction=True)
+    OutcomeFactory(version=draft, name="Fatigue")
+    response = client.post(_url("web:version-publish", draft), {"number": ""})
+    assert response.status_code == 400
+    assert "not a correction" in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.status == Status.DRAFT

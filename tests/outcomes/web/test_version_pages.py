@@ -191,3 +191,38 @@ def test_a_version_page_offers_its_exports_and_how_to_cite_it(client, reference_
     assert "COMPACTERS study group. Core outcome set for effectiveness trials in localised prostate cancer" in html
     assert "version 1.0.0 (2017)" in html
     assert f'href="{reverse("web:domain-detail", args=[16])}"' in html
+
+
+CAD = "ichom-coronary-artery-disease"
+FULL_NAME = "Acute complications within 30 days of AMI, CABG or PCI"
+
+
+def test_the_corrected_version_page_links_its_correction(client, reference_data):
+    html = _html(client, "web:version-detail", CAD, "1.0.0")
+    correction = reverse("web:version-detail", args=[CAD, "1.0.1"])
+    assert f'Version 1.0.0 was corrected in <a href="{correction}">version 1.0.1</a>' in html
+    assert f'<dt>Corrected in</dt><dd><a href="{correction}">version 1.0.1</a></dd>' in html
+    assert f'href="{reverse("web:version-diff", args=[CAD, "1.0.0", "1.0.1"])}"' in html
+
+
+def test_the_correction_page_says_what_it_corrects(client, reference_data):
+    html = _html(client, "web:version-detail", CAD, "1.0.1")
+    assert "<dt>Correction of</dt>" in html
+    assert (
+        f'href="{reverse("web:version-detail", args=[CAD, "1.0.0"])}">version 1.0.0</a> (a transcription error' in html
+    )
+    assert FULL_NAME in html
+    assert "Corrected in" not in html
+
+
+def test_the_diff_of_a_correction_shows_exactly_the_corrected_wording(client, reference_data):
+    html = _html(client, "web:version-diff", CAD, "1.0.0", "1.0.1")
+    assert "Version 1.0.1 corrects a transcription error of version 1.0.0" in html
+    assert FULL_NAME in html and "Acute complications within 30 days of AMI" in html
+    assert "Angina" not in html  # unchanged outcomes are counted, not listed
+
+
+def test_the_set_page_shows_the_corrected_name_and_marks_the_correction_in_its_history(client, reference_data):
+    html = _html(client, "web:set-detail", CAD)
+    assert FULL_NAME in html
+    assert "<strong>Correction:</strong> Correction of a transcription error in version 1.0.0" in html
