@@ -35,6 +35,12 @@ def is_facilitator(user: User, process: ConsensusProcess) -> bool:
     return is_admin(user) or process.facilitators.filter(pk=user.pk).exists()
 
 
+def can_read_consensus_aggregates(user: User, process: ConsensusProcess) -> bool:
+    """The results and the report of a process (aggregates, no panelist): public once the process is published,
+    before that its facilitators (and admins) only. The ratings, one row per panelist, stay with facilitators."""
+    return process.status == "published" or is_facilitator(user, process)
+
+
 def can_view_version(user: User, version: CoreOutcomeSetVersion) -> bool:
     """Published, superseded and withdrawn versions are public; a draft or a version in consensus is seen only by
     curators, admins and the facilitators of the consensus process building it."""

@@ -129,6 +129,7 @@ class ItemResultSerializer(serializers.ModelSerializer):
 
 
 class RoundItemResultSerializer(serializers.Serializer):
+    round_item_id = serializers.IntegerField(source="pk", help_text="What a meeting's live counts are recorded on.")
     item_id = serializers.IntegerField()
     name = serializers.CharField(source="item.name")
     kind = serializers.CharField(source="item.kind")
@@ -240,6 +241,8 @@ class OwnRatingSerializer(serializers.Serializer):
     vote = serializers.CharField()
     comment = serializers.CharField()
     proposed_wording = serializers.CharField()
+    is_draft = serializers.BooleanField(help_text="Saved progress, not counted until the round is submitted again.")
+    submitted_at = serializers.DateTimeField(allow_null=True, help_text="When this answer was submitted.")
 
 
 class FeedbackSerializer(serializers.Serializer):
