@@ -9,7 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from outcomes import selectors
+from outcomes import consensus_selectors, selectors
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion
 from outcomes.models.sets import SEMVER_RE
 from outcomes.permissions import can_view_version, is_curator
@@ -81,6 +81,7 @@ def _render_version(
         # The version that replaced it: the next higher public version.
         successor = next((v for v in reversed(public) if v.semver > shown.semver), None)
     previous = next((row.previous for row in history if row.version.pk == shown.pk), None)
+    process = getattr(shown, "consensus_process", None)
     context = {
         "cos": cos,
         "version": shown,
@@ -88,7 +89,8 @@ def _render_version(
         "history": history,
         "successor": successor,
         "previous": previous,
-        "process": getattr(shown, "consensus_process", None),
+        "process": process,
+        "rounds_held": consensus_selectors.rounds_held(process) if process is not None else None,
         "can_curate": curator,
         **version_links_context(cos, shown),
     }
