@@ -213,7 +213,14 @@ def process_results(process: ConsensusProcess) -> QuerySet[ItemResult]:
     return (
         ItemResult.objects.filter(round_item__round__process=process)
         .select_related("round_item__round", "round_item__item", "group")
-        .order_by("round_item__round__number", "round_item__order", "group__order", "group_id")
+        # Each item's group rows, then its overall row, on every database (NULLs sort first or last by vendor).
+        .order_by(
+            "round_item__round__number",
+            "round_item__order",
+            "round_item_id",
+            F("group__order").asc(nulls_last=True),
+            "group_id",
+        )
     )
 
 
