@@ -101,6 +101,12 @@ class PanelRound:
     items: list[PanelItem]
     previous: Round | None
 
+    @property
+    def has_unsubmitted_changes(self) -> bool:
+        """Submitted, then saved progress: the draft is not counted until they submit again."""
+        submitted = self.participation is not None and self.participation.completed_at is not None
+        return submitted and any(i.rating is not None and i.rating.is_draft for i in self.items)
+
 
 def panel_round(panelist: Panelist, round_: Round) -> PanelRound:
     """One round as a panelist sees it: the items, their own ratings and, from round 2, the previous round's

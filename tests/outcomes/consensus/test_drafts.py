@@ -58,13 +58,18 @@ def test_saving_progress_after_submitting_keeps_a_draft_and_the_tally_keeps_the_
     assert _tallied_scores(round1, member) == {6}
     overall = ItemResult.objects.filter(round_item__round=round1, group__isnull=True).first()
     assert overall.distribution["6"] == 1 and overall.distribution["5"] == 0
-    # The panelist sees their draft, marked as one.
+    # The panelist sees their draft, marked as one, and is told it does not count yet.
+    page = _page(member).get(reverse("panel:round", args=[1])).content.decode()
+    assert "Only your submitted answers count" in page
     item = _api(member).get(reverse("api:panel-round", args=[1])).json()["items"][0]
     assert item["rating"]["score"] == 5 and item["rating"]["is_draft"] is True
     # A new submission makes the draft the submitted answer and drops it.
     assert send(member, round1, 5, complete=True).status_code in (200, 302)
     assert _tallied_scores(round1, member) == {5}
     assert not Rating.objects.filter(panelist=member.panelist, is_draft=True).exists()
+    assert (
+        "Only your submitted answers count" not in _page(member).get(reverse("panel:round", args=[1])).content.decode()
+    )
     assert Rating.objects.filter(panelist=member.panelist).count() == round1.round_items.count()
 
 
