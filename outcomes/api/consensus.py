@@ -622,7 +622,7 @@ class AggregatesView(APIView):
 
 class RatingsDownloadView(FacilitatorView):
     @extend_schema(
-        responses={200: OpenApiTypes.OBJECT},
+        responses=s.RatingsDownloadSerializer,
         summary="The tallied ratings, pseudonymised, with the meeting's live counts (facilitators)",
         description=f"Exactly the submitted answers that were tallied (drafts never appear). {_DOWNLOAD_DOCS}",
     )
@@ -644,7 +644,7 @@ class RatingsCsvView(FacilitatorView):
 
 class ResultsDownloadView(AggregatesView):
     @extend_schema(
-        responses={200: OpenApiTypes.OBJECT},
+        responses=s.ResultsDownloadSerializer,
         summary="Every result of every round, overall and per group, with the consensus definition",
         description=_DOWNLOAD_DOCS,
     )

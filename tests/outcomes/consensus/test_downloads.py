@@ -54,3 +54,15 @@ def test_the_report_download_states_the_definition_participation_and_rounds(tall
     assert [(r["number"], r["status"], r["completed"]) for r in report["rounds"]] == [(1, "closed", 3)]
     overall = next(p for p in report["participation"] if p["group"] == "All panelists")
     assert (overall["invited"], overall["started"], overall["completed"]) == (4, 4, 3)
+
+
+def test_the_json_downloads_match_their_documented_schema(tallied, facilitator):
+    from outcomes.api.consensus_serializers import RatingsDownloadSerializer, ResultsDownloadSerializer
+
+    api = APIClient()
+    api.force_authenticate(facilitator)
+    for name, serializer in (("ratings", RatingsDownloadSerializer), ("results", ResultsDownloadSerializer)):
+        document = api.get(reverse(f"api:consensus-{name}", args=[tallied.pk])).json()
+        checked = serializer(data=document)
+        assert checked.is_valid(), (name, checked.errors)
+        assert set(document[name][0]) == set(serializer().fields[name].child.fields)
