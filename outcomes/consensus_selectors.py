@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from outcomes.models import (
     ConsensusProcess,
@@ -23,6 +23,8 @@ from outcomes.models import (
     Suggestion,
 )
 from outcomes.permissions import is_admin
+from outcomes.services.consensus import _latest_results
+from outcomes.services.tally import round_participation
 
 
 def processes_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[ConsensusProcess]:
@@ -115,6 +117,12 @@ class PanelRound:
     items: list[PanelItem]
     previous: Round | None
 
+    @property
+    def has_unsubmitted_changes(self) -> bool:
+        """Submitted, then saved progress: the draft is not counted until they submit again."""
+        submitted = self.participation is not None and self.participation.completed_at is not None
+        return submitted and any(i.rating is not None and i.rating.is_draft for i in self.items)
+
 
 def panel_round(panelist: Panelist, round_: Round) -> PanelRound:
     """One round as a panelist sees it: the items, their own ratings and, from round 2, the previous round's
@@ -125,7 +133,10 @@ def panel_round(panelist: Panelist, round_: Round) -> PanelRound:
         .prefetch_related("item__options", "item__domains")
         .order_by("order", "id")
     )
-    own = {r.round_item_id: r for r in Rating.objects.filter(panelist=panelist, round_item__round=round_)}
+    # Their draft where they saved one since submitting, else their submitted answer.
+    own: dict[int, Rating] = {}
+    for rating in Rating.objects.filter(panelist=panelist, round_item__round=round_).order_by("-is_draft"):
+        own.setdefault(rating.round_item_id, rating)
     participation = Participation.objects.filter(round=round_, panelist=panelist).first()
     previous = (
         Round.objects.filter(process_id=round_.process_id, number__lt=round_.number, status=Round.Status.CLOSED)
@@ -137,7 +148,7 @@ def panel_round(panelist: Panelist, round_: Round) -> PanelRound:
     if previous is not None:
         item_ids = [ri.item_id for ri in round_items]
         for rating in Rating.objects.filter(
-            panelist=panelist, round_item__round=previous, round_item__item_id__in=item_ids
+            panelist=panelist, round_item__round=previous, round_item__item_id__in=item_ids, is_draft=False
         ).select_related("round_item"):
             previous_own[rating.round_item.item_id] = rating
         results = (
@@ -183,23 +194,40 @@ def panelist_suggestions(panelist: Panelist) -> QuerySet[Suggestion]:
 
 
 def pseudonymised_ratings(process: ConsensusProcess) -> QuerySet:
-    """Every rating of a process keyed by panelist CODE (never email), for the CSV export."""
+    """Exactly the answers the tally counted (Rating.objects.tallied(): submitted, never drafts), keyed by panelist
+    CODE (never email), as dicts for outcomes.exports.consensus."""
     return (
-        Rating.objects.filter(round_item__round__process=process)
-        .order_by("round_item__round__number", "round_item__order", "panelist__code")
-        .values_list(
-            "round_item__round__number",
-            "panelist__code",
-            "panelist__group__name",
-            "round_item__item_id",
-            "round_item__item__name",
+        Rating.objects.tallied()
+        .filter(round_item__round__process=process)
+        .order_by("round_item__round__number", "round_item__order", "round_item_id", "panelist__code")
+        .values(
+            "round_item_id",
             "score",
             "unable_to_score",
-            "option__label",
+            "option_id",
             "vote",
             "comment",
             "proposed_wording",
+            "submitted_at",
+            round=F("round_item__round__number"),
+            round_kind=F("round_item__round__kind"),
+            item_id=F("round_item__item_id"),
+            item=F("round_item__item__name"),
+            item_kind=F("round_item__item__kind"),
+            panelist_code=F("panelist__code"),
+            stakeholder_group=F("panelist__group__name"),
+            option_label=F("option__label"),
         )
+    )
+
+
+def meeting_live_counts(process: ConsensusProcess) -> QuerySet[RoundItem]:
+    """The round items of the consensus meeting on which the facilitator recorded a show of hands."""
+    return (
+        RoundItem.objects.filter(round__process=process, round__kind=Round.Kind.MEETING)
+        .filter(Q(live_include__isnull=False) | Q(live_exclude__isnull=False) | Q(live_abstain__isnull=False))
+        .select_related("round", "item")
+        .order_by("round__number", "order", "id")
     )
 
 
@@ -207,5 +235,77 @@ def process_results(process: ConsensusProcess) -> QuerySet[ItemResult]:
     return (
         ItemResult.objects.filter(round_item__round__process=process)
         .select_related("round_item__round", "round_item__item", "group")
-        .order_by("round_item__round__number", "round_item__order", "group__order", "group_id")
+        # Each item's group rows, then its overall row, on every database (NULLs sort first or last by vendor).
+        .order_by(
+            "round_item__round__number",
+            "round_item__order",
+            "round_item_id",
+            F("group__order").asc(nulls_last=True),
+            "group_id",
+        )
+    )
+
+
+@dataclass
+class ReportData:
+    """What the COS-STAR report states, read once for the page, its CSV and JSON downloads and the API."""
+
+    process: ConsensusProcess
+    rounds: list[Round]
+    participation: list[tuple[Round, list]]
+    suggestions: list[Suggestion]
+    final_outcomes: list
+    dropped: list[tuple[Item, ItemResult]]
+
+
+def report_data(process: ConsensusProcess) -> ReportData:
+    rounds = list(process_rounds(process))
+    latest = _latest_results(process)
+    return ReportData(
+        process=process,
+        rounds=rounds,
+        participation=[(r, round_participation(r)) for r in rounds if r.status != Round.Status.DRAFT],
+        suggestions=list(
+            Suggestion.objects.filter(round__process=process).select_related("merged_into", "round").order_by("pk")
+        ),
+        final_outcomes=list(process.draft_version.outcomes.select_related("evidence__round_item__round")),
+        dropped=[
+            (result.round_item.item, result)
+            for result in latest.values()
+            if result.classification != "in" and result.round_item.item.kind == Item.Kind.OUTCOME
+        ],
+    )
+
+
+_NUMBER_WORDS = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+
+
+def _numbers(numbers: list[int]) -> str:
+    return str(numbers[0]) if len(numbers) == 1 else ", ".join(map(str, numbers[:-1])) + f" and {numbers[-1]}"
+
+
+@dataclass
+class RoundsHeld:
+    """The rounds of a process that took place (closed), for the version page's provenance sentence."""
+
+    delphi: list[int]
+    meetings: list[int]
+
+    def __str__(self) -> str:
+        count = len(self.delphi)
+        word = _NUMBER_WORDS[count] if count < len(_NUMBER_WORDS) else str(count)
+        plural = "s" if count != 1 else ""
+        text = f"{word} Delphi round{plural}"
+        if self.delphi:
+            text += f" (round{plural} {_numbers(self.delphi)}) rated by a panel of stakeholder groups"
+        if self.meetings:
+            text += f", then a consensus meeting (round {_numbers(self.meetings)})"
+        return text
+
+
+def rounds_held(process: ConsensusProcess) -> RoundsHeld:
+    closed = process.rounds.filter(status=Round.Status.CLOSED).order_by("number").values_list("number", "kind")
+    return RoundsHeld(
+        delphi=[number for number, kind in closed if kind == Round.Kind.DELPHI],
+        meetings=[number for number, kind in closed if kind == Round.Kind.MEETING],
     )

@@ -34,3 +34,9 @@ def is_facilitator(user: User, process: ConsensusProcess) -> bool:
     if not user.is_authenticated:
         return False
     return is_admin(user) or process.facilitators.filter(pk=user.pk).exists()
+
+
+def can_read_consensus_aggregates(user: User, process: ConsensusProcess) -> bool:
+    """The results and the report of a process (aggregates, no panelist): public once the process is published,
+    before that its facilitators (and admins) only. The ratings, one row per panelist, stay with facilitators."""
+    return process.status == "published" or is_facilitator(user, process)

@@ -131,6 +131,13 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api:consensus-suggestions": {"GET": API_FACILITATOR_A, "POST": API_SIGNED_IN_NOT_ALLOWED},
     "api:consensus-suggestion-decide": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_FACILITATOR_A_EMPTY},
     "api:consensus-meeting-counts": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_SIGNED_IN_NOT_ALLOWED},  # PUT
+    "api:consensus-ratings": {"GET": API_FACILITATOR_A, "POST": API_SIGNED_IN_NOT_ALLOWED},
+    "api:consensus-ratings-csv": {"GET": API_FACILITATOR_A, "POST": API_SIGNED_IN_NOT_ALLOWED},
+    # Aggregates, public once published: anyone may ask, so a POST is a 405 for everyone.
+    "api:consensus-results": {"GET": API_FACILITATOR_A, "POST": NOT_ALLOWED},
+    "api:consensus-results-csv": {"GET": API_FACILITATOR_A, "POST": NOT_ALLOWED},
+    "api:consensus-report": {"GET": API_FACILITATOR_A, "POST": NOT_ALLOWED},
+    "api:consensus-report-csv": {"GET": API_FACILITATOR_A, "POST": NOT_ALLOWED},
     "api:consensus-finalise": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_FACILITATOR_A_EMPTY},
     "api:consensus-publish": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_FACILITATOR_A_EMPTY},
     "api:panel-me": {"GET": API_PANELIST_PAGE_SESSION, "POST": API_PANELIST_NOT_ALLOWED_SESSION},
@@ -170,7 +177,8 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "facilitator:publish": {"GET": NOT_ALLOWED, "POST": FACILITATOR_A_ACTION},
     "facilitator:report": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},  # public once published
     "facilitator:ratings-csv": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
-    "facilitator:results-csv": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
+    "facilitator:results-csv": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},  # public once published
+    "facilitator:report-csv": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},  # public once published
     # accounts
     "login": {"GET": EVERYONE, "POST": EVERYONE},  # an empty sign-in form is shown again with its errors
     "logout": {"GET": NOT_ALLOWED, "POST": REDIRECT},
@@ -257,6 +265,12 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/consensus/round-items/{id}/counts/", "put"): API_FACILITATOR_A_EMPTY,
     ("/api/v1/consensus/processes/{id}/finalise/", "post"): API_FACILITATOR_A_EMPTY,
     ("/api/v1/consensus/processes/{id}/publish/", "post"): API_FACILITATOR_A_EMPTY,
+    ("/api/v1/consensus/processes/{id}/ratings/", "get"): API_FACILITATOR_A,
+    ("/api/v1/consensus/processes/{id}/ratings/csv/", "get"): API_FACILITATOR_A,
+    ("/api/v1/consensus/processes/{id}/results/", "get"): API_FACILITATOR_A,  # public once published
+    ("/api/v1/consensus/processes/{id}/results/csv/", "get"): API_FACILITATOR_A,  # public once published
+    ("/api/v1/consensus/processes/{id}/report/", "get"): API_FACILITATOR_A,  # public once published
+    ("/api/v1/consensus/processes/{id}/report/csv/", "get"): API_FACILITATOR_A,  # public once published
     ("/api/v1/consensus/panel/", "get"): API_PANELIST,
     ("/api/v1/consensus/panel/consent/", "post"): API_PANELIST_EMPTY,
     ("/api/v1/consensus/panel/rounds/{number}/", "get"): (401, 200, 404, 403, 403, 403, 403),
@@ -291,6 +305,10 @@ API_OVERRIDES: dict[str, dict] = {
     "/api/v1/consensus/processes/{id}/finalise/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/processes/{id}/publish/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/panel/rounds/{number}/": {"number": 2},
+    **{
+        f"/api/v1/consensus/processes/{{id}}/{download}/": {"id": lambda w: w.process_a.pk}
+        for download in ("ratings", "ratings/csv", "results", "results/csv", "report", "report/csv")
+    },
 }
 
 WRITE_METHODS = ("post", "put", "patch", "delete")
@@ -588,6 +606,39 @@ def test_a_published_process_report_is_public_and_shows_aggregates_only(world, c
         response = _call(clients[role], "get", url)
         if response.status_code != 200:
             problems.append(f"GET {url} as {role}: expected 200, got {_shown(response)}")
+        if leaked := _leaks(world, role, response):
+            problems.append(f"GET {url} as {role} shows {leaked}")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize(
+    ("name", "public"),
+    [
+        ("facilitator:results-csv", True),
+        ("facilitator:report-csv", True),
+        ("api:consensus-results", True),
+        ("api:consensus-results-csv", True),
+        ("api:consensus-report", True),
+        ("api:consensus-report-csv", True),
+        ("facilitator:ratings-csv", False),
+        ("api:consensus-ratings", False),
+        ("api:consensus-ratings-csv", False),
+    ],
+)
+def test_once_published_the_results_and_report_downloads_are_public_and_the_ratings_stay_with_facilitators(
+    world, clients, name, public
+):
+    from outcomes.models import ConsensusProcess
+
+    ConsensusProcess.objects.filter(pk=world.process_a.pk).update(status=ConsensusProcess.Status.PUBLISHED)
+    url = reverse(name, args=[world.process_a.pk])
+    problems = []
+    for role in ROLES:
+        response = _call(clients[role], "get", url)
+        allowed = public or role in ("facilitator_a", "admin")
+        if (response.status_code == 200) != allowed:
+            expected = "200" if allowed else "a refusal"
+            problems.append(f"GET {url} as {role}: expected {expected}, got {_shown(response)}")
         if leaked := _leaks(world, role, response):
             problems.append(f"GET {url} as {role} shows {leaked}")
     assert not problems, "\n".join(problems)

@@ -196,6 +196,7 @@ class ItemResultSerializer(serializers.ModelSerializer):
 
 
 class RoundItemResultSerializer(serializers.Serializer):
+    round_item_id = serializers.IntegerField(source="pk", help_text="What a meeting's live counts are recorded on.")
     item_id = serializers.IntegerField()
     name = serializers.CharField(source="item.name")
     kind = serializers.CharField(source="item.kind")
@@ -308,6 +309,8 @@ class OwnRatingSerializer(serializers.Serializer):
     vote = serializers.CharField()
     comment = serializers.CharField()
     proposed_wording = serializers.CharField()
+    is_draft = serializers.BooleanField(help_text="Saved progress, not counted until the round is submitted again.")
+    submitted_at = serializers.DateTimeField(allow_null=True, help_text="When this answer was submitted.")
 
 
 class FeedbackSerializer(serializers.Serializer):
@@ -566,3 +569,87 @@ class VersionResultSerializer(serializers.Serializer):
     version = serializers.CharField()
     status = serializers.CharField()
     outcome_count = serializers.IntegerField()
+
+
+# --- Downloads (documentation of outcomes.exports.consensus's documents) -----------------------------------------
+
+
+class DownloadProcessSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    is_demo = serializers.BooleanField()
+
+
+class RatingRowSerializer(serializers.Serializer):
+    round = serializers.IntegerField()
+    round_kind = serializers.CharField(help_text="delphi or meeting")
+    round_item_id = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    item = serializers.CharField()
+    item_kind = serializers.CharField()
+    source = serializers.CharField(help_text="panelist: one submitted answer; live: a show of hands at the meeting")
+    panelist_code = serializers.CharField(allow_null=True)
+    stakeholder_group = serializers.CharField(allow_null=True)
+    score = serializers.IntegerField(allow_null=True)
+    unable_to_score = serializers.BooleanField()
+    option_id = serializers.IntegerField(allow_null=True)
+    option = serializers.CharField(allow_null=True)
+    vote = serializers.CharField(allow_null=True)
+    count = serializers.IntegerField(help_text="1 for a panelist's answer; the number of hands on a live row")
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    comment = serializers.CharField(allow_blank=True)
+    proposed_wording = serializers.CharField(allow_blank=True)
+
+
+class RatingsDownloadSerializer(serializers.Serializer):
+    process = DownloadProcessSerializer()
+    ratings = RatingRowSerializer(many=True)
+
+
+class DefinitionSerializer(serializers.Serializer):
+    rule_scope = serializers.CharField()
+    in_high_min_pct = serializers.IntegerField()
+    in_low_max_pct = serializers.IntegerField()
+    out_low_min_pct = serializers.IntegerField()
+    out_high_max_pct = serializers.IntegerField()
+    meeting_include_min_pct = serializers.IntegerField()
+    definition_locked_at = serializers.DateTimeField(allow_null=True)
+
+
+def _pct(help_text: str = "") -> serializers.DecimalField:
+    return serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True, help_text=help_text)
+
+
+class ResultRowSerializer(serializers.Serializer):
+    round = serializers.IntegerField()
+    round_kind = serializers.CharField()
+    round_item_id = serializers.IntegerField()
+    item_id = serializers.IntegerField()
+    item = serializers.CharField()
+    item_kind = serializers.CharField()
+    group = serializers.CharField(help_text='A stakeholder group, or "All panelists"')
+    n = serializers.IntegerField(help_text="Delphi: panelists who scored; meeting: votes cast")
+    n_unable = serializers.IntegerField(allow_null=True)
+    n_1_3 = serializers.IntegerField(allow_null=True)
+    n_4_6 = serializers.IntegerField(allow_null=True)
+    n_7_9 = serializers.IntegerField(allow_null=True)
+    pct_1_3 = _pct()
+    pct_4_6 = _pct()
+    pct_7_9 = _pct()
+    median = serializers.DecimalField(max_digits=4, decimal_places=2, allow_null=True)
+    q1 = serializers.DecimalField(max_digits=4, decimal_places=2, allow_null=True)
+    q3 = serializers.DecimalField(max_digits=4, decimal_places=2, allow_null=True)
+    n_include = serializers.IntegerField(allow_null=True)
+    n_exclude = serializers.IntegerField(allow_null=True)
+    n_abstain = serializers.IntegerField(allow_null=True)
+    votes_cast = serializers.IntegerField(allow_null=True)
+    pct_include = _pct("Meeting: 100 x include / votes cast")
+    distribution = serializers.DictField()
+    classification = serializers.CharField(help_text="in, out or none")
+
+
+class ResultsDownloadSerializer(serializers.Serializer):
+    process = DownloadProcessSerializer()
+    definition = DefinitionSerializer()
+    results = ResultRowSerializer(many=True)

@@ -286,7 +286,25 @@ class Participation(models.Model):
         return f"{self.panelist} in {self.round}"
 
 
+class RatingQuerySet(models.QuerySet):
+    def tallied(self) -> RatingQuerySet:
+        """The answers a tally counts: submitted (not a draft) by a panelist who completed the round.
+        (round_tally applies the same rule with IN lists over one round, for its query plan.)"""
+        return self.filter(
+            is_draft=False,
+            panelist__participations__round=models.F("round_item__round"),
+            panelist__participations__completed_at__isnull=False,
+        )
+
+
 class Rating(models.Model):
+    """A panelist's answer on one item of one round.
+
+    A panelist has at most one submitted answer and one draft per item and round. Submitting writes the submitted
+    answer (and drops the draft); saving progress writes only the draft. Only submitted answers are tallied and
+    downloaded, so a submitted answer changes only by a new submission.
+    """
+
     class Vote(models.TextChoices):
         INCLUDE = "include", "Include"
         EXCLUDE = "exclude", "Exclude"
@@ -305,14 +323,25 @@ class Rating(models.Model):
     vote = models.CharField(max_length=8, choices=Vote.choices, blank=True)
     comment = models.TextField(blank=True)
     proposed_wording = models.TextField(blank=True)
+    # A draft is saved progress, shown back to the panelist only; never tallied, never downloaded.
+    is_draft = models.BooleanField(default=False, db_default=False)
+    # When the submission that set this answer was made (null on a draft).
+    submitted_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RatingQuerySet.as_manager()
 
     class Meta:
         ordering = ["round_item", "panelist"]
         indexes = [models.Index(fields=["option"], condition=Q(option__isnull=False), name="rating_chosen_option")]
         constraints = [
-            models.UniqueConstraint(fields=["round_item", "panelist"], name="one_rating_per_panelist_item_round"),
+            models.UniqueConstraint(
+                fields=["round_item", "panelist", "is_draft"], name="one_rating_per_panelist_item_round"
+            ),
+            models.CheckConstraint(
+                condition=Q(is_draft=False) | Q(submitted_at__isnull=True), name="rating_draft_is_not_submitted"
+            ),
             models.CheckConstraint(
                 condition=Q(score__isnull=True) | Q(score__gte=1, score__lte=9), name="rating_score_1_to_9"
             ),
@@ -370,7 +399,9 @@ class ItemResult(models.Model):
 
     round_item = models.ForeignKey(RoundItem, on_delete=models.CASCADE, related_name="results")
     group = models.ForeignKey(StakeholderGroup, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
-    n = models.PositiveIntegerField(default=0, help_text="Panelists who scored the item (the denominator).")
+    n = models.PositiveIntegerField(
+        default=0, help_text="The denominator: panelists who scored the item; at a meeting, the votes cast."
+    )
     n_unable = models.PositiveIntegerField(default=0)
     n_low = models.PositiveIntegerField(default=0)
     n_mid = models.PositiveIntegerField(default=0)
@@ -383,6 +414,12 @@ class ItemResult(models.Model):
     q3 = models.DecimalField(max_digits=4, decimal_places=2, null=True, blank=True)
     # Score distribution 1..9 and, for alternatives, votes per option id; meeting votes as include/exclude/abstain.
     distribution = models.JSONField(default=dict, blank=True)
+    # Meeting rounds only (null in Delphi rounds): online votes plus, in the overall row, the live counts.
+    # Votes cast are include + exclude; abstentions are counted beside them, never in a percentage.
+    n_include = models.PositiveIntegerField(null=True, blank=True)
+    n_exclude = models.PositiveIntegerField(null=True, blank=True)
+    n_abstain = models.PositiveIntegerField(null=True, blank=True)
+    votes_cast = models.PositiveIntegerField(null=True, blank=True)
     classification = models.CharField(max_length=8, choices=Classification.choices, default=Classification.NONE)
     computed_at = models.DateTimeField(auto_now=True)
 

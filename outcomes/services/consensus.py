@@ -1015,41 +1015,74 @@ def _is_answered(entry: RatingInput) -> bool:
 _RATING_COLUMNS = (
     "round_item_id",
     "panelist_id",
+    "is_draft",
     "score",
     "unable_to_score",
     "option_id",
     "vote",
     "comment",
     "proposed_wording",
+    "submitted_at",
     "created_at",
     "updated_at",
 )
-# A second submission changes the stored rating (and its updated_at), never its created_at.
-_RATING_UPDATED = (*_RATING_COLUMNS[2:8], "updated_at")
+# A second submission (or save) changes the stored row (and its updated_at), never its created_at.
+_RATING_UPDATED = (*_RATING_COLUMNS[3:10], "updated_at")
 
 
 def _ratings_upsert(
-    *, panelist: Panelist, round_items: dict[int, tuple[int, str]], entries: Sequence[RatingInput], now: dt.datetime
+    *,
+    panelist: Panelist,
+    round_items: dict[int, tuple[int, str]],
+    entries: Sequence[RatingInput],
+    now: dt.datetime,
+    draft: bool,
 ) -> None:
-    """One multi-row INSERT ... ON CONFLICT DO UPDATE on the one-rating-per-panelist-item-round constraint, so a
-    resubmission changes a rating and can never duplicate it."""
+    """One multi-row INSERT ... ON CONFLICT DO UPDATE on the one-rating-per-panelist-item-round constraint (one
+    submitted row and one draft per item), so a resubmission changes a rating and can never duplicate it."""
     stamp = db_datetime(now)
+    submitted_at = None if draft else stamp
     rows = [
         (
             round_items[e.item_id][0],
             panelist.pk,
+            draft,
             e.score,
             e.unable_to_score,
             e.option_id,
             e.vote,
             e.comment,
             e.proposed_wording,
+            submitted_at,
             stamp,
             stamp,
         )
         for e in entries
     ]
-    rows_insert(Rating, _RATING_COLUMNS, rows, conflict=("round_item_id", "panelist_id"), update=_RATING_UPDATED)
+    rows_insert(
+        Rating, _RATING_COLUMNS, rows, conflict=("round_item_id", "panelist_id", "is_draft"), update=_RATING_UPDATED
+    )
+
+
+def _stored_answers(*, panelist: Panelist, round_: Round) -> dict[int, RatingInput]:
+    """The panelist's current answers in a round, by item: the draft where there is one, else the submitted answer."""
+    rows = (
+        Rating.objects.filter(round_item__round=round_, panelist=panelist)
+        .order_by("-is_draft")  # drafts first: the first row of an item is the one that counts here
+        .values_list(
+            "round_item__item_id",
+            "score",
+            "unable_to_score",
+            "option_id",
+            "vote",
+            "comment",
+            "proposed_wording",
+        )
+    )
+    answers: dict[int, RatingInput] = {}
+    for item_id, score, unable, option_id, vote, comment, wording in rows:
+        answers.setdefault(item_id, RatingInput(item_id, score, unable, option_id, vote, comment, wording))
+    return answers
 
 
 @transaction.atomic
@@ -1060,12 +1093,18 @@ def rating_submit(
     ratings: Sequence[RatingInput],
     complete: bool = False,
 ) -> Participation:
-    """Save a panelist's ratings of a round in one go (an idempotent upsert), and optionally mark it complete.
+    """Save a panelist's answers to a round as a draft, or submit them (complete=True).
+
+    One rule for the web form and the API: only a submission changes what is tallied. Saving progress stores a
+    draft, shown back to the panelist, and leaves any submitted answer as it was. A submission takes the
+    panelist's current answers (draft, else submitted) with this request's on top; it is refused, storing
+    nothing, unless every item of the round is then answered.
 
     1. Take a shared lock on the round: a close waits for us, and we refuse a round that closed first.
     2. Check the panelist (link active, consented, invited to this round) and every rating; collect all problems.
-    3. Upsert the ratings (one row per panelist, item and round: a second submission changes, never duplicates).
-    4. Mark the participation started, and completed when asked and every item is answered.
+    3. Save progress: upsert the answers given as drafts (one draft per panelist, item and round).
+    4. Submit: check every item is answered, upsert the answers as submitted (one per panelist, item and round:
+       a second submission changes, never duplicates) and drop the drafts; mark the participation completed.
     Any refusal raises ValidationError and stores nothing.
     """
     panelist_check_active_or_refuse(panelist)
@@ -1114,25 +1153,30 @@ def rating_submit(
     if errors:
         raise RatingsRefused(errors, item_ids)
     now = timezone.now()
-    answered = [entry for entry in ratings if _is_answered(entry) or entry.comment or entry.proposed_wording]
-    _ratings_upsert(panelist=panelist, round_items=round_items, entries=answered, now=now)
+    given = [entry for entry in ratings if _is_answered(entry) or entry.comment or entry.proposed_wording]
     update_fields = []
     if participation.started_at is None:
         participation.started_at = now
         update_fields.append("started_at")
-    if complete:
-        total = len(round_items)
-        # Every item answered in this very submission needs no query; otherwise the stored ratings decide.
-        if {entry.item_id for entry in ratings if _is_answered(entry)} >= set(round_items):
-            done = total
+    if not complete:
+        _ratings_upsert(panelist=panelist, round_items=round_items, entries=given, now=now, draft=True)
+    else:
+        # Every item answered in this very submission needs no query; otherwise the stored answers complete it.
+        if {entry.item_id for entry in given if _is_answered(entry)} >= set(round_items):
+            answers = {entry.item_id: entry for entry in given}
         else:
-            done = (
-                Rating.objects.filter(round_item__round=round_, panelist=panelist)
-                .filter(Q(score__isnull=False) | Q(unable_to_score=True) | ~Q(vote="") | Q(option__isnull=False))
-                .count()
+            answers = _stored_answers(panelist=panelist, round_=round_)
+            answers.update({entry.item_id: entry for entry in given})
+        done = sum(1 for item_id in round_items if item_id in answers and _is_answered(answers[item_id]))
+        if done < len(round_items):
+            raise _refuse(
+                "complete",
+                f"Answer every item before submitting ({done} of {len(round_items)} answered); nothing was saved.",
             )
-        if done < total:
-            raise _refuse("complete", f"Answer every item before submitting ({done} of {total} answered).")
+        _ratings_upsert(
+            panelist=panelist, round_items=round_items, entries=list(answers.values()), now=now, draft=False
+        )
+        Rating.objects.filter(round_item__round=round_, panelist=panelist, is_draft=True).delete()
         if participation.completed_at is None:
             participation.completed_at = now
             update_fields.append("completed_at")
@@ -1143,7 +1187,7 @@ def rating_submit(
         obj=participation,
         actor_label=panelist.code,
         process=panelist.process,
-        after={"round": round_.number, "ratings": len(answered), "complete": complete},
+        after={"round": round_.number, "ratings": len(given), "complete": complete},
     )
     return participation
 

@@ -2,7 +2,8 @@
 distribution (and unable-to-score, option and meeting-vote counts). Medians, quartiles, percentages and the
 classification are then derived in Python from those few counts, never from a loop over ratings.
 
-The consensus rule (docs/consensus.md), with percentages over those who SCORED the item:
+The consensus rule (docs/consensus.md), with percentages over those who SCORED the item (at a meeting, over the votes
+cast: include + exclude, abstentions beside):
 - in:  n(7-9) >= in_high_min_pct % of n  AND  n(1-3) <  in_low_max_pct % of n
 - out: n(1-3) >= out_low_min_pct % of n  AND  n(7-9) <  out_high_max_pct % of n
 - otherwise none. Compared in integers (100 * count vs pct * n), so 70% exactly is "at least 70%" and 15%
@@ -129,23 +130,29 @@ def classify_options(counts: Counts, process: ConsensusProcess) -> tuple[str, in
 def _result_values(counts: Counts, item_kind: str, round_kind: str, process: ConsensusProcess) -> dict:
     distribution: dict = {str(score): count for score, count in zip(SCORES, counts.bins, strict=True)}
     if round_kind == Round.Kind.MEETING:
-        distribution = dict(counts.votes)
-        n = sum(counts.votes.values())
+        # Percentages over the votes cast (include + exclude); abstentions are reported beside, as classify_votes
+        # decides.
+        include, exclude, abstain = (counts.votes[vote] for vote in VOTES)
+        cast = include + exclude
         values = {
-            "n": n,
+            "n": cast,
             "n_unable": 0,
-            "n_low": counts.votes["exclude"],
-            "n_mid": counts.votes["abstain"],
-            "n_high": counts.votes["include"],
-            "pct_low": _pct(counts.votes["exclude"], n),
-            "pct_mid": _pct(counts.votes["abstain"], n),
-            "pct_high": _pct(counts.votes["include"], n),
+            "n_low": exclude,
+            "n_mid": 0,
+            "n_high": include,
+            "pct_low": _pct(exclude, cast),
+            "pct_mid": _pct(0, cast),
+            "pct_high": _pct(include, cast),
             "median": None,
             "q1": None,
             "q3": None,
+            "n_include": include,
+            "n_exclude": exclude,
+            "n_abstain": abstain,
+            "votes_cast": cast,
             "classification": classify_votes(counts, process),
         }
-        return {**values, "distribution": distribution}
+        return {**values, "distribution": dict(counts.votes)}
     classification = classify_scores(counts, process)
     if item_kind == Item.Kind.ALTERNATIVES:
         classification, winner = classify_options(counts, process)
@@ -164,6 +171,10 @@ def _result_values(counts: Counts, item_kind: str, round_kind: str, process: Con
         "q1": quantile_from_bins(counts.bins, 0.25),
         "q3": quantile_from_bins(counts.bins, 0.75),
         "distribution": distribution,
+        "n_include": None,
+        "n_exclude": None,
+        "n_abstain": None,
+        "votes_cast": None,
         "classification": classification,
     }
 
@@ -181,6 +192,10 @@ RESULT_FIELDS = [
     "q1",
     "q3",
     "distribution",
+    "n_include",
+    "n_exclude",
+    "n_abstain",
+    "votes_cast",
     "classification",
     "computed_at",
 ]
@@ -192,11 +207,11 @@ def _count_ratings(round_: Round) -> dict[tuple[int, int | None], Counts]:
     aggregates["unable"] = Count("id", filter=Q(unable_to_score=True))
     for vote in VOTES:
         aggregates[vote] = Count("id", filter=Q(vote=vote))
-    # Only submitted rounds count: answers saved as progress are a draft until the panelist submits.
+    # Rating.objects.tallied()'s rule: submitted answers (never drafts) of the panelists who completed the round.
     # (IN lists rather than joins: the plan stays a cheap scan even when table statistics are stale.)
     completed = Participation.objects.filter(round=round_, completed_at__isnull=False).values("panelist_id")
     round_item_ids = list(round_.round_items.values_list("id", flat=True))
-    submitted = Rating.objects.filter(round_item_id__in=round_item_ids, panelist_id__in=completed)
+    submitted = Rating.objects.filter(round_item_id__in=round_item_ids, panelist_id__in=completed, is_draft=False)
     rows = submitted.values("round_item_id", "panelist__group_id").annotate(**aggregates).order_by()
     counts: dict[tuple[int, int | None], Counts] = {}
     for row in rows:

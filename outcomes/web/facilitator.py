@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from functools import wraps
 
 from django.contrib import messages
@@ -14,9 +13,9 @@ from django.views.decorators.http import require_POST
 
 from outcomes import consensus_selectors as selectors
 from outcomes import cos_stad
-from outcomes.exports.csv import cell_escape
+from outcomes.exports import consensus as exports
 from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
-from outcomes.permissions import is_curator, is_facilitator
+from outcomes.permissions import can_read_consensus_aggregates, is_curator, is_facilitator
 from outcomes.services import consensus as svc
 from outcomes.services.tally import round_participation
 from outcomes.web.consensus_forms import (
@@ -416,22 +415,29 @@ def publish(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
     return _back(process)
 
 
-def report(request: HttpRequest, pk: int) -> HttpResponse:
-    """The COS-STAR-style summary. Aggregates only: public once the version is published, else facilitators."""
+def _aggregates_or_refuse(request: HttpRequest, pk: int) -> ConsensusProcess | HttpResponse:
+    """The process whose aggregates (results, report) the user may read, or the sign-in redirect / a 403."""
     process = get_object_or_404(ConsensusProcess.objects.select_related("core_outcome_set", "draft_version"), pk=pk)
-    if process.status != ConsensusProcess.Status.PUBLISHED and not is_facilitator(request.user, process):
+    if not can_read_consensus_aggregates(request.user, process):
         if not request.user.is_authenticated:
             return redirect(f"{redirect('login').url}?next={request.path}")
-        raise PermissionDenied("The report is published with the version.")
-    rounds = list(selectors.process_rounds(process))
-    suggestions_ = Suggestion.objects.filter(round__process=process).select_related("merged_into", "round")
+        raise PermissionDenied("The results and the report are published with the version.")
+    return process
+
+
+def report(request: HttpRequest, pk: int) -> HttpResponse:
+    """The COS-STAR-style summary. Aggregates only: public once the version is published, else facilitators."""
+    process = _aggregates_or_refuse(request, pk)
+    if isinstance(process, HttpResponse):
+        return process
+    data = selectors.report_data(process)
     context = {
         "process": process,
-        "rounds": rounds,
-        "participation": [(r, round_participation(r)) for r in rounds if r.status != Round.Status.DRAFT],
-        "suggestions": suggestions_,
-        "final_outcomes": process.draft_version.outcomes.select_related("evidence__round_item__round"),
-        "dropped": _dropped_items(process),
+        "rounds": data.rounds,
+        "participation": data.participation,
+        "suggestions": data.suggestions,
+        "final_outcomes": data.final_outcomes,
+        "dropped": data.dropped,
         "is_facilitator": is_facilitator(request.user, process),
         "cos_stad": cos_stad.process_cos_stad(process),
         "cos_stad_citation": cos_stad.CITATION,
@@ -440,83 +446,32 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "facilitator/report.html", context)
 
 
-def _dropped_items(process: ConsensusProcess) -> list[tuple[Item, object]]:
-    latest = svc._latest_results(process)
-    return [
-        (result.round_item.item, result)
-        for result in latest.values()
-        if result.classification != "in" and result.round_item.item.kind == Item.Kind.OUTCOME
-    ]
+def report_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    """The report as data (docs/consensus.md): one measure per row."""
+    process = _aggregates_or_refuse(request, pk)
+    if isinstance(process, HttpResponse):
+        return process
+    body = exports.report_csv(selectors.report_data(process))
+    return _csv_response(exports.download_filename(process, "report", "csv"), body)
 
 
-def _csv_response(filename: str, header: list[str], rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
+def _csv_response(filename: str, body: bytes) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    writer = csv.writer(response)
-    writer.writerow(header)
-    for row in rows:
-        writer.writerow([cell_escape(cell) for cell in row])  # no formulas in spreadsheets
     return response
 
 
 @facilitator_required
 def ratings_csv(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
-    """Every rating, pseudonymised: panelist codes, never names or emails."""
-    header = [
-        "round",
-        "panelist_code",
-        "stakeholder_group",
-        "item_id",
-        "item",
-        "score",
-        "unable_to_score",
-        "option",
-        "vote",
-        "comment",
-        "proposed_wording",
-    ]
-    return _csv_response(f"process-{process.pk}-ratings.csv", header, selectors.pseudonymised_ratings(process))
+    """Exactly the answers that were tallied, pseudonymised (panelist codes, never names or emails), and the
+    meeting's live counts."""
+    body = exports.ratings_csv(selectors.pseudonymised_ratings(process), selectors.meeting_live_counts(process))
+    return _csv_response(exports.download_filename(process, "ratings", "csv"), body)
 
 
-@facilitator_required
-def results_csv(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
-    header = [
-        "round",
-        "item_id",
-        "item",
-        "group",
-        "n",
-        "n_unable",
-        "n_1_3",
-        "n_4_6",
-        "n_7_9",
-        "pct_1_3",
-        "pct_4_6",
-        "pct_7_9",
-        "median",
-        "q1",
-        "q3",
-        "classification",
-    ]
-    rows = (
-        (
-            r.round_item.round.number,
-            r.round_item.item_id,
-            r.round_item.item.name,
-            r.group.name if r.group_id else "All panelists",
-            r.n,
-            r.n_unable,
-            r.n_low,
-            r.n_mid,
-            r.n_high,
-            r.pct_low,
-            r.pct_mid,
-            r.pct_high,
-            r.median,
-            r.q1,
-            r.q3,
-            r.classification,
-        )
-        for r in selectors.process_results(process)
-    )
-    return _csv_response(f"process-{process.pk}-results.csv", header, rows)
+def results_csv(request: HttpRequest, pk: int) -> HttpResponse:
+    process = _aggregates_or_refuse(request, pk)
+    if isinstance(process, HttpResponse):
+        return process
+    body = exports.results_csv(selectors.process_results(process))
+    return _csv_response(exports.download_filename(process, "results", "csv"), body)

@@ -33,4 +33,5 @@ urlpatterns = [
     path("<int:pk>/report/", views.report, name="report"),
     path("<int:pk>/ratings.csv", views.ratings_csv, name="ratings-csv"),
     path("<int:pk>/results.csv", views.results_csv, name="results-csv"),
+    path("<int:pk>/report.csv", views.report_csv, name="report-csv"),
 ]

@@ -151,11 +151,8 @@ def round_form(request: HttpRequest, number: int) -> HttpResponse:
             except svc.RatingsRefused as exc:
                 errors = {entries[int(i)].item_id: " ".join(p.values()) for i, p in exc.errors.items()}
             except ValidationError as exc:
-                if complete and "complete" in exc.message_dict:
-                    # Keep what they answered, and say what is missing.
-                    svc.rating_submit(panelist=panelist, round=round_, ratings=entries, complete=False)
-                    messages.warning(request, exc.message_dict["complete"][0] + " Your answers were saved.")
-                    return redirect("panel:round", number=number)
+                # The service's refusal stands (an incomplete submission stores nothing); the form shows what they
+                # entered, so that they can complete it or save it as a draft.
                 messages.error(request, " ".join(exc.messages))
                 status = 400
             else:
@@ -164,7 +161,11 @@ def round_form(request: HttpRequest, number: int) -> HttpResponse:
                         request, f"Thank you: round {number} is submitted. You can change it until it closes."
                     )
                 else:
-                    messages.success(request, "Your answers are saved. Come back any time before the round closes.")
+                    messages.success(
+                        request,
+                        "Your answers are saved as a draft. Come back any time before the round closes;"
+                        " only what you submit is counted.",
+                    )
                 return redirect("panel:round", number=number)
         if errors:
             status = 400

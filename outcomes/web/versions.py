@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from outcomes import selectors
+from outcomes import consensus_selectors, selectors
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion
 from outcomes.models.sets import SEMVER_RE
 from outcomes.permissions import is_curator
@@ -65,6 +65,7 @@ def _render_version(
         # The version that replaced it: the next higher public version.
         successor = next((v for v in reversed(public) if v.semver > shown.semver), None)
     previous = next((row.previous for row in history if row.version.pk == shown.pk), None)
+    process = getattr(shown, "consensus_process", None)
     context = {
         "cos": cos,
         "version": shown,
@@ -73,7 +74,8 @@ def _render_version(
         "successor": successor,
         "corrected_in": selectors.corrected_in(shown, public),
         "previous": previous,
-        "process": getattr(shown, "consensus_process", None),
+        "process": process,
+        "rounds_held": consensus_selectors.rounds_held(process) if process is not None else None,
         "can_curate": curator,
         **version_links_context(cos, shown),
     }

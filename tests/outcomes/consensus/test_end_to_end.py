@@ -10,7 +10,7 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
-from outcomes import selectors
+from outcomes import consensus_selectors, selectors
 from outcomes.models import ConsensusProcess, CoreOutcomeSetVersion, ItemResult, Round, Suggestion
 from outcomes.services import consensus as svc
 
@@ -154,10 +154,14 @@ def test_a_whole_process_runs_from_invitation_to_a_published_version_with_its_ev
     assert version.status == CoreOutcomeSetVersion.Status.PUBLISHED
     assert ConsensusProcess.objects.get(pk=process.pk).status == "published"
     shown = selectors.version_queryset().get(pk=version.pk)
-    html = render_to_string("public/_provenance.html", {"version": shown})
+    html = render_to_string(
+        "public/_provenance.html", {"version": shown, "rounds_held": consensus_selectors.rounds_held(process)}
+    )
     assert "How this version was agreed" in html
     assert reverse("facilitator:report", args=[process.pk]) in html
-    assert "voted include at the consensus meeting" in html
+    assert "three Delphi rounds (rounds 1, 2 and 3) rated by a panel of stakeholder groups" in html
+    assert "then a consensus meeting (round 4)" in html
+    assert "80.00% of 10 votes cast voted include at the consensus meeting (round 4); 0 abstained" in html
 
     page = Client().get(reverse("web:version-detail", args=[version.core_outcome_set.slug, version.version]))
     assert page.status_code == 200

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import pytest
 from django.test import Client
@@ -113,16 +114,19 @@ def test_round_page_with_an_invalid_score_shows_the_error_and_stores_nothing(pro
     assert Rating.objects.count() == 0
 
 
-def test_submitting_with_unanswered_items_saves_progress_and_says_what_is_missing(process, facilitator, members):
+def test_submitting_with_unanswered_items_on_the_page_is_refused_as_the_api_refuses_it_and_stores_nothing(
+    process, facilitator, members
+):
     round1 = open_first_round(process, facilitator)
     client = panel_client(members[0])
     first = round1.round_items.first().item_id
-    response = client.post(
-        reverse("panel:round", args=[1]), {f"score-{first}": "unable", "action": "submit"}, follow=True
-    )
-    assert "1 of 3 answered" in response.content.decode()
-    rating = Rating.objects.get()
-    assert rating.unable_to_score is True and rating.score is None
+    response = client.post(reverse("panel:round", args=[1]), {f"score-{first}": "unable", "action": "submit"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "1 of 3 answered" in page and "nothing was saved" in page
+    # What they entered is shown back, to complete or to save as a draft.
+    assert re.search(rf'name="score-{first}" value="unable" checked', page)
+    assert not Rating.objects.exists()
     assert round1.participations.get(panelist=members[0].panelist).completed_at is None
 
 
@@ -149,18 +153,19 @@ def test_ratings_csv_is_pseudonymised_and_escapes_formula_cells(process, facilit
     from outcomes.services import consensus as svc
 
     round1 = open_first_round(process, facilitator)
-    item_id = round1.round_items.first().item_id
+    item_ids = list(round1.round_items.values_list("item_id", flat=True))
+    comment = '=HYPERLINK("http://evil")'
     svc.rating_submit(
         panelist=members[0].panelist,
         round=round1,
-        ratings=[svc.RatingInput(item_id=item_id, score=7, comment='=HYPERLINK("http://evil")')],
+        ratings=[svc.RatingInput(item_id=i, score=7, comment=comment if i == item_ids[0] else "") for i in item_ids],
+        complete=True,
     )
     response = logged_in(facilitator).get(reverse("facilitator:ratings-csv", args=[process.pk]))
     body = response.content.decode()
-    rows = list(csv.reader(io.StringIO(body)))
-    assert rows[0][:3] == ["round", "panelist_code", "stakeholder_group"]
-    assert rows[1][1] == members[0].panelist.code
-    assert rows[1][9].startswith("'=HYPERLINK")
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [row["panelist_code"] for row in rows] == [members[0].panelist.code] * len(item_ids)
+    assert rows[0]["comment"].startswith("'=HYPERLINK")
     assert "@example.org" not in body
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from decimal import Decimal
 
 import pytest
 from django.core import mail
@@ -269,6 +270,40 @@ def test_meeting_round_counts_online_and_live_votes_against_its_threshold(proces
     assert first.distribution == {"include": 7, "exclude": 3, "abstain": 2}
     assert first.classification == "in"  # exactly 70% of votes cast
     assert second.classification == "out"
+
+
+def test_meeting_results_count_votes_cast_and_report_abstentions_beside_them_overall_and_per_group(
+    process, facilitator
+):
+    """7 include, 3 exclude, 10 abstain: 70.00% of the 10 votes cast, n = 10, 10 abstained (not 35% of 20)."""
+    from outcomes.models import ItemResult
+    from outcomes.services.tally import round_tally
+
+    members = [add_member(process, f"m{i}@example.org", group_index=0) for i in range(4)]
+    round1 = open_first_round(process, facilitator)
+    for member in members:
+        rate_all(member, round1, 5)
+    svc.round_close(round=round1, by=facilitator)
+    meeting = svc.round_open(round=svc.round_create(process=process, by=facilitator, kind="meeting"), by=facilitator)
+    round_item = meeting.round_items.order_by("order").first()
+    # Online: 2 include, 1 exclude, 1 abstain (all in the first group); live: 5 include, 2 exclude, 9 abstain.
+    for member, vote in zip(members, ["include", "include", "exclude", "abstain"], strict=True):
+        svc.rating_submit(
+            panelist=member.panelist,
+            round=meeting,
+            ratings=[svc.RatingInput(item_id=ri.item_id, vote=vote) for ri in meeting.round_items.all()],
+            complete=True,
+        )
+    svc.meeting_live_counts_set(round_item=round_item, include=5, exclude=2, abstain=9, by=facilitator)
+    svc.round_close(round=meeting, by=facilitator)
+    round_tally(round=Round.objects.get(pk=meeting.pk))
+    overall = ItemResult.objects.get(round_item=round_item, group=None)
+    assert (overall.n_include, overall.n_exclude, overall.n_abstain, overall.votes_cast) == (7, 3, 10, 10)
+    assert (overall.n, overall.pct_high, overall.pct_low) == (10, Decimal("70.00"), Decimal("30.00"))
+    assert overall.classification == "in"
+    group = ItemResult.objects.get(round_item=round_item, group=process.groups.order_by("order", "id").first())
+    assert (group.n_include, group.n_exclude, group.n_abstain, group.votes_cast, group.n) == (2, 1, 1, 3, 3)
+    assert group.pct_high == Decimal("66.67")
 
 
 @pytest.mark.parametrize("status", [ConsensusProcess.Status.FINALISED, ConsensusProcess.Status.PUBLISHED])

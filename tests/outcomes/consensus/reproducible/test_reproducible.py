@@ -1,0 +1,219 @@
+"""Every published consensus figure, recomputed from the registry's own downloads by an independent oracle.
+
+Whole processes run through the HTTP API (study.py), built so that items sit on the boundaries of the rule: in
+and out at the default and at custom percentages, unable to score, unsubmitted and resubmitted answers,
+`every_group` with a group without scorers, a meeting with abstentions and live counts. Then the ratings download
+alone, through oracle.py (which does not use the tally code), must give every row of the results download, of the
+API's round results and the report's final set.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+from rest_framework.test import APIClient
+
+from tests.factories import UserFactory
+
+from .oracle import ALL, Definition, recompute
+from .study import Study
+
+pytestmark = pytest.mark.django_db
+
+A, B, C = "Patients and carers", "Health professionals", "Researchers"
+PANEL = [f"p{i:02d}@example.org" for i in range(1, 21)]  # p01-p10 in A, p11-p20 in B
+
+
+def _cell(value) -> str:
+    """A value as the CSV writes it."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    return str(value)
+
+
+def _expand(plan: dict[str, list]) -> dict[str, dict[str, object]]:
+    """{item: [answer of p01, ..., answer of p20]} -> {email: {item: answer}}."""
+    return {email: {item: answers[i] for item, answers in plan.items()} for i, email in enumerate(PANEL)}
+
+
+def assert_reproducible(study: Study) -> dict[tuple[int, str, str], str]:
+    """Recompute every published figure from the downloads; return the classifications by (round, item, group)."""
+    ratings = study.download_csv("ratings")
+    ratings_json = study.download_json("ratings")["ratings"]
+    assert [{k: _cell(v) for k, v in row.items()} for row in ratings_json] == ratings
+
+    # The ratings download holds exactly what was submitted: no draft, no superseded answer.
+    codes = {code: email for email, code in study.codes.items()}
+    held = {
+        (int(r["round"]), codes[r["panelist_code"]], r["item"]): "unable"
+        if r["unable_to_score"] == "true"
+        else (r["vote"] or int(r["score"]))
+        for r in ratings
+        if r["source"] == "panelist"
+    }
+    sent = {
+        (number, email, item): answer
+        for (number, email), answers in study.submitted.items()
+        for item, answer in answers.items()
+    }
+    assert held == sent
+
+    results = study.download_json("results")
+    results_csv = study.download_csv("results")
+    assert [{k: _cell(v) for k, v in row.items()} for row in results["results"]] == results_csv
+    definition = Definition(**{k: v for k, v in results["definition"].items() if k != "definition_locked_at"})
+    rounds = {r["number"]: r for r in study.get(reverse("api:consensus-round-list", args=[study.process_id]))}
+    round_items = {}
+    api_results = {}
+    for number, round_id in study.rounds.items():
+        for row in study.get(reverse("api:consensus-round-results", args=[round_id])):
+            round_items[(number, row["round_item_id"])] = rounds[number]["kind"]
+            for result in row["results"]:
+                api_results[(number, row["round_item_id"], result["group"] or ALL)] = result
+
+    expected = recompute(ratings, definition, list(study.groups), round_items)
+    published = {(int(r["round"]), int(r["round_item_id"]), r["group"]): r for r in results_csv}
+    assert set(published) == set(expected) == set(api_results)
+    for key, figures in expected.items():
+        row, api = published[key], api_results[key]
+        for name, value in figures.items():
+            assert row[name] == _cell(value), (key, name, row[name], value)
+        meeting = rounds[key[0]]["kind"] == "meeting"
+        assert api["n"] == figures["n"] and api["classification"] == figures["classification"], key
+        assert api["pct_high"] == (figures["pct_include"] if meeting else figures["pct_7_9"]), key
+        assert (api["n_include"], api["n_exclude"], api["n_abstain"], api["votes_cast"]) == (
+            figures["n_include"],
+            figures["n_exclude"],
+            figures["n_abstain"],
+            figures["votes_cast"],
+        ), key
+        assert api["median"] == figures["median"] and api["q1"] == figures["q1"] and api["q3"] == figures["q3"]
+
+    # The final set: each item decided by the latest round it was in.
+    latest: dict[str, tuple[int, str]] = {}
+    for (number, _ri, group), figures in sorted(expected.items()):
+        if group == ALL:
+            item = published[(number, _ri, group)]["item"]
+            latest[item] = (number, figures["classification"])
+    report = study.download_json("report")
+    assert sorted(f["outcome"] for f in report["final_set"]) == sorted(k for k, (_n, c) in latest.items() if c == "in")
+    return {(n, published[(n, ri, g)]["item"], g): f["classification"] for (n, ri, g), f in expected.items()}
+
+
+@pytest.fixture
+def facilitator(reference_data):
+    return UserFactory(username="methodologist")
+
+
+def test_default_rule_boundaries_unable_drafts_resubmissions_and_a_meeting_reproduce_from_the_downloads(
+    facilitator, django_capture_on_commit_callbacks
+):
+    study = Study.start(facilitator, django_capture_on_commit_callbacks, "Boundaries at the COMET default")
+    plan1 = {
+        "In at 70": [8] * 14 + [5] * 4 + [2] * 2,  # 70% high, 10% low: in
+        "Just under 70": [9] * 13 + [5] * 7,  # 65%: none
+        "Low at 15": [9] * 14 + [5] * 3 + [1] * 3,  # 70% high but 15% low is not fewer than 15%: none
+        "Out at 70": [2] * 14 + [5] * 4 + [8] * 2,  # 70% low, 10% high: out
+        "High at 15 blocks out": [1] * 14 + [5] * 3 + [9] * 3,  # 15% high: none
+        "Unable aside": ["unable"] * 6 + [8] * 10 + [5] * 3 + [3],  # n = 14: 71.43% high, 7.14% low: in
+        "One group unable": [9] * 10 + ["unable"] * 10,  # group B has no scorer; n = 10: in
+    }
+    study.add_items(list(plan1))
+    for i, email in enumerate(PANEL):
+        study.invite(email, A if i < 10 else B)
+    study.invite("draft1@example.org", A)
+    study.invite("draft2@example.org", A)
+
+    study.open_round(1)
+    answers = _expand(plan1)
+    study.answer("p01@example.org", 1, dict.fromkeys(plan1, 1))  # submitted, then resubmitted below
+    for email in PANEL:
+        study.answer(email, 1, answers[email])
+    study.answer("p02@example.org", 1, dict.fromkeys(plan1, 9), complete=False)  # a draft after submitting
+    study.answer("draft1@example.org", 1, dict.fromkeys(plan1, 9), complete=False)  # never submitted
+    study.answer("draft2@example.org", 1, dict.fromkeys(plan1, 1), complete=False)
+    study.close_round(1)
+
+    study.open_round(2, kind="meeting")
+    assert set(study.round_items(2)) == {"Just under 70", "Low at 15", "Out at 70", "High at 15 blocks out"}
+    plan2 = {
+        "Just under 70": ["include"] * 4 + ["exclude"] + ["abstain"] * 15,  # + live 3/2/0: 7 of 10 cast: in
+        "Low at 15": ["include"] * 9 + ["exclude"] * 11,  # 9 of 19 cast: out
+        "Out at 70": ["abstain"] * 20,  # no vote cast: none
+        "High at 15 blocks out": ["include"] * 5 + ["exclude"] * 2 + ["abstain"] * 13,  # + live 1/1/3: 6 of 9: out
+    }
+    votes = _expand(plan2)
+    for email in PANEL[:-1]:
+        study.answer(email, 2, votes[email])
+    study.answer(PANEL[-1], 2, dict.fromkeys(plan2, "include"), complete=False)  # p20 never submits
+    study.live_counts(2, "Just under 70", include=3, exclude=2, abstain=0)
+    study.live_counts(2, "High at 15 blocks out", include=1, exclude=1, abstain=3)
+    study.close_round(2)
+    study.finalise_and_publish()
+
+    classes = assert_reproducible(study)
+    assert {item: classes[(1, item, ALL)] for item in plan1} == {
+        "In at 70": "in",
+        "Just under 70": "none",
+        "Low at 15": "none",
+        "Out at 70": "out",
+        "High at 15 blocks out": "none",
+        "Unable aside": "in",
+        "One group unable": "in",
+    }
+    assert {item: classes[(2, item, ALL)] for item in plan2} == {
+        "Just under 70": "in",
+        "Low at 15": "out",
+        "Out at 70": "none",
+        "High at 15 blocks out": "out",
+    }
+    meeting = {r["item"]: r for r in study.download_json("results")["results"] if r["round"] == 2 and r["group"] == ALL}
+    assert meeting["Just under 70"]["n_abstain"] == 14  # p06-p19 online (p20 never submitted), none live
+    assert (meeting["Just under 70"]["votes_cast"], meeting["Just under 70"]["pct_include"]) == (10, "70.00")
+    # Published: anyone recomputes the aggregates; the ratings stay with the facilitators.
+    anonymous = APIClient()
+    assert study.download_json("results", anonymous)["results"] == study.download_json("results")["results"]
+    assert anonymous.get(reverse("api:consensus-ratings", args=[study.process_id])).status_code == 403
+
+
+def test_custom_percentages_and_every_group_with_a_group_without_scorers_reproduce_from_the_downloads(
+    facilitator, django_capture_on_commit_callbacks
+):
+    study = Study.start(facilitator, django_capture_on_commit_callbacks, "Custom definition in every group")
+    study.define(
+        rule_scope="every_group", in_high_min_pct=80, in_low_max_pct=10, out_low_min_pct=60, out_high_max_pct=20
+    )
+    plan = {
+        "In at 80": [8] * 8 + [5] * 2 + [9] * 8 + [6] * 2,  # 80% high in A, in B and overall: in
+        "Vetoed by a group": [9] * 10 + [9] * 6 + [5] * 4,  # 80% overall, 60% in B: none
+        "Low at 10": [9] * 9 + [1] + [9] * 8 + [5] + [1],  # 85% high but 10% low is not fewer than 10%: none
+        "Out at 60": [2] * 6 + [5] * 3 + [8] + [1] * 6 + [5] * 3 + [9],  # 60% low, 10% high everywhere: out
+        "Just under 60 out": [2] * 6 + [5] * 4 + [2] * 5 + [5] * 5,  # 55% low: none
+    }
+    study.add_items(list(plan))
+    for i, email in enumerate(PANEL):
+        study.invite(email, A if i < 10 else B)
+    study.invite("unable@example.org", C)  # group C answers, but scores nothing: no veto
+    study.open_round(1)
+    answers = _expand(plan)
+    for email in PANEL:
+        study.answer(email, 1, answers[email])
+    study.answer("unable@example.org", 1, dict.fromkeys(plan, "unable"))
+    study.close_round(1)
+    study.finalise_and_publish()
+
+    classes = assert_reproducible(study)
+    assert {item: classes[(1, item, ALL)] for item in plan} == {
+        "In at 80": "in",
+        "Vetoed by a group": "none",
+        "Low at 10": "none",
+        "Out at 60": "out",
+        "Just under 60 out": "none",
+    }
+    assert classes[(1, "Vetoed by a group", B)] == "none" and classes[(1, "Vetoed by a group", A)] == "in"
