@@ -68,6 +68,9 @@ SETTING_FIELDS = (
     "invitation_valid_days",
 )
 
+# PostgreSQL cannot store a NUL in text: free text that did not pass a form or serializer field (which refuse it)
+# is checked here, so that it is a message naming the field, not a 500.
+NUL = "\x00"
 CSV_MAX_BYTES = 1_000_000
 CSV_MAX_ROWS = 2_000
 
@@ -395,6 +398,8 @@ def candidates_import_csv(*, process: ConsensusProcess, data: bytes, by: Abstrac
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise CsvImportError([(1, f"cannot read the header row ({exc}).")]) from None
+    if any(NUL in cell for cell in header):
+        raise CsvImportError([(1, "the header row contains a NUL character.")])
     columns = {h.strip().lower(): i for i, h in enumerate(header)}
 
     def column(names: set[str]) -> int | None:
@@ -421,7 +426,11 @@ def candidates_import_csv(*, process: ConsensusProcess, data: bytes, by: Abstrac
             name = cells[name_col].strip()
             definition = cells[definition_col].strip() if definition_col is not None else ""
             raw_domains = [part.strip() for part in cells[domain_col].replace(",", ";").split(";") if part.strip()]
-            row_problems = []
+            row_problems = [
+                f"the {header[i].strip()!r} column contains a NUL character" if i < len(header) else "a NUL character"
+                for i, cell in enumerate(record)
+                if NUL in cell
+            ]
             if not name:
                 row_problems.append("the name is empty")
             elif len(name) > 300:
@@ -434,7 +443,7 @@ def candidates_import_csv(*, process: ConsensusProcess, data: bytes, by: Abstrac
                 row_problems.append("no COMET domain number")
             domains = []
             for raw in raw_domains:
-                if not raw.isdigit() or int(raw) not in known_domains:
+                if not raw.isdecimal() or int(raw) not in known_domains:
                     row_problems.append(f"{raw!r} is not a COMET domain number (1-38)")
                 else:
                     domains.append(known_domains[int(raw)])
@@ -815,6 +824,9 @@ def _rating_problems(entry: RatingInput, item_kind: str | None, options: dict[in
         problems["proposed_wording"] = "A rewording can be proposed only for a definition."
     if len(entry.comment) > 5000 or len(entry.proposed_wording) > 5000:
         problems["comment"] = "At most 5000 characters."
+    for field in ("comment", "proposed_wording"):
+        if NUL in getattr(entry, field):
+            problems[field] = "Remove the NUL character (it cannot be stored)."
     return problems
 
 

@@ -62,7 +62,7 @@ class ItemEditForm(forms.Form):
 
     def clean_domains(self) -> list[int]:
         raw = [p.strip() for p in self.cleaned_data["domains"].replace(",", ";").split(";") if p.strip()]
-        if any(not p.isdigit() for p in raw):
+        if any(not p.isdecimal() for p in raw):
             raise forms.ValidationError("Give COMET domain numbers separated by semicolons.")
         return [int(p) for p in raw]
 
@@ -121,7 +121,7 @@ class SuggestionDecisionForm(forms.Form):
 
     def clean_domains(self) -> list[int]:
         raw = [p.strip() for p in self.cleaned_data["domains"].replace(",", ";").split(";") if p.strip()]
-        if any(not p.isdigit() for p in raw):
+        if any(not p.isdecimal() for p in raw):
             raise forms.ValidationError("Give COMET domain numbers separated by semicolons.")
         return [int(p) for p in raw]
 

@@ -50,12 +50,14 @@ def test_set_list_is_paginated_with_count_next_and_previous(client, reference_da
     assert len(last["results"]) == 1 and last["next"] is None and last["previous"]
 
 
-def test_page_size_is_capped_at_100(client, reference_data):
+def test_page_size_is_at_most_100_and_more_is_a_400(client, reference_data):
     from tests.factories import CoreOutcomeSetFactory
 
     CoreOutcomeSetFactory.create_batch(100)
-    body = client.get(reverse("api:cos-list"), {"page_size": 1000}).json()
+    body = client.get(reverse("api:cos-list"), {"page_size": 100}).json()
     assert len(body["results"]) == 100 and body["next"]
+    response = client.get(reverse("api:cos-list"), {"page_size": 101})
+    assert response.status_code == 400 and list(response.json()["error"]["fields"]) == ["page_size"]
 
 
 def test_set_detail_shows_scope_conditions_and_public_versions(client, reference_data):
