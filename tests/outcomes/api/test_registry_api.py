@@ -162,6 +162,18 @@ def test_unknown_or_malformed_filter_values_are_a_400_naming_the_field(client, r
     assert field in error["message"]
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["disease_area", "condition", "icd10", "snomed", "domain", "status", "published_after", "published_before", "q",
+     "ordering", "page", "page_size"],
+)  # fmt: skip
+@pytest.mark.parametrize("value", ["", " "])
+def test_a_filter_given_without_a_value_is_a_400_naming_it(client, reference_data, name, value):
+    response = client.get(reverse("api:cos-list"), {name: value})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == [name]
+
+
 def test_a_page_past_the_last_is_a_404(client, reference_data):
     response = client.get(reverse("api:cos-list"), {"page": 99})
     assert response.status_code == 404
