@@ -1263,13 +1263,14 @@ def process_finalise(*, process: ConsensusProcess, by: AbstractBaseUser | None) 
 
 @transaction.atomic
 def process_publish(*, process: ConsensusProcess, by: AbstractBaseUser | None) -> CoreOutcomeSetVersion:
-    """Publish the finalised draft through the version lifecycle."""
+    """Publish the finalised draft through the version lifecycle: the one way a consensus result is published
+    (version_publish refuses the version otherwise). Facilitators of the process publish it (docs/consensus.md)."""
     process = (
         ConsensusProcess.objects.select_for_update(of=("self",)).select_related("draft_version").get(pk=process.pk)
     )
     if process.status != Process.Status.FINALISED:
         raise _refuse("status", "Finalise the process before publishing.")
-    version = version_publish(version=process.draft_version, by=by)
+    version = version_publish(version=process.draft_version, by=by, process=process)
     process.status = Process.Status.PUBLISHED
     process.save(update_fields=["status"])
     audit_record(
