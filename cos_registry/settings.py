@@ -208,6 +208,12 @@ REST_FRAMEWORK = {
         "outcomes.api.common.ORJSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
+    # Bodies within DATA_UPLOAD_MAX_MEMORY_SIZE (413) and JSON the decoder can follow (400), never a 500.
+    "DEFAULT_PARSER_CLASSES": [
+        "outcomes.api.common.BoundedJSONParser",
+        "outcomes.api.common.BoundedFormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "outcomes.api.common.Pagination",
     "PAGE_SIZE": 20,
 }
@@ -225,6 +231,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "outcomes.api.errors.schema_add_error_responses",
+        "outcomes.api.filters.schema_query_values_not_empty",
     ],
     "ENUM_NAME_OVERRIDES": {
         "VersionStatusEnum": "outcomes.models.sets.CoreOutcomeSetVersion.Status",

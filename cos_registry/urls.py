@@ -26,5 +26,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler400 = "outcomes.api.errors.handler400"
 handler404 = "outcomes.api.errors.handler404"
 handler500 = "outcomes.middleware.server_error"

@@ -5,7 +5,8 @@
 - panelist: takes part in one process through a personal link (no account); sees only their own ratings
   and aggregated feedback.
 - facilitator: a user granted that role on one process (ConsensusProcess.facilitators).
-- curator: a user in the "curators" group; edits sets and publishes versions.
+- curator: a user in the "curators" group; edits sets and publishes versions, except a consensus process's result,
+  which the process's facilitators publish through the process (services.versions.version_publish).
 - staff admin: is_staff; everything, including the Django admin.
 """
 

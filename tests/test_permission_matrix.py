@@ -172,7 +172,7 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "facilitator:round-results": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
     "facilitator:meeting": {"GET": FACILITATOR_A_NOT_FOUND, "POST": FACILITATOR_A_NOT_FOUND},  # round 1 is Delphi
     "facilitator:round-action": {"GET": NOT_ALLOWED, "POST": FACILITATOR_A_ACTION},
-    "facilitator:suggestions": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_NOT_FOUND},  # no suggestion named
+    "facilitator:suggestions": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_EMPTY_FORM},  # no suggestion named
     "facilitator:finalise": {"GET": NOT_ALLOWED, "POST": FACILITATOR_A_ACTION},
     "facilitator:publish": {"GET": NOT_ALLOWED, "POST": FACILITATOR_A_ACTION},
     "facilitator:report": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},  # public once published
@@ -594,6 +594,20 @@ def test_the_draft_process_a_builds_is_seen_only_by_its_facilitators_curators_an
         if not _matches(response, expected):
             problems.append(f"GET {url} as {role}: expected {expected}, got {_shown(response)}")
     assert not problems, "\n".join(problems)
+
+
+def test_a_consensus_result_is_published_only_through_its_process_never_from_the_version_page(world, clients):
+    """The one publisher of a consensus result: a facilitator of the process (admins count), through the process
+    once finalised (facilitator:publish, api:consensus-publish). Curators and admins who post the version page's
+    publish form for the version a process builds get the refusal naming the process, and nothing changes."""
+    draft = world.process_a.draft_version
+    url = reverse("web:version-publish", args=[draft.core_outcome_set.slug, draft.version])
+    before = _fingerprint()
+    for role in ("curator", "admin"):
+        response = _call(clients[role], "post", url, data={"number": ""})
+        assert response.status_code == 400, role
+        assert f"the consensus process “{world.process_a.title}”" in response.content.decode(), role
+    assert _fingerprint() == before
 
 
 def test_a_published_process_report_is_public_and_shows_aggregates_only(world, clients):

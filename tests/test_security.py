@@ -302,13 +302,18 @@ def test_guessing_panel_invitation_links_is_rate_limited(client, settings, fresh
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("page_size", ["1000000", "9" * 40])
-def test_a_huge_page_size_is_capped(client, reference_data, page_size):
+@pytest.mark.parametrize("page_size", ["101", "1000000", "9" * 40])
+def test_a_page_size_over_the_cap_is_a_400_naming_it(client, reference_data, page_size):
     for name in ("api:outcome-domain-list", "api:cos-list"):
         response = client.get(reverse(name), {"page_size": page_size})
-        assert response.status_code == 200
-        body = response.json()
-        assert len(body["results"]) == min(body["count"], 100)
+        assert response.status_code == 400
+        assert response.json()["error"]["fields"]["page_size"] == [f"Must be at most 100, got {page_size}."]
+
+
+@pytest.mark.django_db
+def test_the_largest_page_size_is_served(client, reference_data):
+    body = client.get(reverse("api:cos-list"), {"page_size": "100"}).json()
+    assert len(body["results"]) == min(body["count"], 100)
 
 
 @pytest.mark.django_db

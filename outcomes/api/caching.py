@@ -46,11 +46,13 @@ def strong_etag(fingerprint: str, representation: str) -> str:
 
 
 def etag_matches(request, etag: str) -> bool:
+    """If-None-Match uses the weak comparison (RFC 9110, 13.1.2): `W/"x"` matches `"x"`. Caches and proxies that
+    compress a response mark its ETag weak and send it back so; the document is the same."""
     header = request.headers.get("If-None-Match")
     if not header:
         return False
-    tags = parse_etags(header)
-    return "*" in tags or etag in tags
+    tags = {tag.removeprefix("W/") for tag in parse_etags(header)}
+    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 def cached_document(key: str, build: Callable[[], object]) -> object:

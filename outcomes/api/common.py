@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import orjson
-from rest_framework import exceptions
+from django.conf import settings
+from rest_framework import exceptions, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -25,27 +28,70 @@ class ORJSONRenderer(JSONRenderer):
         return orjson.dumps(data, default=JSONEncoder().default, option=options)
 
 
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "too_large"
+    default_detail = "The request body is too large."
+
+
+def payload_too_large_message() -> str:
+    return f"The request body is larger than {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes."
+
+
+def _read_bounded(stream) -> io.BytesIO:
+    """The body, read at most one byte past DATA_UPLOAD_MAX_MEMORY_SIZE: DRF hands its parsers the raw request
+    stream, past Django's own size check, so the limit is applied here (413)."""
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    body = stream.read() if limit is None else stream.read(limit + 1)
+    if limit is not None and len(body) > limit:
+        raise PayloadTooLarge(payload_too_large_message())
+    return io.BytesIO(body)
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser within limits, so hostile bodies are 4xx in the API's error shape, never a 500: at most
+    DATA_UPLOAD_MAX_MEMORY_SIZE bytes (413), and nesting deeper than the decoder follows (`[[[[...` 100,000 deep
+    raises RecursionError) is a 400."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        body = _read_bounded(stream)
+        try:
+            return super().parse(body, media_type, parser_context)
+        except RecursionError:
+            raise exceptions.ParseError("JSON parse error - the document is nested too deeply.") from None
+
+
+class BoundedFormParser(FormParser):
+    """DRF's form parser with the same size limit (Django's field-count limit applies as it builds the QueryDict)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        return super().parse(_read_bounded(stream), media_type, parser_context)
+
+
 class Pagination(PageNumberPagination):
     """Page-number pagination with count/next/previous; `page_size` may be asked for, up to a cap.
 
-    A page or page size that is not a positive whole number is a 400 (it is a malformed value); a page past
-    the last one is a 404, as in DRF.
+    A page or page size that is not a positive whole number, or a page size over the cap, is a 400 naming the
+    parameter (the schema states both bounds); a page past the last one is a 404, as in DRF.
     """
 
     page_size = 20
     page_size_query_param = "page_size"
     max_page_size = 100
 
-    def _positive_int(self, request, name: str) -> None:
+    def _positive_int(self, request, name: str, maximum: int | None = None) -> None:
         raw = request.query_params.get(name)
         if raw is None:
             return
-        if not raw.isdigit() or int(raw) < 1:
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        if not raw.isdecimal() or int(raw) < 1:
             raise exceptions.ValidationError({name: [f"Must be a whole number of at least 1, got {raw!r}."]})
+        if maximum is not None and int(raw) > maximum:
+            raise exceptions.ValidationError({name: [f"Must be at most {maximum}, got {raw}."]})
 
     def paginate_queryset(self, queryset, request, view=None):
         self._positive_int(request, self.page_query_param)
-        self._positive_int(request, self.page_size_query_param)
+        self._positive_int(request, self.page_size_query_param, self.max_page_size)
         return super().paginate_queryset(queryset, request, view)
 
     def get_paginated_response_schema(self, schema: dict) -> dict:

@@ -187,7 +187,13 @@ class ProcessUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
 
 
 class ItemResultSerializer(serializers.ModelSerializer):
-    group = serializers.CharField(source="group.name", default=None, read_only=True)
+    group = serializers.CharField(
+        source="group.name",
+        default=None,
+        read_only=True,
+        allow_null=True,
+        help_text="The stakeholder group's name; null for the result over all panelists.",
+    )
 
     class Meta:
         model = ItemResult

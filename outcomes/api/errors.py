@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
@@ -105,6 +106,24 @@ def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
     return defaults.page_not_found(request, exception)
 
 
+def handler400(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """A request Django refuses before any view (a body over DATA_UPLOAD_MAX_MEMORY_SIZE, too many form fields,
+    another SuspiciousOperation): in the API's error shape under /api/, Django's page elsewhere. A body too large
+    is a 413, as the API's own parsers answer it (outcomes.api.common)."""
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    from outcomes.api.common import payload_too_large_message
+
+    if isinstance(exception, RequestDataTooBig):
+        payload = error_payload(status_code=413, code="too_large", message=payload_too_large_message())
+        return JsonResponse(payload, status=413)
+    if isinstance(exception, TooManyFieldsSent | TooManyFilesSent):
+        message = "The request has too many form fields or files."
+    else:
+        message = "The request is malformed."
+    return JsonResponse(error_payload(status_code=400, code="bad_request", message=message), status=400)
+
+
 def handler500(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         payload = error_payload(status_code=500, code="server_error", message="An unexpected error; it is logged.")
@@ -117,6 +136,7 @@ _SCHEMA_ERRORS = {
     "401": "Authentication needed, or the credentials are invalid.",
     "403": "Not allowed for this user.",
     "404": "Not found.",
+    "413": "The request body is larger than the server accepts (DATA_UPLOAD_MAX_MEMORY_SIZE).",
     "429": "Too many requests (throttled).",
 }
 
@@ -126,7 +146,7 @@ def schema_add_error_responses(result: dict, generator: Any, request: Any, publi
 
     Views may declare their own error responses; this fills in the ones every endpoint shares, so a new endpoint
     cannot forget them: 429 (throttling) and 400 (input; a NUL anywhere) always, 401/403 when it needs authentication,
-    404 when its path names an object.
+    404 when its path names an object, 413 when it takes a body.
     """
     ref = {"$ref": "#/components/schemas/Error"}
     for path, operations in result.get("paths", {}).items():
@@ -138,6 +158,8 @@ def schema_add_error_responses(result: dict, generator: Any, request: Any, publi
                 codes += ["401", "403"]
             if "{" in path:
                 codes.append("404")
+            if "requestBody" in operation:
+                codes.append("413")
             for code in codes:
                 responses.setdefault(code, {"description": _SCHEMA_ERRORS[code]})
             for code, response in responses.items():

@@ -93,6 +93,16 @@ class CoreOutcomeSetFilter(django_filters.FilterSet):
         model = CoreOutcomeSet
         fields: list[str] = []
 
+    def is_valid(self) -> bool:
+        """A parameter given without a value (`?published_before=`) is a 400 naming it, not "no filter": the client
+        meant something, and the schema says a value is at least one character."""
+        valid = super().is_valid()
+        for name in self.filters:
+            if any(not value.strip() for value in self.data.getlist(name)):
+                self.form.add_error(name, "Give a value, or leave the parameter out.")
+                valid = False
+        return valid
+
     def filter_disease_area(self, queryset: QuerySet, name: str, value: DiseaseArea) -> QuerySet:
         # The same condition on both tables (the index row holds a copy of the set's disease area): on the index,
         # with `domain` and `q`, one row decides and the count is one scan of the area's rows; on the set, a page
@@ -132,3 +142,15 @@ class CoreOutcomeSetFilter(django_filters.FilterSet):
         for word in value.split():
             queryset = queryset.filter(search_index__text__contains=search_fold(word))
         return queryset
+
+
+def schema_query_values_not_empty(result: dict, generator, request, public: bool) -> dict:
+    """drf-spectacular post-processing hook: no query parameter of the API takes an empty value (filters:
+    CoreOutcomeSetFilter.is_valid; page and page_size are integers), so every string one has minLength 1."""
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                schema = parameter.get("schema", {})
+                if parameter.get("in") == "query" and schema.get("type") == "string":
+                    schema.setdefault("minLength", 1)
+    return result

@@ -22,12 +22,31 @@ def set_page_url(*, slug: str) -> str:
     return f"{settings.SITE_URL}/sets/{slug}/"
 
 
+# A cell starting with one of these is run as a formula by Excel, LibreOffice or Google Sheets (OWASP "CSV
+# injection"): "=1+2", "+1", "-1+2", "@SUM(A1)", and a tab or carriage return before any of them.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def cell_escape(value: object) -> str:
+    """The text of a CSV cell, with a leading apostrophe when a spreadsheet would otherwise read it as a formula.
+
+    The apostrophe is what spreadsheets themselves use to mark "text, not a formula"; it stays visible in the
+    cell (and in REDCap, which shows a label or note as written), which is the price of never running one.
+    """
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+
+
 def csv_text(header: Sequence[str], rows: Iterable[Sequence]) -> str:
-    """A CSV document as spreadsheets and REDCap read it: a header row, then the rows, CRLF line ends."""
+    """A CSV document as spreadsheets and REDCap read it: a header row, then the rows, CRLF line ends.
+
+    The one writer of every CSV the registry serves (version and REDCap exports, registry dumps, consensus
+    downloads): every cell goes through cell_escape, so no caller can forget it.
+    """
     out = io.StringIO()
     writer = csv_writer(out, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow([cell_escape(cell) for cell in header])
+    writer.writerows([cell_escape(cell) for cell in row] for row in rows)
     return out.getvalue()
 
 

@@ -14,7 +14,6 @@ from decimal import Decimal
 
 from outcomes.consensus_selectors import ReportData
 from outcomes.exports import csv_text
-from outcomes.exports.csv import cell_escape
 from outcomes.models import ConsensusProcess, ItemResult, Round, RoundItem
 
 # --- Ratings ------------------------------------------------------------------------------------------------------
@@ -297,7 +296,7 @@ def _csv_cell(value: object) -> object:
         return "true" if value else "false"
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True)
-    return cell_escape(value) if isinstance(value, str) else value
+    return value  # csv_text escapes formula cells
 
 
 def _csv(columns: Sequence[str], rows: Iterable[dict] | Iterable[tuple]) -> bytes:

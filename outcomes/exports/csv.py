@@ -1,7 +1,8 @@
 """CSV: one row per outcome and measurement (an outcome without a measurement has one row), UTF-8 with a header.
 
 Every row names the set, version, status and canonical URL, so a file found later traces back to its source.
-Cells that a spreadsheet would run as a formula are escaped with a leading apostrophe (OWASP CSV injection).
+Cells that a spreadsheet would run as a formula are escaped with a leading apostrophe by the one CSV writer,
+outcomes.exports.csv_text (OWASP CSV injection).
 """
 
 from __future__ import annotations
@@ -28,15 +29,8 @@ HEADER = (
     "measurement_note",
 )
 
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
-
-def cell_escape(value: object) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
-
-
-def version_rows(version: CoreOutcomeSetVersion) -> list[list[str]]:
+def version_rows(version: CoreOutcomeSetVersion) -> list[list[object]]:
     cos = version.core_outcome_set
     head = [
         cos.slug,
@@ -64,7 +58,7 @@ def version_rows(version: CoreOutcomeSetVersion) -> list[list[str]]:
                     m.note,
                 ]
             )
-    return [[cell_escape(value) for value in row] for row in rows]
+    return rows
 
 
 def version_csv(version: CoreOutcomeSetVersion) -> str:

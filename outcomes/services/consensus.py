@@ -70,6 +70,9 @@ SETTING_FIELDS = (
     "invitation_valid_days",
 )
 
+# PostgreSQL cannot store a NUL in text: free text that did not pass a form or serializer field (which refuse it)
+# is checked here, so that it is a message naming the field, not a 500.
+NUL = "\x00"
 CSV_MAX_BYTES = 1_000_000
 CSV_MAX_ROWS = 2_000
 
@@ -483,6 +486,8 @@ def candidates_import_csv(*, process: ConsensusProcess, data: bytes, by: Abstrac
         header = next(reader)
     except (StopIteration, csv.Error) as exc:
         raise CsvImportError([(1, f"cannot read the header row ({exc}).")]) from None
+    if any(NUL in value for value in header):
+        raise CsvImportError([(1, "the header row contains a NUL character.")])
     columns: dict[str, int] = {}
     for i, h in enumerate(header):
         columns.setdefault(" ".join(h.strip().lower().replace("_", " ").split()), i)
@@ -535,7 +540,11 @@ def candidates_import_csv(*, process: ConsensusProcess, data: bytes, by: Abstrac
             raw_domains = [
                 part.strip() for part in cell(cells, domain_col).replace(",", ";").split(";") if part.strip()
             ]
-            row_problems: list[str] = []
+            row_problems = [
+                f"the {header[i].strip()!r} column contains a NUL character" if i < len(header) else "a NUL character"
+                for i, value in enumerate(record)
+                if NUL in value
+            ]
             if not name:
                 row_problems.append("the name is empty")
             elif len(name) > 300:
@@ -548,7 +557,7 @@ def candidates_import_csv(*, process: ConsensusProcess, data: bytes, by: Abstrac
                 row_problems.append("no COMET domain number")
             domains = []
             for raw in raw_domains:
-                if not raw.isdigit() or int(raw) not in known_domains:
+                if not raw.isdecimal() or int(raw) not in known_domains:
                     row_problems.append(f"{raw!r} is not a COMET domain number (1-38)")
                 else:
                     domains.append(known_domains[int(raw)])
@@ -989,6 +998,9 @@ def _rating_problems(entry: RatingInput, item_kind: str | None, options: dict[in
         problems["proposed_wording"] = "A rewording can be proposed only for a definition."
     if len(entry.comment) > 5000 or len(entry.proposed_wording) > 5000:
         problems["comment"] = "At most 5000 characters."
+    for text_field in ("comment", "proposed_wording"):
+        if NUL in getattr(entry, text_field):
+            problems[text_field] = "Remove the NUL character (it cannot be stored)."
     return problems
 
 
@@ -1470,13 +1482,14 @@ def process_finalise(*, process: ConsensusProcess, by: AbstractBaseUser | None) 
 
 @transaction.atomic
 def process_publish(*, process: ConsensusProcess, by: AbstractBaseUser | None) -> CoreOutcomeSetVersion:
-    """Publish the finalised draft through the version lifecycle."""
+    """Publish the finalised draft through the version lifecycle: the one way a consensus result is published
+    (version_publish refuses the version otherwise). Facilitators of the process publish it (docs/consensus.md)."""
     process = (
         ConsensusProcess.objects.select_for_update(of=("self",)).select_related("draft_version").get(pk=process.pk)
     )
     if process.status != Process.Status.FINALISED:
         raise _refuse("status", "Finalise the process before publishing.")
-    version = version_publish(version=process.draft_version, by=by)
+    version = version_publish(version=process.draft_version, by=by, process=process)
     process.status = Process.Status.PUBLISHED
     process.save(update_fields=["status"])
     audit_record(

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from outcomes import selectors
-from outcomes.exports import EXPORT_FORMAT_NAMES, export_format
+from outcomes.exports import EXPORT_FORMAT_NAMES, csv_text, export_format
 from outcomes.models import RegistryDump
 from outcomes.services.audit import audit_record
 from outcomes.services.outbox import task_enqueue
@@ -74,14 +74,13 @@ def registry_dump_build(*, dump: RegistryDump) -> RegistryDump:
     try:
         fmt = export_format(dump.format)
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            manifest = ["set_slug,version,status,file"]
+            manifest = []
             for version in versions:
                 name = f"{version.core_outcome_set.slug}/{fmt.filename(version)}"
                 archive.writestr(name, fmt.render(version))
-                manifest.append(f"{version.core_outcome_set.slug},{version.version},{version.status},{name}")
+                manifest.append((version.core_outcome_set.slug, version.version, version.status, name))
                 count += 1
-            manifest_text = "\n".join(manifest) + "\n"
-            archive.writestr("MANIFEST.csv", manifest_text)
+            archive.writestr("MANIFEST.csv", csv_text(("set_slug", "version", "status", "file"), manifest))
             archive.writestr(
                 "README.txt",
                 f"COS Registry dump of the current version of {count} sets (the published version, or after a "

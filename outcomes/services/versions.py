@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from outcomes.immutability import immutability_error_message
-from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Measurement, Outcome, Reference
+from outcomes.models import ConsensusProcess, CoreOutcomeSet, CoreOutcomeSetVersion, Measurement, Outcome, Reference
 from outcomes.models.sets import SEMVER_RE
 from outcomes.services.audit import audit_record
 from outcomes.services.diff import version_diff
@@ -148,17 +148,40 @@ def _check_correction(version: CoreOutcomeSetVersion, chosen: str) -> None:
         raise _refuse("changelog", "Say in the changelog what this correction corrects.")
 
 
+def _refuse_unless_its_process_publishes(version: CoreOutcomeSetVersion, process: ConsensusProcess | None) -> None:
+    owner = ConsensusProcess.objects.filter(draft_version=version).first()
+    if owner is None:
+        if process is not None:
+            raise _refuse("process", f"Version {version.version} is not the draft of the process “{process.title}”.")
+        return
+    if process is None or process.pk != owner.pk:
+        raise _refuse(
+            "process",
+            f"Version {version.version} is the result of the consensus process “{owner.title}” "
+            f"({owner.get_status_display().lower()}). It is published from that process, once finalised, by a "
+            "facilitator of the process.",
+        )
+    if owner.status != ConsensusProcess.Status.FINALISED:
+        raise _refuse("process", f"Finalise the consensus process “{owner.title}” before publishing its result.")
+
+
 @transaction.atomic
 def version_publish(
     *,
     version: CoreOutcomeSetVersion,
     by: AbstractBaseUser | None = None,
     number: str | None = None,
+    process: ConsensusProcess | None = None,
 ) -> CoreOutcomeSetVersion:
     """Publish a draft (or in-consensus) version and supersede the set's previously published one.
 
+    A version that a consensus process builds is the panel's result: it is published only through that process
+    (`process`, passed by consensus.process_publish once the process is finalised), never directly from the
+    version page or the admin, which would leave the process running with its result already public.
+
     1. Lock the set row so that two concurrent publishes of one set queue up behind each other.
-    2. Refuse anything but a draft or in-consensus version.
+    2. Refuse anything but a draft or in-consensus version, and a version that a process owns unless that
+       finalised process publishes it.
     3. Fix the number: the curator's `number` (valid semver, greater than the last published, not lower than
        the proposal), else the draft's own number if it satisfies the same rules, else the proposal. A correction
        must also keep to its rules (`_check_correction`).
@@ -168,6 +191,7 @@ def version_publish(
     cos = _lock_set(version)
     if version.status not in OPEN_STATUSES:
         raise _refuse("status", f"Only a draft or in-consensus version can be published, not a {_state(version)} one.")
+    _refuse_unless_its_process_publishes(version, process)
     chosen = _choose_number(version, number)
     if version.is_correction:
         _check_correction(version, chosen)

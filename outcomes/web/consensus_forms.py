@@ -18,7 +18,7 @@ class DomainNumbersField(forms.CharField):
     def clean(self, value: str | None) -> list[int]:
         text = super().clean(value)
         numbers = [part.strip() for part in text.replace(",", ";").split(";") if part.strip()]
-        if any(not number.isdigit() for number in numbers):
+        if any(not number.isdecimal() for number in numbers):
             raise forms.ValidationError("Give COMET domain numbers separated by semicolons.")
         return [int(number) for number in numbers]
 

@@ -334,6 +334,13 @@ def round_results(request: HttpRequest, process: ConsensusProcess, number: int) 
     return render(request, "facilitator/round_results.html", context)
 
 
+def _posted_id(request: HttpRequest, name: str) -> int | None:
+    """The id a form names in a POST field, or None when it is not one (missing, "abc", a NUL, 30 digits): the
+    view answers 400 with a message, instead of the ValueError a lookup by a malformed id raises."""
+    raw = request.POST.get(name, "")
+    return int(raw) if raw.isdecimal() and len(raw) <= 18 else None  # 18 digits: within a bigint
+
+
 @facilitator_required
 def suggestions(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
     rows = (
@@ -344,7 +351,12 @@ def suggestions(request: HttpRequest, process: ConsensusProcess) -> HttpResponse
     forms = {s.pk: SuggestionDecisionForm(process=process, prefix=f"s{s.pk}") for s in rows}
     status = 200
     if request.method == "POST":
-        suggestion = get_object_or_404(Suggestion, pk=request.POST.get("suggestion"), round__process=process)
+        pk = _posted_id(request, "suggestion")
+        if pk is None:
+            messages.error(request, "The form's 'suggestion' field does not name a suggestion; nothing was decided.")
+            pairs = [(s, forms[s.pk]) for s in rows]
+            return render(request, "facilitator/suggestions.html", {"process": process, "rows": pairs}, status=400)
+        suggestion = get_object_or_404(Suggestion, pk=pk, round__process=process)
         form = SuggestionDecisionForm(request.POST, process=process, prefix=f"s{suggestion.pk}")
         if form.is_valid():
             try:
@@ -371,8 +383,12 @@ def suggestions(request: HttpRequest, process: ConsensusProcess) -> HttpResponse
 def meeting(request: HttpRequest, process: ConsensusProcess, number: int) -> HttpResponse:
     round_ = get_object_or_404(Round, process=process, number=number, kind=Round.Kind.MEETING)
     status = 200
-    if request.method == "POST":
-        round_item = get_object_or_404(RoundItem, pk=request.POST.get("round_item"), round=round_)
+    pk = _posted_id(request, "round_item") if request.method == "POST" else None
+    if request.method == "POST" and pk is None:
+        messages.error(request, "The form's 'round_item' field does not name an item of this meeting; nothing changed.")
+        status = 400
+    elif request.method == "POST":
+        round_item = get_object_or_404(RoundItem, pk=pk, round=round_)
         form = LiveCountsForm(request.POST)
         if form.is_valid():
             try:

@@ -104,7 +104,7 @@ def _parse_round_form(post, view: selectors.PanelRound) -> tuple[list[svc.Rating
             if raw and not entry.vote:
                 errors[item.pk] = "Choose include, exclude or abstain."
         elif item.kind == Item.Kind.ALTERNATIVES:
-            if raw.isdigit() and any(o.pk == int(raw) for o in item.options.all()):
+            if raw.isdecimal() and any(o.pk == int(raw) for o in item.options.all()):
                 entry.option_id = int(raw)
             elif raw:
                 errors[item.pk] = "Choose one of the options."

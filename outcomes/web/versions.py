@@ -80,7 +80,9 @@ def _render_version(
         **version_links_context(cos, shown),
     }
     if curator:
-        if shown.status in (Status.DRAFT, Status.IN_CONSENSUS):
+        # A consensus process's version is published from the process (version_publish); the page says so
+        # instead of offering a form, and shows the refusal if the form was posted anyway.
+        if shown.status in (Status.DRAFT, Status.IN_CONSENSUS) and (context["process"] is None or publish_form):
             context["publish_form"] = publish_form or PublishForm()
             context["proposal"] = version_propose_number(version=shown)
         if shown.status == Status.PUBLISHED:

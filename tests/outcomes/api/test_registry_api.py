@@ -50,12 +50,14 @@ def test_set_list_is_paginated_with_count_next_and_previous(client, reference_da
     assert len(last["results"]) == 1 and last["next"] is None and last["previous"]
 
 
-def test_page_size_is_capped_at_100(client, reference_data):
+def test_page_size_is_at_most_100_and_more_is_a_400(client, reference_data):
     from tests.factories import CoreOutcomeSetFactory
 
     CoreOutcomeSetFactory.create_batch(100)
-    body = client.get(reverse("api:cos-list"), {"page_size": 1000}).json()
+    body = client.get(reverse("api:cos-list"), {"page_size": 100}).json()
     assert len(body["results"]) == 100 and body["next"]
+    response = client.get(reverse("api:cos-list"), {"page_size": 101})
+    assert response.status_code == 400 and list(response.json()["error"]["fields"]) == ["page_size"]
 
 
 def test_set_detail_shows_scope_conditions_and_public_versions(client, reference_data):
@@ -158,6 +160,18 @@ def test_unknown_or_malformed_filter_values_are_a_400_naming_the_field(client, r
     assert error["status"] == 400 and error["code"] == "invalid"
     assert list(error["fields"]) == [field] and error["fields"][field][0]
     assert field in error["message"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["disease_area", "condition", "icd10", "snomed", "domain", "status", "published_after", "published_before", "q",
+     "ordering", "page", "page_size"],
+)  # fmt: skip
+@pytest.mark.parametrize("value", ["", " "])
+def test_a_filter_given_without_a_value_is_a_400_naming_it(client, reference_data, name, value):
+    response = client.get(reverse("api:cos-list"), {name: value})
+    assert response.status_code == 400
+    assert list(response.json()["error"]["fields"]) == [name]
 
 
 def test_a_page_past_the_last_is_a_404(client, reference_data):

@@ -47,6 +47,22 @@ def test_the_set_list_documents_every_filter_with_its_values(schema):
     assert parameters["page_size"]["schema"]["maximum"] == 100
 
 
+def test_no_query_parameter_of_the_set_list_takes_an_empty_value(schema):
+    for parameter in schema["paths"]["/api/v1/core-outcome-sets/"]["get"]["parameters"]:
+        if parameter["schema"]["type"] == "string":
+            assert parameter["schema"]["minLength"] == 1, parameter["name"]
+
+
+def test_a_round_results_group_is_documented_as_nullable(schema):
+    group = schema["components"]["schemas"]["ItemResult"]["properties"]["group"]
+    assert group["type"] == "string" and group["nullable"] is True
+
+
+def test_operations_that_take_a_body_document_the_413(schema):
+    post = schema["paths"]["/api/v1/dumps/"]["post"]
+    assert post["responses"]["413"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
+
+
 def test_every_operation_documents_its_errors_in_the_one_error_shape(schema):
     error = schema["components"]["schemas"]["ErrorBody"]
     assert set(error["required"]) == {"status", "code", "message", "fields"}

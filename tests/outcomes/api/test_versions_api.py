@@ -119,6 +119,18 @@ def test_a_published_version_has_a_strong_etag_and_a_conditional_get_answers_304
     assert client.get(url, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
 
 
+def test_a_conditional_get_with_the_weak_form_of_the_etag_answers_304(client, reference_data):
+    """If-None-Match compares weakly (RFC 9110): a cache that re-compressed the answer sends W/"<etag>"."""
+    for url in (
+        reverse("api:version-detail", args=[HF, "1.0.0"]),
+        reverse("api:version-export", args=[HF, "1.0.0", "csv"]),
+    ):
+        etag = client.get(url)["ETag"]
+        assert client.get(url, HTTP_IF_NONE_MATCH=f"W/{etag}").status_code == 304, url
+        assert client.get(url, HTTP_IF_NONE_MATCH=f'"other", W/{etag}').status_code == 304, url
+        assert client.get(url, HTTP_IF_NONE_MATCH='W/"other"').status_code == 200, url
+
+
 def test_latest_is_cached_for_a_shorter_time_than_a_numbered_version(client, reference_data):
     response = client.get(reverse("api:version-detail", args=[HF, "latest"]))
     assert response["Cache-Control"] == "public, max-age=60"

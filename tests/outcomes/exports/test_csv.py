@@ -5,7 +5,8 @@ import io
 
 import pytest
 
-from outcomes.exports.csv import HEADER, cell_escape, version_csv
+from outcomes.exports import cell_escape
+from outcomes.exports.csv import HEADER, version_csv
 from tests.factories import MeasurementFactory, OutcomeFactory, VersionFactory
 from tests.outcomes.exports.conftest import load
 

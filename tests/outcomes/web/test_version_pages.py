@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from outcomes.models import ConsensusProcess, CoreOutcomeSetVersion
 from outcomes.permissions import CURATORS_GROUP
+from outcomes.services.consensus import process_publish
 from outcomes.services.versions import version_draft_create, version_publish, version_withdraw
 from tests.factories import OutcomeFactory, UserFactory
 from tests.outcomes.builders import version_with_content
@@ -162,9 +163,9 @@ def test_version_and_diff_pages_query_count_does_not_grow_with_outcomes(
 def test_a_version_agreed_by_consensus_names_its_process_on_its_page(client, reference_data):
     draft = version_with_content(publish=False)
     process = ConsensusProcess.objects.create(
-        core_outcome_set=draft.core_outcome_set, draft_version=draft, title="Delphi 2025", status="published"
+        core_outcome_set=draft.core_outcome_set, draft_version=draft, title="Delphi 2025", status="finalised"
     )
-    version_publish(version=draft)
+    process_publish(process=process, by=None)
     html = _html(client, "web:version-detail", draft.core_outcome_set.slug, "1.0.0")
     assert "<dt>Consensus process</dt><dd>Delphi 2025</dd>" in html
     assert "How this version was agreed" in html
