@@ -27,7 +27,7 @@ from outcomes.models import (
     Reference,
 )
 from outcomes.models.sets import SEMVER_RE
-from outcomes.services.search import set_search_index_refresh
+from outcomes.services.search import search_synonyms_load, set_search_index_refresh
 from outcomes.services.versions import version_publish
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -131,6 +131,7 @@ def reference_data_load(*, taxonomy_file: Path = TAXONOMY_FILE, sets_file: Path 
     3. Instruments.
     4. Core outcome sets, each version created as a draft, filled, then published through the lifecycle
        service, so the earlier version of a set ends superseded.
+    5. The starter list of search synonyms (only the terms that are missing).
     """
     report = LoadReport()
     domains = _load_taxonomy(taxonomy_file, report)
@@ -138,6 +139,8 @@ def reference_data_load(*, taxonomy_file: Path = TAXONOMY_FILE, sets_file: Path 
     _load_disease_areas(sets_file, data, report)
     instruments = _load_instruments(sets_file, data, report)
     _load_sets(sets_file, data, domains, instruments, report)
+    for _ in range(search_synonyms_load()):
+        report.count("search synonyms")
     return report
 
 

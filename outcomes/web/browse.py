@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, render
 
 from diseases.models import Condition
 from outcomes.models import CoreArea, Instrument, OutcomeDomain
+from outcomes.search.query import search_query
 from outcomes.web import selectors
 from outcomes.web.forms import CompareForm, SearchForm, search_form_with_counts
 
@@ -26,21 +27,26 @@ def search(request: HttpRequest) -> HttpResponse:
     if form.is_bound:
         form.is_valid()  # invalid facets are shown as errors and left out; the valid ones still apply
     filters = form.filters()
-    query = filters.get("q", "")
-    sets = selectors.set_search(**filters)
+    text = filters.pop("q", "")
+    query = search_query(text) if text else None
+    sets = selectors.set_search(query=query, **filters)
     count, facets = selectors.search_facets(sets)
     page = selectors.set_page(
         sets, request.GET.get("page"), rows=lambda rows: selectors.search_results(rows, query), count=count
     )
-    active = sum(1 for name in filters if name != "q")
+    # Instruments and outcomes that match are results in their own right, listed above the sets on the first page.
+    hits = selectors.search_kind_hits(sets, query) if query and page.number == 1 else None
+    active = len(filters)
     context = {
         "form": search_form_with_counts(form, facets),
         "page_obj": page,
         "results": page.object_list,
-        "query": query,
+        "query": text,
+        "showing_results_for": query.showing_results_for if query else None,
+        "hits": hits,
         "active_filters": active,
         # The filters fold away after a plain text search, so that on a phone the results come first.
-        "filters_open": bool(active or not filters.get("q") or form.errors),
+        "filters_open": bool(active or not text or form.errors),
     }
     return render(request, "public/search.html", context)
 
