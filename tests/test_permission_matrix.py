@@ -89,6 +89,7 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "web:instrument-list": {"GET": EVERYONE, "POST": EVERYONE},
     "web:instrument-detail": {"GET": EVERYONE, "POST": EVERYONE},
     "web:compare": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:set-suggestions": {"GET": EVERYONE, "POST": EVERYONE},
     # audit log
     "audit:log": {"GET": ADMINS_ONLY_PAGE, "POST": ADMINS_ONLY_PAGE},
     "audit:process-log": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},

@@ -208,6 +208,21 @@ def _correct(query: ParsedQuery) -> None:
             query.corrections[clause.text] = closest
 
 
+# A stem is its word less at most this many letters ("hospitalization" -> "hospit").
+MAX_STEM_CUT = 9
+
+
+def _still_typing(alternative: Alternative, typed: list[str]) -> list[Alternative]:
+    """`alternative` when its last word is only partly typed: the indexed stem of the whole word starts with what
+    is typed ("demen" -> dementia), or what is typed starts with the stem ("locali" -> local, from localized)."""
+    if alternative.code or not typed:
+        return [alternative]
+    head, partial = alternative.terms[:-1], typed[-1]
+    found = [Alternative((*head, alternative.terms[-1]), prefix=True), Alternative((*head, partial), prefix=True)]
+    found += [Alternative((*head, partial[:k])) for k in range(max(3, len(partial) - MAX_STEM_CUT), len(partial))]
+    return list(dict.fromkeys(found))
+
+
 def search_query(raw: str, *, prefix: bool = False) -> ParsedQuery:
     """`raw` parsed, expanded with synonyms and corrected. `prefix` (search-as-you-type): the last word, if the
     user is still typing it, also matches as the start of a word, and is not corrected."""
@@ -218,7 +233,7 @@ def search_query(raw: str, *, prefix: bool = False) -> ParsedQuery:
         last = query.clauses[-1]
         if not last.negated and not last.quoted:
             last.alternatives = [
-                a if a.code else Alternative(a.terms, prefix=True, code=False) for a in last.alternatives
+                alternative for a in last.alternatives for alternative in _still_typing(a, words(last.text))
             ]
     _correct(query)
     return query

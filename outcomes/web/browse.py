@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from diseases.models import Condition
 from outcomes.models import CoreArea, Instrument, OutcomeDomain
 from outcomes.search.query import search_query
 from outcomes.web import selectors
-from outcomes.web.forms import CompareForm, SearchForm, search_form_with_counts
+from outcomes.web.forms import PICKER_CHOICES, CompareForm, SearchForm, search_form_with_counts
 
 
 def condition_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -90,7 +90,7 @@ def instrument_detail(request: HttpRequest, acronym: str) -> HttpResponse:
 
 def compare(request: HttpRequest) -> HttpResponse:
     # Nothing asked yet: an empty form. Anything asked: validate and say what is wrong.
-    asked = "a" in request.GET or "b" in request.GET
+    asked = any(name in request.GET for name in ("a", "b", "a_q", "b_q"))
     form = CompareForm(request.GET if asked else None)
     comparison = None
     status = 200
@@ -99,4 +99,29 @@ def compare(request: HttpRequest) -> HttpResponse:
             comparison = selectors.set_compare(a=form.cleaned_data["a"], b=form.cleaned_data["b"])
         else:
             status = 400
-    return render(request, "public/compare.html", {"form": form, "comparison": comparison}, status=status)
+    pickers = [_picker(form, "a"), _picker(form, "b")]
+    context = {"form": form, "comparison": comparison, "pickers": pickers}
+    return render(request, "public/compare.html", context, status=status)
+
+
+def _picker(form: CompareForm, side: str) -> dict:
+    """What the template needs for one side: the text field shows the picked set's title, else what was typed."""
+    picked = form.cleaned_data.get(side) if hasattr(form, "cleaned_data") else None
+    typed = form[f"{side}_q"].value() or ""
+    return {
+        "side": side,
+        "label": form.fields[f"{side}_q"].label,
+        "text": picked.title if picked else typed,
+        "slug": picked.slug if picked else "",
+        "errors": form.errors.get(side, []),
+        "candidates": form.candidates[side],
+    }
+
+
+def set_suggestions(request: HttpRequest) -> JsonResponse:
+    """The compare pickers' search-as-you-type: the best few public sets for what is typed so far, as JSON."""
+    typed = request.GET.get("q", "")[:200]
+    query = search_query(typed, prefix=True)
+    found = selectors.set_suggestions(query, limit=PICKER_CHOICES) if not query.is_empty else []
+    results = [{"slug": cos.slug, "title": cos.title, "area": cos.disease_area.name} for cos in found]
+    return JsonResponse({"results": results})

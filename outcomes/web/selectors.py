@@ -237,6 +237,11 @@ def search_results(sets: list[CoreOutcomeSet], query: ParsedQuery | None) -> lis
     return [SearchResult(cos, match_reasons(getattr(cos, "search_sources", None) or [], query)) for cos in sets]
 
 
+def set_suggestions(query: ParsedQuery, *, limit: int) -> list[CoreOutcomeSet]:
+    """The `limit` best public sets for `query`, with their disease area: one query."""
+    return list(set_search(query=query).prefetch_related(None)[:limit])
+
+
 @dataclass
 class KindHits:
     instruments: list[InstrumentHit]
