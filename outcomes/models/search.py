@@ -12,6 +12,7 @@ indexed); on SQLite an FTS5 table (`outcomes_setsearchfts`) that triggers keep e
 from __future__ import annotations
 
 from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -86,6 +87,17 @@ class SearchSynonym(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+    def clean(self) -> None:
+        from outcomes.search.text import words
+
+        errors = {}
+        if self.term and not words(self.term):
+            errors["term"] = "Only common words (of, the, and, ...): search ignores it."
+        if self.expansions and not any(words(line) for line in self.expansion_list):
+            errors["expansions"] = "No expansion has a word search can use."
+        if errors:
+            raise ValidationError(errors)
 
     @property
     def expansion_list(self) -> list[str]:

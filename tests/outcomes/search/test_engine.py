@@ -63,6 +63,17 @@ def test_a_synonym_a_curator_adds_in_the_admin_applies_to_the_next_search(client
 
 
 @pytest.mark.django_db
+def test_a_synonym_search_would_ignore_is_refused_in_the_admin(client, reference_data):
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    response = client.post(
+        reverse("admin:outcomes_searchsynonym_add"), {"term": "the", "expansions": "of the", "note": ""}
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors.keys() == {"term", "expansions"}
+    assert not SearchSynonym.objects.filter(term="the").exists()
+
+
+@pytest.mark.django_db
 def test_the_page_says_showing_results_for_after_a_typo(client, reference_data):
     response = client.get(reverse("web:search"), {"q": "prostrate"})
     assert response.context["showing_results_for"] == "prostate"
