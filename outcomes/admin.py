@@ -38,7 +38,7 @@ from outcomes.models import (
 )
 from outcomes.permissions import is_curator
 from outcomes.services.diff import version_diff
-from outcomes.services.search import set_search_index_refresh
+from outcomes.services.search import set_search_index_refresh, sets_search_index_refresh
 from outcomes.services.versions import (
     version_consensus_start,
     version_draft_create,
@@ -94,6 +94,15 @@ class InstrumentAdmin(admin.ModelAdmin):
     list_display = ["acronym", "name", "kind"]
     list_filter = ["kind"]
     search_fields = ["acronym", "name"]
+
+    def save_model(self, request: HttpRequest, obj: Instrument, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The sets measuring with it are searched by its acronym and name.
+        if change and {"acronym", "name"} & set(form.changed_data):
+            sets = Measurement.objects.filter(instrument=obj).values_list(
+                "outcome__version__core_outcome_set", flat=True
+            )
+            sets_search_index_refresh(set_ids=sets)
 
 
 class VersionInline(admin.TabularInline):

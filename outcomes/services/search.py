@@ -234,6 +234,20 @@ def set_search_index_refresh(*, core_outcome_set: CoreOutcomeSet) -> SetSearchIn
 
 
 @transaction.atomic
+def sets_search_index_refresh(*, set_ids: Iterable[int], batch_size: int = 500) -> int:
+    """Recompute the rows of `set_ids` (e.g. every set measuring with an instrument just renamed), `batch_size`
+    sets at a time; return how many."""
+    ids = sorted(set(set_ids))
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start : start + batch_size]
+        SetSearchIndex.objects.filter(pk__in=batch).delete()
+        rows = SetSearchIndex.objects.bulk_create(doc.row() for doc in _documents(batch))
+        _document_update(batch)
+        _vocabulary_add(rows)
+    return len(ids)
+
+
+@transaction.atomic
 def set_search_index_rebuild(*, batch_size: int = 500) -> int:
     """Recompute every set's row and the vocabulary from scratch, `batch_size` sets at a time (a fixed number of
     queries per batch); return the number of sets."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from outcomes.models import SearchSynonym
+from outcomes.models import Instrument, SearchSynonym
 from outcomes.search.query import parse
 from outcomes.search.text import terms, words
 from outcomes.services.search import search_synonyms_load
@@ -91,3 +91,24 @@ def test_the_page_groups_instruments_and_outcomes_above_the_sets(client, referen
     names = [hit.name for hit in outcomes.context["hits"].outcomes]
     assert "Cognition" in names and "Cognitive function" in names
     assert 'id="outcome-hits-heading">Outcomes</h2>' in outcomes.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_instrument_renamed_in_the_admin_is_found_by_its_new_name(client, reference_data):
+    def found(q: str) -> list[str]:
+        return [r.cos.slug for r in client.get(reverse("web:search"), {"q": q}).context["results"]]
+
+    instrument = Instrument.objects.get(acronym="MoCA")
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    response = client.post(
+        reverse("admin:outcomes_instrument_change", args=[instrument.pk]),
+        {
+            "acronym": "MoCA",
+            "name": "Montreal Cognitive Assessment Zeta",
+            "kind": "PerfO",
+            "url": "",
+            "licence_note": "",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert {"ichom-dementia", "ichom-atrial-fibrillation"} <= set(found("zeta"))
