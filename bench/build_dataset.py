@@ -237,6 +237,7 @@ def dataset_populate(*, scale: Scale) -> DatasetReport:
         SetSearchIndex,
         StakeholderGroup,
     )
+    from outcomes.services.search import set_search_index_rebuild
 
     started = time.monotonic()
     rng = random.Random(scale.seed)
@@ -369,8 +370,8 @@ def dataset_populate(*, scale: Scale) -> DatasetReport:
         for table in ids:
             _reset_sequence(cursor, table)
 
-        # 2b. The set search index (outcomes/services/search.py), set-based: every set's row recomputed in SQL.
-        c["search_index_rows"] = _search_index_fill(cursor, t_search)
+        # 2b. The search index: the service itself (its normalisation and stemming live in Python), in batches.
+        c["search_index_rows"] = set_search_index_rebuild()
 
         # 3. The consensus processes: small tables through the ORM, the ratings through COPY.
         big_set = CoreOutcomeSet.objects.get(slug=BIG_SET_SLUG)
@@ -440,34 +441,6 @@ def dataset_populate(*, scale: Scale) -> DatasetReport:
         cursor.execute("ANALYZE")
     report.seconds = round(time.monotonic() - started, 1)
     return report
-
-
-def _search_index_fill(cursor, t_search: str) -> int:
-    """What `set_search_index_rebuild` computes, in one INSERT ... SELECT: per set its disease area, the bits of its
-    public versions' domains, and its title then the distinct outcome names of its public versions in code-point
-    order (as Python's sorted()), one per line, folded (lower() is str.casefold() on this ASCII text). The
-    reference data's rows are recomputed too."""
-    public = "('published', 'superseded', 'withdrawn')"
-    cursor.execute(f'DELETE FROM "{t_search}"')
-    cursor.execute(
-        f"""INSERT INTO "{t_search}" (core_outcome_set_id, disease_area_id, domain_bits, text)
-            SELECT s.id, s.disease_area_id, COALESCE(b.bits, 0), lower(concat_ws(E'\\n', s.title, n.names))
-              FROM outcomes_coreoutcomeset s
-              LEFT JOIN (SELECT set_id, string_agg(name, E'\\n' ORDER BY name COLLATE "C") AS names
-                           FROM (SELECT DISTINCT v.core_outcome_set_id AS set_id, o.name
-                                   FROM outcomes_outcome o
-                                   JOIN outcomes_coreoutcomesetversion v ON v.id = o.version_id
-                                  WHERE v.status IN {public}) public_names
-                          GROUP BY set_id) n ON n.set_id = s.id
-              LEFT JOIN (SELECT v.core_outcome_set_id AS set_id, bit_or(1::bigint << (d.number - 1)) AS bits
-                           FROM outcomes_outcome_domains od
-                           JOIN outcomes_outcomedomain d ON d.id = od.outcomedomain_id
-                           JOIN outcomes_outcome o ON o.id = od.outcome_id
-                           JOIN outcomes_coreoutcomesetversion v ON v.id = o.version_id
-                          WHERE v.status IN {public}
-                          GROUP BY v.core_outcome_set_id) b ON b.set_id = s.id"""
-    )
-    return cursor.rowcount
 
 
 RATING_COLUMNS = ("id", "round_item_id", "panelist_id", "score", "unable_to_score", "vote", "comment",

@@ -42,6 +42,9 @@ from bench.scenarios import (  # noqa: E402
     export_path,
     list_floor_params,
     list_path,
+    search_floor_params,
+    search_page_path,
+    search_path,
     submission_body,
     submission_path,
     version_path,
@@ -604,7 +607,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (a per core)")
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--only", default="", help="comma-separated subset: list,version,fhir,submit,tally,qc,dump")
+    parser.add_argument(
+        "--only", default="", help="comma-separated subset: list,search,version,fhir,submit,tally,qc,dump"
+    )
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite the table in docs/performance.md")
     parser.add_argument(
         "--update",
@@ -665,6 +670,23 @@ def main(argv: list[str] | None = None) -> dict:
                 database_url=db,
                 args=args,
                 extra_floor_query=floors.SET_LIST_PAGE_BASE_TABLES,
+            )
+        if wanted("search"):
+            results["scenarios"]["search_api"] = measure_read(
+                "free-text search (API)",
+                path_for=search_path,
+                floor_query=floors.FREE_TEXT_SEARCH,
+                floor_params_for=search_floor_params,
+                database_url=db,
+                args=args,
+            )
+            results["scenarios"]["search_page"] = measure_read(
+                "free-text search (page)",
+                path_for=search_page_path,
+                floor_query=floors.FREE_TEXT_SEARCH,
+                floor_params_for=search_floor_params,
+                database_url=db,
+                args=args,
             )
         if wanted("version"):
             results["scenarios"]["version_detail"] = measure_read(

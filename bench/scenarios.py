@@ -9,6 +9,7 @@ import random
 from urllib.parse import urlencode
 
 from bench.build_dataset import BIG_SET_SLUG, BIG_SET_VERSION, QUERY_WORD
+from outcomes.search.text import terms
 
 VERSION_SLUG = BIG_SET_SLUG
 VERSION_NUMBER = BIG_SET_VERSION
@@ -29,7 +30,29 @@ def list_path(n: int) -> str:
 
 def list_floor_params(n: int) -> dict:
     p = list_params(n)
-    return {"area": p["disease_area"], "domain": p["domain"], "like": f"%{p['q']}%", "page_size": PAGE_SIZE}
+    return {
+        "area": p["disease_area"],
+        "domain": p["domain"],
+        "like": f"%{p['q']}%",
+        "tsquery": " & ".join(terms(p["q"])),
+        "page_size": PAGE_SIZE,
+    }
+
+
+# Free-text searches: words of the synthetic outcome names, one or two at a time.
+SEARCH_QUERIES = (QUERY_WORD, f"{QUERY_WORD} quality", "pain", "quality of life")
+
+
+def search_path(n: int) -> str:
+    return "/api/v1/search/?" + urlencode({"q": SEARCH_QUERIES[n % len(SEARCH_QUERIES)], "limit": PAGE_SIZE})
+
+
+def search_page_path(n: int) -> str:
+    return "/search/?" + urlencode({"q": SEARCH_QUERIES[n % len(SEARCH_QUERIES)]})
+
+
+def search_floor_params(n: int) -> dict:
+    return {"tsquery": " & ".join(terms(SEARCH_QUERIES[n % len(SEARCH_QUERIES)])), "page_size": PAGE_SIZE}
 
 
 def version_path(slug: str, number: str) -> str:

@@ -32,13 +32,15 @@ from outcomes.models import (
     RegistryDump,
     Round,
     RoundItem,
+    SearchSynonym,
+    SearchWord,
     SetSearchIndex,
     StakeholderGroup,
     Suggestion,
 )
 from outcomes.permissions import is_curator
 from outcomes.services.diff import version_diff
-from outcomes.services.search import set_search_index_refresh
+from outcomes.services.search import set_search_index_refresh, sets_search_index_refresh
 from outcomes.services.versions import (
     version_consensus_start,
     version_draft_create,
@@ -96,6 +98,15 @@ class InstrumentAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["acronym", "name"]
 
+    def save_model(self, request: HttpRequest, obj: Instrument, form: forms.ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        # The sets measuring with it are searched by its acronym and name.
+        if change and {"acronym", "name"} & set(form.changed_data):
+            sets = Measurement.objects.filter(instrument=obj).values_list(
+                "outcome__version__core_outcome_set", flat=True
+            )
+            sets_search_index_refresh(set_ids=sets)
+
 
 class VersionInline(admin.TabularInline):
     """Versions of a set, listed read-only: each is edited (while a draft) and published from its own page."""
@@ -120,10 +131,11 @@ class CoreOutcomeSetAdmin(ImmutabilityMessageMixin, admin.ModelAdmin):
     filter_horizontal = ["conditions"]
     inlines = [VersionInline]
 
-    def save_model(self, request: HttpRequest, obj: CoreOutcomeSet, form: forms.ModelForm, change: bool) -> None:
-        super().save_model(request, obj, form, change)
-        # The title is searched by the set list's `q` (a new set gets its row here too).
-        set_search_index_refresh(core_outcome_set=obj)
+    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        # The set's own fields and its conditions are searched (a new set gets its row here too); the conditions
+        # are saved here, after save_model.
+        set_search_index_refresh(core_outcome_set=form.instance)
 
 
 class FrozenVersionMixin:
@@ -454,9 +466,31 @@ class RegistryDumpAdmin(ReadOnlyAdmin):
     list_filter = ["status", "format"]
 
 
+@admin.register(SearchSynonym)
+class SearchSynonymAdmin(admin.ModelAdmin):
+    """The abbreviations and synonyms search expands (outcomes/search/query.py): read at every search, so an edit
+    applies at once, with no rebuild."""
+
+    list_display = ["term", "expansion_summary", "note", "updated_at"]
+    search_fields = ["term", "expansions", "note"]
+    fields = ["term", "expansions", "note"]
+
+    @admin.display(description="expansions")
+    def expansion_summary(self, obj: SearchSynonym) -> str:
+        return "; ".join(obj.expansion_list)
+
+
+@admin.register(SearchWord)
+class SearchWordAdmin(ReadOnlyAdmin):
+    """The search index's vocabulary (typo correction), derived like the index."""
+
+    list_display = ["word", "stem"]
+    search_fields = ["word"]
+
+
 @admin.register(SetSearchIndex)
 class SetSearchIndexAdmin(ReadOnlyAdmin):
-    """Derived from the sets and their public versions (outcomes/services/search.py); `manage.py
+    """Derived from the sets and their current versions (outcomes/services/search.py); `manage.py
     search_index_rebuild` recomputes it."""
 
     list_display = ["core_outcome_set", "disease_area", "domain_bits"]

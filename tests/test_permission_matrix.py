@@ -91,6 +91,7 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "web:instrument-list": {"GET": EVERYONE, "POST": EVERYONE},
     "web:instrument-detail": {"GET": EVERYONE, "POST": EVERYONE},
     "web:compare": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:set-suggestions": {"GET": EVERYONE, "POST": EVERYONE},
     # audit log
     "audit:log": {"GET": ADMINS_ONLY_PAGE, "POST": ADMINS_ONLY_PAGE},
     "audit:process-log": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
@@ -104,6 +105,7 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api:instrument-list": {"GET": EVERYONE, "POST": API_READ_ONLY},
     "api:instrument-detail": {"GET": EVERYONE, "POST": API_READ_ONLY},
     "api:cos-list": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:search": {"GET": EVERYONE, "POST": API_READ_ONLY},
     "api:cos-detail": {"GET": EVERYONE, "POST": API_READ_ONLY},
     "api:version-list": {"GET": EVERYONE, "POST": API_READ_ONLY},
     "api:version-detail": {"GET": EVERYONE, "POST": API_READ_ONLY},
@@ -215,6 +217,7 @@ URL_OVERRIDES: dict[str, dict] = {
 URL_QUERIES: dict[str, dict[str, str]] = {
     "web:compare": {"a": PUBLIC_SET, "b": "ichom-localized-prostate-cancer"},
     "web:search": {"q": "prostate"},
+    "api:search": {"q": "prostate"},
 }
 
 # --- Every OpenAPI operation, called with the API clients (token header for panelists, no CSRF for users) -------
@@ -229,6 +232,7 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/instruments/", "get"): EVERYONE,
     ("/api/v1/instruments/{acronym}/", "get"): EVERYONE,
     ("/api/v1/core-outcome-sets/", "get"): EVERYONE,
+    ("/api/v1/search/", "get"): EVERYONE,
     ("/api/v1/core-outcome-sets/{slug}/", "get"): EVERYONE,
     ("/api/v1/core-outcome-sets/{slug}/versions/", "get"): EVERYONE,
     ("/api/v1/core-outcome-sets/{slug}/versions/{version}/", "get"): EVERYONE,

@@ -11,8 +11,10 @@ from django.db.models.lookups import GreaterThan
 
 from diseases.models import Condition, DiseaseArea, Icd10Code
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, OutcomeDomain
+from outcomes.search.engine import sets_matching
+from outcomes.search.query import search_query
 from outcomes.selectors import PUBLIC_STATUSES
-from outcomes.services.search import domain_bit, search_fold
+from outcomes.services.search import domain_bit
 
 ICD10_PREFIX_RE = re.compile(r"^[A-Z][0-9]{0,2}(\.[0-9A-Z]{0,4})?$")
 SNOMED_RE = re.compile(r"^[0-9]{6,18}$")
@@ -83,7 +85,15 @@ class CoreOutcomeSetFilter(django_filters.FilterSet):
     published_before = django_filters.DateFilter(
         method="filter_published_before", help_text="Sets with a public version published on or before this date."
     )
-    q = django_filters.CharFilter(method="filter_q", help_text="Words in the set title or its outcomes' names.")
+    q = django_filters.CharFilter(
+        method="filter_q",
+        help_text=(
+            "Search words, ranked (the search engine of the search page and /api/v1/search/): title, conditions, "
+            "disease area, ICD-10 and SNOMED CT codes, outcome names and definitions, domains, instruments, scope "
+            "and developers; spelling variants, abbreviations and typos understood. Results are ordered by "
+            "relevance unless `ordering` is given."
+        ),
+    )
     ordering = django_filters.OrderingFilter(
         fields=(("title", "title"), ("slug", "slug"), ("created_at", "created"), ("latest_published_on", "published")),
         help_text="Sort order; prefix with - for descending.",
@@ -120,9 +130,9 @@ class CoreOutcomeSetFilter(django_filters.FilterSet):
     def filter_snomed(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset.filter(Exists(Condition.objects.filter(core_outcome_sets=OuterRef("pk"), snomed_ct_id=value)))
 
-    # `domain` and `q` look at the set search index (outcomes/models/search.py): the set's public domains, and its
-    # title and public outcome names, maintained by the version lifecycle. One row per set instead of a join
-    # over every outcome of every public version (docs/performance.md).
+    # `domain` and `q` look at the set search index (outcomes/models/search.py): the set's current domains, and its
+    # searchable text, maintained by the version lifecycle. One row per set instead of a join over every outcome
+    # of every public version (docs/performance.md).
 
     def filter_domain(self, queryset: QuerySet, name: str, value: OutcomeDomain) -> QuerySet:
         return queryset.filter(GreaterThan(F("search_index__domain_bits").bitand(domain_bit(value.number)), 0))
@@ -137,11 +147,8 @@ class CoreOutcomeSetFilter(django_filters.FilterSet):
         return queryset.filter(Exists(_public_versions().filter(published_on__lte=value)))
 
     def filter_q(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        # Each word separately, anywhere in the title or in one outcome name (the index holds one per line), in any
-        # case: the index text is case-folded, so is the word.
-        for word in value.split():
-            queryset = queryset.filter(search_index__text__contains=search_fold(word))
-        return queryset
+        # The one search engine (outcomes.search), ranked; `ordering`, declared after `q`, overrides the order.
+        return sets_matching(queryset, search_query(value))
 
 
 def schema_query_values_not_empty(result: dict, generator, request, public: bool) -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from outcomes.api import views
+from outcomes.api import search, views
 
 urlpatterns = [
     path("disease-areas/", views.DiseaseAreaList.as_view(), name="disease-area-list"),
@@ -33,6 +33,7 @@ urlpatterns = [
         views.VersionExport.as_view(),
         name="version-export",
     ),
+    path("search/", search.Search.as_view(), name="search"),
     path("dumps/", views.DumpList.as_view(), name="dump-list"),
     path("dumps/<uuid:pk>/", views.DumpDetail.as_view(), name="dump-detail"),
     path("dumps/<uuid:pk>/download/", views.DumpDownload.as_view(), name="dump-download"),

@@ -15,7 +15,7 @@ from .consensus import (
     Suggestion,
 )
 from .operations import OutboxMessage, RegistryDump
-from .search import SetSearchIndex
+from .search import SearchSynonym, SearchWord, SetSearchIndex
 from .sets import (
     CoreArea,
     CoreOutcomeSet,
@@ -48,6 +48,8 @@ __all__ = [
     "RegistryDump",
     "Round",
     "RoundItem",
+    "SearchSynonym",
+    "SearchWord",
     "SetSearchIndex",
     "StakeholderGroup",
     "Suggestion",

@@ -28,7 +28,7 @@ from outcomes.services.search import set_search_index_rebuild
 
 BACKUP_LABELS = ("auth.group", "auth.user", "authtoken", "diseases", "outcomes")
 # Derived from the rest (outcomes/services/search.py): rebuilt after a restore instead of saved.
-BACKUP_EXCLUDE = ("outcomes.SetSearchIndex",)
+BACKUP_EXCLUDE = ("outcomes.SetSearchIndex", "outcomes.SearchWord")
 
 
 COMPRESSIONS = ("", ".gz", ".bz2", ".xz", ".lzma")

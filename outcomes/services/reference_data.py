@@ -39,7 +39,7 @@ from outcomes.services.reference_schema import (
     TaxonomyFile,
     VersionEntry,
 )
-from outcomes.services.search import set_search_index_refresh
+from outcomes.services.search import search_synonyms_load, set_search_index_refresh
 from outcomes.services.versions import version_draft_create, version_publish
 
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -179,6 +179,7 @@ def reference_data_load(*, taxonomy_file: Path = TAXONOMY_FILE, sets_file: Path 
     5. Core outcome sets, each version created as a draft, filled, then published through the lifecycle
        service, so the earlier version of a set ends superseded; a correction entry goes through the same
        service as a curator's correction (`version_draft_create(correction=True)`, then `version_publish`).
+    6. The starter list of search synonyms (only the terms that are missing).
     """
     taxonomy = _parse(taxonomy_file, TaxonomyFile)
     sets = _parse(sets_file, SetsFile)
@@ -187,6 +188,8 @@ def reference_data_load(*, taxonomy_file: Path = TAXONOMY_FILE, sets_file: Path 
     _load_disease_areas(sets_file, sets, report)
     instruments = _load_instruments(sets_file, sets, report)
     _load_sets(sets_file, sets, domains, instruments, report)
+    for _ in range(search_synonyms_load()):
+        report.count("search synonyms")
     return report
 
 

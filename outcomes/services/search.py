@@ -1,33 +1,67 @@
-"""The set list's search index (outcomes.models.search): one row per set, derived from the set (title, disease
-area) and the content of its public (published, superseded, withdrawn) versions (outcome names, their domains).
+"""The search index (outcomes.models.search): one row per set, derived from the set (title, disease area,
+conditions and their codes, scope, developers) and its current version (the published one, else the latest public
+one: outcome names and definitions, their domains and instruments); plus the index's vocabulary (`SearchWord`).
 
-Public content never changes (outcomes/immutability.py), so a row changes only when its set's title or disease area
-changes or one of its versions becomes public or changes public status: `set_search_index_refresh` is called by
-those services (version_publish, version_withdraw, the reference data load, the admin's set form);
+Public content never changes (outcomes/immutability.py), so a row changes only when its set's own fields change or
+one of its versions becomes public or changes public status: `set_search_index_refresh` is called by those
+services (version_publish, version_withdraw, the reference data load, the admin's set form);
 `set_search_index_rebuild` recomputes every row (after a restore, and for operators: `manage.py
-search_index_rebuild`).
+search_index_rebuild`). The curators' synonyms (`SearchSynonym`) are read at query time and need no rebuild.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
 
-from django.db import transaction
+import yaml
+from django.contrib.postgres.search import SearchVector
+from django.db import connection, transaction
+from django.db.models import Value
 
-from outcomes.models import CoreOutcomeSet, Outcome, SetSearchIndex
+from diseases.models import Condition, Icd10Code
+from outcomes.models import (
+    CoreOutcomeSet,
+    CoreOutcomeSetVersion,
+    Measurement,
+    Outcome,
+    SearchSynonym,
+    SearchWord,
+    SetSearchIndex,
+)
+from outcomes.search.text import index_terms, stem, words
 from outcomes.selectors import PUBLIC_STATUSES
 
+Status = CoreOutcomeSetVersion.Status
+SYNONYMS_FILE = Path(__file__).resolve().parent.parent / "data" / "search_synonyms.yaml"
 
-def search_fold(text: str) -> str:
-    """Case-folded: the index holds folded text and the filter folds its words, so the database compares with a
-    plain LIKE (no UPPER() over every candidate row; docs/performance.md)."""
-    return text.casefold()
+# Which term column (and so which weight) each source field feeds: title > conditions, disease area and codes >
+# outcome names > everything else.
+COLUMN_OF_FIELD = {
+    "title": "title",
+    "condition": "conditions",
+    "disease area": "conditions",
+    "ICD-10": "conditions",
+    "SNOMED CT": "conditions",
+    "outcome": "outcomes",
+    "definition": "other",
+    "note": "other",
+    "domain": "other",
+    "instrument": "other",
+    "population": "other",
+    "intervention": "other",
+    "setting": "other",
+    "developers": "other",
+}
+TERM_COLUMNS = ("title", "conditions", "outcomes", "other")
 
 
-def search_text(*, title: str, names: Iterable[str]) -> str:
-    """The title, then the distinct outcome names in sorted order, one per line, case-folded."""
-    return search_fold("\n".join([title, *sorted(set(names))]))
+def code_term(code: str) -> str:
+    """An ICD-10 code or SNOMED CT id as one index term: lower case, no dot (C92.0 -> c920), so that a code
+    prefix is a term prefix."""
+    return "".join(char for char in code.casefold() if char.isalnum())
 
 
 def domain_bit(number: int) -> int:
@@ -43,56 +77,200 @@ def domain_bits(numbers: Iterable[int | None]) -> int:
     return bits
 
 
+@dataclass
+class _SetDocument:
+    """What one set's row is computed from."""
+
+    cos: CoreOutcomeSet
+    conditions: list[Condition] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    instruments: dict[int, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+
+    def sources(self) -> list[list[str]]:
+        cos = self.cos
+        rows = [["title", cos.title, ""]]
+        rows += [["condition", condition.name, ""] for condition in self.conditions]
+        rows.append(["disease area", cos.disease_area.name, ""])
+        rows += [["ICD-10", code, ""] for code in self.codes]
+        rows += [["SNOMED CT", c.snomed_ct_id, ""] for c in self.conditions if c.snomed_ct_id]
+        for outcome in self.outcomes:
+            rows.append(["outcome", outcome.name, ""])
+            if outcome.definition:
+                rows.append(["definition", outcome.definition, outcome.name])
+            if outcome.note:
+                rows.append(["note", outcome.note, outcome.name])
+            rows += [["domain", domain.name, outcome.name] for domain in outcome.domains.all()]
+            rows += [["instrument", f"{a} ({n})", outcome.name] for a, n in self.instruments[outcome.pk]]
+        for name, value in (
+            ("population", cos.scope_population),
+            ("intervention", cos.scope_intervention),
+            ("setting", cos.scope_setting),
+            ("developers", cos.developers),
+        ):
+            if value:
+                rows.append([name, value, ""])
+        return _distinct(rows)
+
+    def row(self) -> SetSearchIndex:
+        sources = self.sources()
+        columns: dict[str, list[str]] = {name: [] for name in TERM_COLUMNS}
+        for name, text, _ in sources:
+            if name in ("ICD-10", "SNOMED CT"):
+                columns["conditions"].append(code_term(text))
+            else:
+                columns[COLUMN_OF_FIELD[name]] += index_terms(text)
+        return SetSearchIndex(
+            core_outcome_set_id=self.cos.pk,
+            disease_area_id=self.cos.disease_area_id,
+            domain_bits=domain_bits(domain.number for o in self.outcomes for domain in o.domains.all()),
+            sources=sources,
+            **{name: " ".join(terms) for name, terms in columns.items()},
+        )
+
+
+def _distinct(rows: list[list[str]]) -> list[list[str]]:
+    seen: set[tuple[str, ...]] = set()
+    out = []
+    for row in rows:
+        if tuple(row) not in seen:
+            seen.add(tuple(row))
+            out.append(row)
+    return out
+
+
+def _current_version_ids(set_ids: list[int]) -> dict[int, int]:
+    """Set id -> its current version's id: the published version, else the latest public one."""
+    best: dict[int, tuple] = {}
+    versions = CoreOutcomeSetVersion.objects.filter(core_outcome_set__in=set_ids, status__in=PUBLIC_STATUSES)
+    for pk, set_id, status, *number in versions.values_list(
+        "pk", "core_outcome_set", "status", "major", "minor", "patch"
+    ):
+        key = (status == Status.PUBLISHED, *number)
+        if set_id not in best or key > best[set_id][0]:
+            best[set_id] = (key, pk)
+    return {set_id: pk for set_id, (_, pk) in best.items()}
+
+
+def _documents(set_ids: list[int]) -> list[_SetDocument]:
+    """The documents of `set_ids` in a fixed number of queries."""
+    sets = CoreOutcomeSet.objects.filter(pk__in=set_ids).select_related("disease_area").order_by("pk")
+    docs = {cos.pk: _SetDocument(cos) for cos in sets.prefetch_related("conditions")}
+    codes: dict[int, list[str]] = defaultdict(list)
+    links = CoreOutcomeSet.conditions.through.objects.filter(coreoutcomeset_id__in=set_ids)
+    by_condition: dict[int, list[int]] = defaultdict(list)
+    for set_id, condition_id in links.values_list("coreoutcomeset_id", "condition_id"):
+        by_condition[condition_id].append(set_id)
+    for condition_id, code in Icd10Code.objects.filter(condition__in=by_condition).values_list("condition", "code"):
+        for set_id in by_condition[condition_id]:
+            codes[set_id].append(code)
+    current = _current_version_ids(set_ids)
+    outcomes = (
+        Outcome.objects.filter(version__in=current.values())
+        .select_related("version")
+        .prefetch_related("domains")
+        .order_by("order", "pk")
+    )
+    version_set = {pk: set_id for set_id, pk in current.items()}
+    for outcome in outcomes:
+        docs[version_set[outcome.version_id]].outcomes.append(outcome)
+    measurements = Measurement.objects.filter(outcome__version__in=current.values(), instrument__isnull=False)
+    for set_id, outcome_id, acronym, name in measurements.values_list(
+        "outcome__version__core_outcome_set", "outcome", "instrument__acronym", "instrument__name"
+    ).order_by("order", "pk"):
+        docs[set_id].instruments[outcome_id].append((acronym, name))
+    for doc in docs.values():
+        doc.conditions = sorted(doc.cos.conditions.all(), key=lambda c: c.name)
+        doc.codes = sorted(set(codes[doc.cos.pk]))
+    return list(docs.values())
+
+
+def _document_update(set_ids: list[int]) -> None:
+    """PostgreSQL: recompute the weighted tsvector of `set_ids` from their term columns."""
+    if connection.vendor != "postgresql":
+        return
+    simple = Value("simple")
+    vector = (
+        SearchVector("title", weight="A", config=simple)
+        + SearchVector("conditions", weight="B", config=simple)
+        + SearchVector("outcomes", weight="C", config=simple)
+        + SearchVector("other", weight="D", config=simple)
+    )
+    SetSearchIndex.objects.filter(pk__in=set_ids).update(document=vector)
+
+
+def _vocabulary_add(rows: Iterable[SetSearchIndex]) -> None:
+    """Add the words of `rows` to the vocabulary (stale words stay until a rebuild: a correction to one finds
+    nothing and is then not offered)."""
+    found: dict[str, str] = {}
+    for row in rows:
+        for name, text, _ in row.sources:
+            if name not in ("ICD-10", "SNOMED CT"):
+                for word in words(text):
+                    if len(word) <= 100 and not word.isdigit():
+                        found[word] = stem(word)
+    SearchWord.objects.bulk_create(
+        [SearchWord(word=word, stem=stem_) for word, stem_ in found.items()], ignore_conflicts=True, batch_size=1000
+    )
+
+
 @transaction.atomic
 def set_search_index_refresh(*, core_outcome_set: CoreOutcomeSet) -> SetSearchIndex:
-    """Recompute one set's row from the set and its public versions; writes only when something differs."""
-    cos = core_outcome_set
-    public = Outcome.objects.filter(version__core_outcome_set=cos, version__status__in=PUBLIC_STATUSES)
-    values = {
-        "disease_area_id": cos.disease_area_id,
-        "domain_bits": domain_bits(public.values_list("domains__number", flat=True)),
-        "text": search_text(title=cos.title, names=public.values_list("name", flat=True)),
-    }
-    index, created = SetSearchIndex.objects.get_or_create(core_outcome_set=cos, defaults=values)
+    """Recompute one set's row from the set and its current version; writes only when something differs."""
+    (doc,) = _documents([core_outcome_set.pk])
+    new = doc.row()
+    values = {name: getattr(new, name) for name in ("disease_area_id", "domain_bits", "sources", *TERM_COLUMNS)}
+    index, created = SetSearchIndex.objects.get_or_create(core_outcome_set=core_outcome_set, defaults=values)
     changed = [name for name, value in values.items() if getattr(index, name) != value]
     if not created and changed:
         for name in changed:
             setattr(index, name, values[name])
         index.save(update_fields=changed)
+    if created or changed:
+        _document_update([index.pk])
+        _vocabulary_add([index])
     return index
 
 
 @transaction.atomic
-def set_search_index_rebuild(*, batch_size: int = 2000) -> int:
-    """Recompute every set's row from scratch, `batch_size` sets at a time (a fixed number of queries per
-    batch); return the number of sets."""
+def sets_search_index_refresh(*, set_ids: Iterable[int], batch_size: int = 500) -> int:
+    """Recompute the rows of `set_ids` (e.g. every set measuring with an instrument just renamed), `batch_size`
+    sets at a time; return how many."""
+    ids = sorted(set(set_ids))
+    for start in range(0, len(ids), batch_size):
+        batch = ids[start : start + batch_size]
+        SetSearchIndex.objects.filter(pk__in=batch).delete()
+        rows = SetSearchIndex.objects.bulk_create(doc.row() for doc in _documents(batch))
+        _document_update(batch)
+        _vocabulary_add(rows)
+    return len(ids)
+
+
+@transaction.atomic
+def set_search_index_rebuild(*, batch_size: int = 500) -> int:
+    """Recompute every set's row and the vocabulary from scratch, `batch_size` sets at a time (a fixed number of
+    queries per batch); return the number of sets."""
     SetSearchIndex.objects.all().delete()
+    SearchWord.objects.all().delete()
     set_ids = list(CoreOutcomeSet.objects.order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(set_ids), batch_size):
-        _rebuild_batch(set_ids[start : start + batch_size])
+        batch = set_ids[start : start + batch_size]
+        rows = SetSearchIndex.objects.bulk_create(doc.row() for doc in _documents(batch))
+        _document_update(batch)
+        _vocabulary_add(rows)
     return len(set_ids)
 
 
-def _rebuild_batch(set_ids: list[int]) -> None:
-    sets = {
-        pk: (title, area)
-        for pk, title, area in CoreOutcomeSet.objects.filter(pk__in=set_ids).values_list(
-            "pk", "title", "disease_area_id"
-        )
-    }
-    public = Outcome.objects.filter(version__core_outcome_set__in=set_ids, version__status__in=PUBLIC_STATUSES)
-    names: dict[int, set[str]] = defaultdict(set)
-    for set_id, name in public.values_list("version__core_outcome_set", "name").distinct():
-        names[set_id].add(name)
-    numbers: dict[int, set[int]] = defaultdict(set)
-    for set_id, number in public.values_list("version__core_outcome_set", "domains__number").distinct():
-        numbers[set_id].add(number)
-    SetSearchIndex.objects.bulk_create(
-        SetSearchIndex(
-            core_outcome_set_id=pk,
-            disease_area_id=sets[pk][1],
-            domain_bits=domain_bits(numbers[pk]),
-            text=search_text(title=sets[pk][0], names=names[pk]),
-        )
-        for pk in set_ids
-    )
+@transaction.atomic
+def search_synonyms_load(*, path: Path = SYNONYMS_FILE) -> int:
+    """Add the starter list's terms that are not there yet (a term curators have edited is left as it is);
+    return how many were added."""
+    entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    existing = {term.casefold() for term in SearchSynonym.objects.values_list("term", flat=True)}
+    new = [
+        SearchSynonym(term=entry["term"], expansions="\n".join(entry["expansions"]), note=entry.get("note", ""))
+        for entry in entries
+        if entry["term"].casefold() not in existing
+    ]
+    SearchSynonym.objects.bulk_create(new)
+    return len(new)

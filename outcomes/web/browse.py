@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
 from diseases.models import Condition
 from outcomes.models import CoreArea, Instrument, OutcomeDomain
+from outcomes.search.query import search_query
 from outcomes.web import selectors
-from outcomes.web.forms import CompareForm, SearchForm, search_form_with_counts
+from outcomes.web.forms import PICKER_CHOICES, CompareForm, SearchForm, search_form_with_counts
 
 
 def condition_detail(request: HttpRequest, slug: str) -> HttpResponse:
@@ -26,21 +27,26 @@ def search(request: HttpRequest) -> HttpResponse:
     if form.is_bound:
         form.is_valid()  # invalid facets are shown as errors and left out; the valid ones still apply
     filters = form.filters()
-    query = filters.get("q", "")
-    sets = selectors.set_search(**filters)
+    text = filters.pop("q", "")
+    query = search_query(text) if text else None
+    sets = selectors.set_search(query=query, **filters)
     count, facets = selectors.search_facets(sets)
     page = selectors.set_page(
         sets, request.GET.get("page"), rows=lambda rows: selectors.search_results(rows, query), count=count
     )
-    active = sum(1 for name in filters if name != "q")
+    # Instruments and outcomes that match are results in their own right, listed above the sets on the first page.
+    hits = selectors.search_kind_hits(sets, query) if query and page.number == 1 else None
+    active = len(filters)
     context = {
         "form": search_form_with_counts(form, facets),
         "page_obj": page,
         "results": page.object_list,
-        "query": query,
+        "query": text,
+        "showing_results_for": query.showing_results_for if query else None,
+        "hits": hits,
         "active_filters": active,
         # The filters fold away after a plain text search, so that on a phone the results come first.
-        "filters_open": bool(active or not filters.get("q") or form.errors),
+        "filters_open": bool(active or not text or form.errors),
     }
     return render(request, "public/search.html", context)
 
@@ -84,7 +90,7 @@ def instrument_detail(request: HttpRequest, acronym: str) -> HttpResponse:
 
 def compare(request: HttpRequest) -> HttpResponse:
     # Nothing asked yet: an empty form. Anything asked: validate and say what is wrong.
-    asked = "a" in request.GET or "b" in request.GET
+    asked = any(name in request.GET for name in ("a", "b", "a_q", "b_q"))
     form = CompareForm(request.GET if asked else None)
     comparison = None
     status = 200
@@ -93,4 +99,29 @@ def compare(request: HttpRequest) -> HttpResponse:
             comparison = selectors.set_compare(a=form.cleaned_data["a"], b=form.cleaned_data["b"])
         else:
             status = 400
-    return render(request, "public/compare.html", {"form": form, "comparison": comparison}, status=status)
+    pickers = [_picker(form, "a"), _picker(form, "b")]
+    context = {"form": form, "comparison": comparison, "pickers": pickers}
+    return render(request, "public/compare.html", context, status=status)
+
+
+def _picker(form: CompareForm, side: str) -> dict:
+    """What the template needs for one side: the text field shows the picked set's title, else what was typed."""
+    picked = form.cleaned_data.get(side) if hasattr(form, "cleaned_data") else None
+    typed = form[f"{side}_q"].value() or ""
+    return {
+        "side": side,
+        "label": form.fields[f"{side}_q"].label,
+        "text": picked.title if picked else typed,
+        "slug": picked.slug if picked else "",
+        "errors": form.errors.get(side, []),
+        "candidates": form.candidates[side],
+    }
+
+
+def set_suggestions(request: HttpRequest) -> JsonResponse:
+    """The compare pickers' search-as-you-type: the best few public sets for what is typed so far, as JSON."""
+    typed = request.GET.get("q", "")[:200]
+    query = search_query(typed, prefix=True)
+    found = selectors.set_suggestions(query, limit=PICKER_CHOICES) if not query.is_empty else []
+    results = [{"slug": cos.slug, "title": cos.title, "area": cos.disease_area.name} for cos in found]
+    return JsonResponse({"results": results})

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import CoreArea, CoreOutcomeSet, OutcomeDomain
+from outcomes.search.query import search_query
 from outcomes.selectors import PUBLIC_STATUSES, Status
-from outcomes.web.selectors import public_set_queryset, publication_years
+from outcomes.web.selectors import public_set_queryset, publication_years, set_search
 
 
 class SearchForm(forms.Form):
@@ -41,26 +42,52 @@ class SearchForm(forms.Form):
         }
 
 
-def _public_set_field(label: str) -> forms.ModelChoiceField:
-    return forms.ModelChoiceField(
-        label=label,
-        queryset=CoreOutcomeSet.objects.none(),  # the public sets, set per form (CompareForm.__init__)
-        to_field_name="slug",
-        error_messages={
-            "invalid_choice": "There is no public core outcome set with that name; pick one from the list."
-        },
-    )
+NO_SUCH_SET = "There is no public core outcome set with that name; pick one from the list."
+# How many sets a picker offers for what was typed (with or without JavaScript): never the whole registry.
+PICKER_CHOICES = 10
 
 
 class CompareForm(forms.Form):
-    a = _public_set_field("First set")
-    b = _public_set_field("Second set")
+    """Two sets, each picked by searching: `a_q`/`b_q` is what was typed, `a`/`b` the slug of the set picked.
+
+    With JavaScript the text field is a search-as-you-type combobox (static/js/set-picker.js) that fills the slug.
+    Without it, submitting the typed words finds the matching sets: one is taken as it is, several are offered as a
+    choice (`candidates`), at most PICKER_CHOICES of them.
+    """
+
+    a_q = forms.CharField(label="First set", max_length=200, required=False)
+    a = forms.CharField(max_length=120, required=False)
+    b_q = forms.CharField(label="Second set", max_length=200, required=False)
+    b = forms.CharField(max_length=120, required=False)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        sets = public_set_queryset().select_related(None).prefetch_related(None).only("pk", "slug", "title")
-        self.fields["a"].queryset = sets
-        self.fields["b"].queryset = sets
+        self.candidates: dict[str, list[CoreOutcomeSet]] = {"a": [], "b": []}
+
+    def _pick(self, side: str) -> CoreOutcomeSet | None:
+        slug = self.cleaned_data.get(side, "").strip()
+        typed = self.cleaned_data.get(f"{side}_q", "").strip()
+        if slug:
+            cos = public_set_queryset().select_related(None).prefetch_related(None).filter(slug=slug).first()
+            if cos is None:
+                raise forms.ValidationError(NO_SUCH_SET)
+            return cos
+        if not typed:
+            raise forms.ValidationError(forms.Field.default_error_messages["required"])
+        query = search_query(typed)
+        found = list(set_search(query=query).select_related(None).prefetch_related(None)[: PICKER_CHOICES + 1])
+        if query.is_empty or not found:
+            raise forms.ValidationError("No public set matches “%(typed)s”.", params={"typed": typed})
+        if len(found) == 1:
+            return found[0]
+        self.candidates[side] = found[:PICKER_CHOICES]
+        raise forms.ValidationError("Several sets match “%(typed)s”: pick one below.", params={"typed": typed})
+
+    def clean_a(self) -> CoreOutcomeSet | None:
+        return self._pick("a")
+
+    def clean_b(self) -> CoreOutcomeSet | None:
+        return self._pick("b")
 
     def clean(self) -> dict:
         data = super().clean()

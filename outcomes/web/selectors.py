@@ -18,22 +18,28 @@ from django.core.cache import cache
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import (
-    Case,
     Count,
     Exists,
-    IntegerField,
     Max,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
-    Value,
-    When,
 )
 from django.db.models.functions import ExtractYear
 
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, Measurement, Outcome, OutcomeDomain
+from outcomes.search.engine import (
+    InstrumentHit,
+    OutcomeHit,
+    Reason,
+    instrument_hits,
+    match_reasons,
+    outcome_hits,
+    sets_matching,
+)
+from outcomes.search.query import ParsedQuery
 from outcomes.selectors import PUBLIC_STATUSES, Status, current_version_pk, outcome_queryset
 
 # Sets per page on every public list of sets.
@@ -162,7 +168,7 @@ def cached_count(sets: QuerySet[CoreOutcomeSet]) -> int:
 @dataclass
 class SearchResult:
     cos: CoreOutcomeSet
-    reasons: list[str]
+    reasons: list[Reason]
 
     @property
     def version(self) -> CoreOutcomeSetVersion | None:
@@ -178,48 +184,18 @@ class Facets:
     years: Counter = field(default_factory=Counter)
 
 
-def search_terms(q: str) -> list[str]:
-    return [term for term in q.split() if term][:8]
-
-
-def _match_reasons(cos: CoreOutcomeSet, terms: list[str]) -> list[str]:
-    """Why a set matched: its title, an outcome's name or an outcome's definition, in that order."""
-    if not terms:
-        return []
-    lowered = [term.lower() for term in terms]
-
-    def hit(text: str) -> bool:
-        text = text.lower()
-        return any(term in text for term in lowered)
-
-    reasons = []
-    if hit(cos.title):
-        reasons.append("title")
-    outcomes = cos.current.outcomes.all() if cos.current else []
-    reasons += [f"outcome: {outcome.name}" for outcome in outcomes if hit(outcome.name)]
-    reasons += [
-        f"definition of {outcome.name}" for outcome in outcomes if not hit(outcome.name) and hit(outcome.definition)
-    ]
-    reasons += [f"condition: {c.name}" for c in cos.conditions.all() if hit(c.name)]
-    return reasons
-
-
 def set_search(
     *,
-    q: str = "",
+    query: ParsedQuery | None = None,
     area: str | None = None,
     condition: str | None = None,
     domain: int | None = None,
     status: str | None = None,
     year: int | None = None,
 ) -> QuerySet[CoreOutcomeSet]:
-    """Public sets whose current version matches every search term and every facet: sets whose title matches a
-    term first, then alphabetical (as browsing is).
-
-    A term matches a set's title, one of its conditions, or the name or definition of an outcome of its current
-    version (case-insensitive substring, so the same on SQLite and PostgreSQL). `search_results` says why each set
-    of a page matched; `search_facets` counts the facet values over all of them.
-    """
+    """Public sets that match `query` (the search engine, outcomes.search: ranked, best first) and every facet;
+    without a query, alphabetical (as browsing is). `search_results` says why each set of a page matched;
+    `search_facets` counts the facet values over all of them."""
     qs = public_set_queryset()
     if area:
         qs = qs.filter(disease_area__slug=area)
@@ -237,32 +213,41 @@ def set_search(
         qs = qs.filter(Exists(CoreOutcomeSetVersion.objects.filter(pk=OuterRef("current_pk"), status=status)))
     if year:
         qs = qs.filter(Exists(CoreOutcomeSetVersion.objects.filter(pk=OuterRef("current_pk"), published_on__year=year)))
-    terms = search_terms(q)
-    for term in terms:
-        qs = qs.filter(
-            Q(title__icontains=term)
-            | _current_outcomes(Q(name__icontains=term) | Q(definition__icontains=term))
-            | Exists(
-                CoreOutcomeSet.conditions.through.objects.filter(
-                    coreoutcomeset_id=OuterRef("pk"), condition__name__icontains=term
-                )
-            )
-        )
-    if terms:
-        title_match = Q()
-        for term in terms:
-            title_match |= Q(title__icontains=term)
-        qs = qs.annotate(
-            title_rank=Case(When(title_match, then=Value(0)), default=Value(1), output_field=IntegerField())
-        ).order_by("title_rank", "title", "pk")
-    return qs
+    return sets_matching(qs, query) if query is not None else qs
 
 
-def search_results(sets: list[CoreOutcomeSet], q: str) -> list[SearchResult]:
-    """A page of `set_search` with its current outcomes (names and definitions only) and why each set matched."""
-    terms = search_terms(q)
-    outcomes = Outcome.objects.only("pk", "version_id", "name", "definition").order_by("order", "id")
-    return [SearchResult(cos, _match_reasons(cos, terms)) for cos in with_current_versions(sets, outcomes=outcomes)]
+def search_results(sets: list[CoreOutcomeSet], query: ParsedQuery | None) -> list[SearchResult]:
+    """A page of `set_search` with its current version and why each set matched (from the search index)."""
+    sets = with_current_versions(sets, outcomes=False)
+    if query is None or not query.positive:
+        return [SearchResult(cos, []) for cos in sets]
+    return [SearchResult(cos, match_reasons(getattr(cos, "search_sources", None) or [], query)) for cos in sets]
+
+
+def set_suggestions(query: ParsedQuery, *, limit: int) -> list[CoreOutcomeSet]:
+    """The `limit` best public sets for `query`, with their disease area: one query."""
+    return list(set_search(query=query).prefetch_related(None)[:limit])
+
+
+@dataclass
+class KindHits:
+    instruments: list[InstrumentHit]
+    outcomes: list[OutcomeHit]
+
+
+# Outcome hits are looked for among this many best-ranked sets: a name that matches lives in a set that ranks.
+OUTCOME_HITS_FROM = 50
+
+
+def search_kind_hits(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> KindHits:
+    """The instruments and the outcomes (by name, with the sets holding them) that match `query`; each instrument
+    with how many public sets measure with it (its current versions)."""
+    instruments = instrument_hits(query)
+    if instruments:
+        counts = _instrument_counts()
+        for hit in instruments:
+            hit.set_count = counts.get(hit.instrument.pk, 0)
+    return KindHits(instruments, outcome_hits(sets, query, among=OUTCOME_HITS_FROM))
 
 
 def _domain_counts(sets: QuerySet[CoreOutcomeSet]) -> Counter:

@@ -17,6 +17,7 @@ urlpatterns = [
     path("instruments/", browse.instrument_list, name="instrument-list"),
     path("instruments/<str:acronym>/", browse.instrument_detail, name="instrument-detail"),
     path("compare/", browse.compare, name="compare"),
+    path("compare/sets/", browse.set_suggestions, name="set-suggestions"),
     path("sets/<slug:slug>/v/<str:version>/", versions.version_detail, name="version-detail"),
     path("sets/<slug:slug>/v/<str:version>/publish/", versions.version_publish_page, name="version-publish"),
     path("sets/<slug:slug>/v/<str:version>/withdraw/", versions.version_withdraw_page, name="version-withdraw"),

@@ -93,7 +93,11 @@ def test_the_search_index_is_filled_and_equals_what_the_service_computes(tiny_da
     from outcomes.services.search import set_search_index_rebuild
 
     def rows() -> list[tuple]:
-        return list(SetSearchIndex.objects.order_by("pk").values_list("pk", "disease_area", "domain_bits", "text"))
+        return list(
+            SetSearchIndex.objects.order_by("pk").values_list(
+                "pk", "disease_area", "domain_bits", "title", "conditions", "outcomes", "other", "sources"
+            )
+        )
 
     built = rows()
     assert len(built) == CoreOutcomeSet.objects.count() == tiny_dataset.counts["search_index_rows"]

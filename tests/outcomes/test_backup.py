@@ -62,7 +62,11 @@ def canonical() -> str:
 
 
 def search_index() -> list[tuple]:
-    return list(SetSearchIndex.objects.order_by("pk").values_list("pk", "disease_area", "domain_bits", "text"))
+    return list(
+        SetSearchIndex.objects.order_by("pk").values_list(
+            "pk", "disease_area", "domain_bits", "title", "conditions", "outcomes", "other", "sources"
+        )
+    )
 
 
 @pytest.mark.django_db(transaction=True)

@@ -1,4 +1,5 @@
-"""The set search index follows the version lifecycle: public content is in it, drafts' content is not."""
+"""The set search index follows the version lifecycle: the current public version's content is in it, drafts'
+content is not."""
 
 from __future__ import annotations
 
@@ -25,19 +26,22 @@ Status = CoreOutcomeSetVersion.Status
 
 
 def index_of(cos: CoreOutcomeSet) -> tuple[list[str], list[int]]:
-    """The set's row: its lines (title first) and its domain numbers."""
+    """The set's row: its title and outcome names (as indexed, in order) and its domain numbers."""
     index = SetSearchIndex.objects.get(core_outcome_set=cos)
     assert index.disease_area_id == cos.disease_area_id
-    return index.text.split("\n"), [n for n in range(1, 39) if index.domain_bits & domain_bit(n)]
+    texts = [text for field, text, _ in index.sources if field in ("title", "outcome")]
+    return texts, [n for n in range(1, 39) if index.domain_bits & domain_bit(n)]
 
 
 def lines(*texts: str) -> list[str]:
-    """What the index holds for these lines: case-folded."""
-    return [text.casefold() for text in texts]
+    return list(texts)
+
+
+INDEX_COLUMNS = ("pk", "disease_area", "domain_bits", "title", "conditions", "outcomes", "other", "sources")
 
 
 def whole_index() -> list[tuple]:
-    return list(SetSearchIndex.objects.order_by("pk").values_list("pk", "disease_area", "domain_bits", "text"))
+    return list(SetSearchIndex.objects.order_by("pk").values_list(*INDEX_COLUMNS))
 
 
 def domain(number: int) -> OutcomeDomain:
@@ -54,7 +58,7 @@ def test_publishing_a_version_adds_its_outcome_names_and_domains(reference_data)
     cos = version.core_outcome_set
     assert index_of(cos) == (lines(cos.title), [])
     version_publish(version=version)
-    assert index_of(cos) == (lines(cos.title, "Mortality", "Pain"), [1])
+    assert index_of(cos) == (lines(cos.title, "Pain", "Mortality"), [1])
 
 
 def test_the_content_of_a_draft_or_a_version_in_consensus_is_not_indexed(reference_data):
@@ -68,17 +72,17 @@ def test_the_content_of_a_draft_or_a_version_in_consensus_is_not_indexed(referen
     assert index_of(cos) == (lines(cos.title, "Pain"), [1])
 
 
-def test_superseded_and_withdrawn_versions_stay_in_the_index(reference_data):
+def test_the_current_version_is_indexed_and_a_withdrawn_current_version_stays(reference_data):
     first = version_with_content(outcomes=("Pain", "Mortality"))
     draft = version_draft_create(from_version=first)
     Outcome.objects.filter(version=draft, name="Mortality").delete()
     OutcomeFactory(version=draft, name="Fatigue", domains=[domain(30)])
     second = version_publish(version=draft)
     cos = first.core_outcome_set
-    # Mortality is only in the superseded 1.0.0 now: still public, still found.
-    assert index_of(cos) == (lines(cos.title, "Fatigue", "Mortality", "Pain"), [1, 30])
+    # The search finds what the set's page shows: the current version (Mortality is only in the superseded 1.0.0).
+    assert index_of(cos) == (lines(cos.title, "Pain", "Fatigue"), [1, 30])
     version_withdraw(version=second, reason="Retracted")
-    assert index_of(cos) == (lines(cos.title, "Fatigue", "Mortality", "Pain"), [1, 30])
+    assert index_of(cos) == (lines(cos.title, "Pain", "Fatigue"), [1, 30])
 
 
 def test_a_title_changed_by_the_reference_data_file_is_reindexed(reference_data, tmp_path):
@@ -89,7 +93,8 @@ def test_a_title_changed_by_the_reference_data_file_is_reindexed(reference_data,
     assert renamed != SETS_FILE.read_text(encoding="utf-8")
     (tmp_path / "sets.yaml").write_text(renamed, encoding="utf-8")
     reference_data_load(sets_file=tmp_path / "sets.yaml")
-    assert index_of(cos)[0][0] == "renamed heart failure set"
+    assert index_of(cos)[0][0] == "Renamed heart failure set"
+    assert SetSearchIndex.objects.get(core_outcome_set=cos).title == "renam heart failur set"
 
 
 def test_the_index_equals_a_recomputation_after_a_series_of_lifecycle_operations(reference_data):
@@ -112,16 +117,16 @@ def test_the_index_equals_a_recomputation_after_a_series_of_lifecycle_operations
 def test_the_rebuild_command_recomputes_a_lost_or_stale_index(reference_data):
     expected = whole_index()
     SetSearchIndex.objects.filter(core_outcome_set__slug="ichom-heart-failure").delete()
-    SetSearchIndex.objects.filter(core_outcome_set__slug="ichom-atrial-fibrillation").update(text="stale")
+    SetSearchIndex.objects.filter(core_outcome_set__slug="ichom-atrial-fibrillation").update(title="stale", sources=[])
     call_command("search_index_rebuild", verbosity=0)
     assert whole_index() == expected
 
 
-def test_the_migration_backfills_every_set_like_the_service(reference_data):
+def test_the_migration_rebuilds_every_set_like_the_service(reference_data):
     version_with_content(outcomes=("Pain",))
     version_with_content(outcomes=("Draft outcome",), publish=False)
     expected = whole_index()
-    SetSearchIndex.objects.all().delete()  # as the sets stood before migration 0006
-    migration = importlib.import_module("outcomes.migrations.0006_set_search_index")
-    migration.backfill(apps, None)
+    SetSearchIndex.objects.all().delete()
+    migration = importlib.import_module("outcomes.migrations.0011_search_engine")
+    migration.index_rebuild(apps, None)
     assert whole_index() == expected

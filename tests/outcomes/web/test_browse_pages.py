@@ -127,6 +127,7 @@ def test_compare_without_parameters_shows_the_empty_form(client, reference_data)
         ({"a": COMPACTERS}, "This field is required."),
         ({"a": COMPACTERS, "b": COMPACTERS}, "Pick two different sets to compare."),
         ({"a": "", "b": ""}, "This field is required."),
+        ({"a": COMPACTERS, "b_q": "xylophone"}, "No public set matches “xylophone”."),
     ],
 )
 def test_compare_with_bad_parameters_answers_a_form_error_not_a_crash(client, reference_data, params, message):
@@ -134,6 +135,41 @@ def test_compare_with_bad_parameters_answers_a_form_error_not_a_crash(client, re
     assert response.status_code == 400
     assert response.context["comparison"] is None
     assert message in response.content.decode()
+
+
+def test_compare_without_javascript_takes_the_one_set_that_matches_the_words_typed(client, reference_data):
+    response = client.get(reverse("web:compare"), {"a_q": "COMPACTERS", "b_q": "ICHOM localized prostate"})
+    assert response.status_code == 200
+    comparison = response.context["comparison"]
+    assert (comparison.a.slug, comparison.b.slug) == (COMPACTERS, ICHOM_PROSTATE)
+
+
+def test_compare_without_javascript_offers_the_sets_matching_the_words_typed_never_the_registry(client, reference_data):
+    response = client.get(reverse("web:compare"), {"a": COMPACTERS, "b_q": "heart"})
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Several sets match “heart”: pick one below." in html
+    offered = [cos.slug for cos in response.context["form"].candidates["b"]]
+    assert set(offered) == {"ichom-heart-failure", "ichom-coronary-artery-disease", "ichom-atrial-fibrillation"}
+    assert 'name="b" id="b-ichom-heart-failure" value="ichom-heart-failure"' in html
+    assert "ichom-dementia" not in html  # the pickers never list every set
+    assert 'value="Core outcome set for effectiveness trials in localised prostate cancer (COMPACTERS)"' in html
+
+
+def test_the_set_suggestions_are_the_best_few_public_sets_for_the_start_of_a_word(client, reference_data):
+    draft = VersionFactory(core_outcome_set=CoreOutcomeSetFactory(title="Dementia draft only")).core_outcome_set
+    body = client.get(reverse("web:set-suggestions"), {"q": "demen"}).json()
+    slugs = [result["slug"] for result in body["results"]]
+    assert slugs[0] == "ichom-dementia" and draft.slug not in slugs
+    assert body["results"][0] == {
+        "slug": "ichom-dementia",
+        "title": "ICHOM Standard Set for dementia",
+        "area": "Alzheimer's disease",
+    }
+    assert client.get(reverse("web:set-suggestions"), {"q": ""}).json() == {"results": []}
+    # A word typed past its stem still matches ("locali": the index holds "local", from "localized").
+    typed = client.get(reverse("web:set-suggestions"), {"q": "ichom locali"}).json()["results"]
+    assert [result["slug"] for result in typed] == [ICHOM_PROSTATE]
 
 
 def test_compare_refuses_a_set_that_has_no_public_version(client, reference_data):

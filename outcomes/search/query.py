@@ -1,0 +1,239 @@
+"""A search query: parsed into clauses, expanded with the curators' synonyms, corrected for typos.
+
+What a query understands (docs/web.md "Search"):
+- words, each of which must match somewhere in the set (any field): `heart failure`;
+- "quoted phrases", whose words must follow each other: `"quality of life"`;
+- `OR` between two words or phrases: `dementia OR alzheimer`; `-word` excludes sets that match it;
+- ICD-10 codes and code prefixes (`I50`, `C92.0`; `C92` finds C92.0) and SNOMED CT ids of the sets' conditions;
+- `domain:N`: sets with an outcome in COMET domain N (a number alone is a word, never a domain);
+- abbreviations and synonyms from `SearchSynonym` (`HF` also finds "heart failure");
+- a word that is nowhere in the index is replaced by the most similar indexed word (`dimentia` -> dementia).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import F
+
+from outcomes.models import SearchSynonym, SearchWord
+from outcomes.search.text import stem, terms, words
+
+ICD10_RE = re.compile(r"^[A-Za-z][0-9]{2}(?:\.[0-9A-Za-z]{0,4})?$")
+SNOMED_RE = re.compile(r"^[0-9]{6,18}$")
+DOMAIN_RE = re.compile(r"^domain:([0-9]{1,2})$", re.IGNORECASE)
+_TOKEN_RE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+MAX_CLAUSES = 12
+# A word shorter than this is never corrected (too many near neighbours), nor is a number.
+MIN_CORRECTED_LENGTH = 4
+# How similar a correction must be (difflib's ratio, on both databases), and on PostgreSQL how the candidates are
+# found first (pg_trgm similarity over the vocabulary's trigram index).
+DIFFLIB_CUTOFF = 0.75
+TRIGRAM_CANDIDATES = 20
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """One way a clause matches: a sequence of terms (a phrase when more than one) or one code term."""
+
+    terms: tuple[str, ...]
+    prefix: bool = False  # the last term matches as a prefix
+    code: bool = False  # an ICD-10 or SNOMED CT code term
+
+
+@dataclass
+class Clause:
+    text: str  # as typed, for "showing results for"
+    alternatives: list[Alternative]
+    negated: bool = False
+    quoted: bool = False
+    expanded: bool = False  # by a synonym: never corrected
+
+    @property
+    def single_word(self) -> str | None:
+        if len(self.alternatives) == 1 and not self.quoted and not self.expanded and not self.negated:
+            alternative = self.alternatives[0]
+            if len(alternative.terms) == 1 and not alternative.code and not alternative.prefix:
+                found = words(self.text)
+                return found[0] if len(found) == 1 else None
+        return None
+
+
+@dataclass
+class ParsedQuery:
+    raw: str
+    clauses: list[Clause] = field(default_factory=list)
+    domains: list[int] = field(default_factory=list)
+    corrections: dict[str, str] = field(default_factory=dict)  # typed text -> the word searched instead
+
+    @property
+    def positive(self) -> list[Clause]:
+        return [clause for clause in self.clauses if not clause.negated]
+
+    @property
+    def negative(self) -> list[Clause]:
+        return [clause for clause in self.clauses if clause.negated]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.positive and not self.domains
+
+    @property
+    def showing_results_for(self) -> str | None:
+        """The query as searched, when a word was corrected."""
+        if not self.corrections:
+            return None
+        return " ".join(self.corrections.get(token, token) for token in self.raw.split())
+
+
+def _word_clause(text: str, *, negated: bool = False, quoted: bool = False) -> Clause | None:
+    if not quoted and ICD10_RE.match(text):
+        return Clause(text, [Alternative((text.casefold().replace(".", ""),), prefix=True, code=True)], negated)
+    if not quoted and SNOMED_RE.match(text):
+        return Clause(text, [Alternative((text,), code=True)], negated)
+    found = terms(text)
+    if not found:
+        return None
+    return Clause(text, [Alternative(tuple(found))], negated, quoted)
+
+
+def parse(raw: str) -> ParsedQuery:
+    """`raw` as clauses, without synonyms or corrections (no database access)."""
+    query = ParsedQuery(raw=raw)
+    pending_or = False
+    for match in _TOKEN_RE.finditer(raw):
+        minus, phrase, word = match.groups()
+        if word is not None and word in ("OR", "|"):
+            pending_or = bool(query.clauses)
+            continue
+        if word is not None and (domain := DOMAIN_RE.match(word)):
+            number = int(domain.group(1))
+            if 1 <= number <= 38:
+                query.domains.append(number)
+            continue
+        if phrase is not None:
+            clause = _word_clause(phrase, negated=bool(minus), quoted=True)
+        elif word.startswith("-") and len(word) > 1:
+            clause = _word_clause(word[1:], negated=True)
+        else:
+            clause = _word_clause(word)
+        if clause is None:
+            continue
+        previous = query.clauses[-1] if query.clauses else None
+        if pending_or and previous is not None and not previous.negated and not clause.negated:
+            previous.alternatives += clause.alternatives
+            previous.text = f"{previous.text} OR {clause.text}"
+            previous.quoted = True  # a compound clause is neither corrected nor expanded
+        elif len(query.clauses) < MAX_CLAUSES:
+            query.clauses.append(clause)
+        pending_or = False
+    return query
+
+
+def _synonyms() -> dict[tuple[str, ...], list[tuple[str, ...]]]:
+    """Normalised term -> the term sequences of its expansions (one query; the table is small)."""
+    table: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+    for synonym in SearchSynonym.objects.all():
+        key = tuple(words(synonym.term))
+        if key:
+            expansions = [tuple(terms(expansion)) for expansion in synonym.expansion_list]
+            table.setdefault(key, []).extend(expansion for expansion in expansions if expansion)
+    return table
+
+
+def _expand(query: ParsedQuery) -> None:
+    """Replace each run of plain words that equals a synonym's term by one clause: the words, or any expansion."""
+    table = _synonyms()
+    if not table:
+        return
+    longest = max(len(key) for key in table)
+    clauses, i = [], 0
+    while i < len(query.clauses):
+        for n in range(min(longest, len(query.clauses) - i), 0, -1):
+            run = query.clauses[i : i + n]
+            if any(c.negated or c.quoted or c.alternatives[0].code or len(c.alternatives) > 1 for c in run):
+                continue
+            key = tuple(word for c in run for word in words(c.text))
+            if key in table:
+                own = Alternative(tuple(term for c in run for term in c.alternatives[0].terms))
+                alternatives = [own] + [Alternative(e) for e in table[key] if Alternative(e) != own]
+                clauses.append(Clause(" ".join(c.text for c in run), alternatives, expanded=True))
+                i += n
+                break
+        else:
+            clauses.append(query.clauses[i])
+            i += 1
+    query.clauses = clauses
+
+
+def _closest_word(word: str) -> str | None:
+    """The indexed word most like `word`, if it is close enough. On PostgreSQL the candidates come from the
+    vocabulary's trigram index (pg_trgm, a few of the most similar); on SQLite the vocabulary is read whole (it is
+    small). The choice among them is the same on both: the highest difflib ratio, at least DIFFLIB_CUTOFF
+    (trigram similarity alone ranks short words poorly: "alphabeta" is as close to "alpha" as "dimentia" is to
+    "dementia")."""
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.lookups import TrigramSimilar
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        candidates = list(
+            # `trigram_similar` is pg_trgm's % operator (similarity >= 0.3, its default threshold): the GIN index.
+            SearchWord.objects.filter(TrigramSimilar(F("word"), word))
+            .annotate(similarity=TrigramSimilarity("word", word))
+            .order_by("-similarity", "word")
+            .values_list("word", flat=True)[:TRIGRAM_CANDIDATES]
+        )
+    else:
+        candidates = list(SearchWord.objects.values_list("word", flat=True))
+    matches = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=DIFFLIB_CUTOFF)
+    return matches[0] if matches else None
+
+
+def _correct(query: ParsedQuery) -> None:
+    """Replace each plain word whose stem is not in the index by the closest indexed word, if one is close."""
+    candidates = {clause.single_word: clause for clause in query.clauses if clause.single_word}
+    candidates = {word: c for word, c in candidates.items() if len(word) >= MIN_CORRECTED_LENGTH and not word.isdigit()}
+    if not candidates:
+        return
+    known = set(SearchWord.objects.filter(stem__in=[stem(w) for w in candidates]).values_list("stem", flat=True))
+    for word, clause in candidates.items():
+        if stem(word) in known:
+            continue
+        closest = _closest_word(word)
+        if closest and closest != word:
+            clause.alternatives = [Alternative((stem(closest),))]
+            query.corrections[clause.text] = closest
+
+
+# A stem is its word less at most this many letters ("hospitalization" -> "hospit").
+MAX_STEM_CUT = 9
+
+
+def _still_typing(alternative: Alternative, typed: list[str]) -> list[Alternative]:
+    """`alternative` when its last word is only partly typed: the indexed stem of the whole word starts with what
+    is typed ("demen" -> dementia), or what is typed starts with the stem ("locali" -> local, from localized)."""
+    if alternative.code or not typed:
+        return [alternative]
+    head, partial = alternative.terms[:-1], typed[-1]
+    found = [Alternative((*head, alternative.terms[-1]), prefix=True), Alternative((*head, partial), prefix=True)]
+    found += [Alternative((*head, partial[:k])) for k in range(max(3, len(partial) - MAX_STEM_CUT), len(partial))]
+    return list(dict.fromkeys(found))
+
+
+def search_query(raw: str, *, prefix: bool = False) -> ParsedQuery:
+    """`raw` parsed, expanded with synonyms and corrected. `prefix` (search-as-you-type): the last word, if the
+    user is still typing it, also matches as the start of a word, and is not corrected."""
+    query = parse(raw)
+    _expand(query)
+    typing = prefix and raw and not raw[-1].isspace() and query.clauses
+    if typing:
+        last = query.clauses[-1]
+        if not last.negated and not last.quoted:
+            last.alternatives = [
+                alternative for a in last.alternatives for alternative in _still_typing(a, words(last.text))
+            ]
+    _correct(query)
+    return query

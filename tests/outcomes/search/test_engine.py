@@ -1,0 +1,114 @@
+"""The search engine's rules: normalisation shared by index and query, synonyms as curators' data, typos,
+grouping by kind on the page."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from outcomes.models import Instrument, SearchSynonym
+from outcomes.search.query import parse
+from outcomes.search.text import terms, words
+from outcomes.services.search import search_synonyms_load
+from tests.factories import UserFactory
+
+
+def test_spelling_variants_apostrophes_hyphens_and_accents_normalise_to_the_same_terms():
+    assert terms("leukaemia") == terms("leukemia")
+    assert terms("Haematological") == terms("hematologic")
+    assert terms("localised") == terms("localized")
+    assert terms("oedema") == terms("edema") and terms("anaemia") == terms("anemia")
+    assert terms("tumour") == terms("tumor")
+    assert terms("Alzheimer's") == terms("Alzheimers") == terms("alzheimer") == terms("ALZHEIMER’S")
+    assert words("quality-of-life") == words("quality of life") == ["quality", "life"]
+    assert words("Sjögren") == ["sjogren"]
+    assert terms("cognition") == terms("cognitive")
+
+
+def test_codes_domains_phrases_or_and_exclusions_are_parsed():
+    query = parse('C92.0 84114007 domain:12 "quality of life" dementia OR myeloma -advanced')
+    icd, snomed, phrase, either, excluded = query.clauses
+    assert icd.alternatives[0].code and icd.alternatives[0].prefix and icd.alternatives[0].terms == ("c920",)
+    assert snomed.alternatives[0].code and not snomed.alternatives[0].prefix
+    assert phrase.alternatives[0].terms == ("qualiti", "life")
+    assert [a.terms for a in either.alternatives] == [("dementia",), ("myeloma",)]
+    assert excluded.negated
+    assert query.domains == [12]
+    assert parse("12").domains == [] and parse("domain:99").domains == []
+
+
+@pytest.mark.django_db
+def test_the_starter_synonyms_load_once_and_never_overwrite_a_curators_edit(reference_data):
+    hf = SearchSynonym.objects.get(term="HF")
+    hf.expansions = "heart failure\ncardiac failure"
+    hf.save()
+    assert search_synonyms_load() == 0
+    assert SearchSynonym.objects.get(term="HF").expansion_list == ["heart failure", "cardiac failure"]
+
+
+@pytest.mark.django_db
+def test_a_synonym_a_curator_adds_in_the_admin_applies_to_the_next_search(client, reference_data):
+    def found(q: str) -> list[str]:
+        return [r.cos.slug for r in client.get(reverse("web:search"), {"q": q}).context["results"]]
+
+    assert found("ticker") == []
+    curator = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client.force_login(curator)
+    response = client.post(
+        reverse("admin:outcomes_searchsynonym_add"),
+        {"term": "ticker", "expansions": "heart failure", "note": "Lay term"},
+    )
+    assert response.status_code == 302
+    assert "ichom-heart-failure" in found("ticker")
+
+
+@pytest.mark.django_db
+def test_a_synonym_search_would_ignore_is_refused_in_the_admin(client, reference_data):
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    response = client.post(
+        reverse("admin:outcomes_searchsynonym_add"), {"term": "the", "expansions": "of the", "note": ""}
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors.keys() == {"term", "expansions"}
+    assert not SearchSynonym.objects.filter(term="the").exists()
+
+
+@pytest.mark.django_db
+def test_the_page_says_showing_results_for_after_a_typo(client, reference_data):
+    response = client.get(reverse("web:search"), {"q": "prostrate"})
+    assert response.context["showing_results_for"] == "prostate"
+    assert "Showing results for <strong>prostate</strong>" in response.content.decode()
+    assert client.get(reverse("web:search"), {"q": "prostate"}).context["showing_results_for"] is None
+
+
+@pytest.mark.django_db
+def test_the_page_groups_instruments_and_outcomes_above_the_sets(client, reference_data):
+    html = client.get(reverse("web:search"), {"q": "EQ-5D"}).content.decode()
+    assert 'id="instrument-hits-heading">Instruments</h2>' in html
+    assert reverse("web:instrument-detail", args=["EQ-5D"]) in html
+    assert html.index("instrument-hits-heading") < html.index("results-heading")
+    outcomes = client.get(reverse("web:search"), {"q": "cognition"})
+    names = [hit.name for hit in outcomes.context["hits"].outcomes]
+    assert "Cognition" in names and "Cognitive function" in names
+    assert 'id="outcome-hits-heading">Outcomes</h2>' in outcomes.content.decode()
+
+
+@pytest.mark.django_db
+def test_an_instrument_renamed_in_the_admin_is_found_by_its_new_name(client, reference_data):
+    def found(q: str) -> list[str]:
+        return [r.cos.slug for r in client.get(reverse("web:search"), {"q": q}).context["results"]]
+
+    instrument = Instrument.objects.get(acronym="MoCA")
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    response = client.post(
+        reverse("admin:outcomes_instrument_change", args=[instrument.pk]),
+        {
+            "acronym": "MoCA",
+            "name": "Montreal Cognitive Assessment Zeta",
+            "kind": "PerfO",
+            "url": "",
+            "licence_note": "",
+        },
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert {"ichom-dementia", "ichom-atrial-fibrillation"} <= set(found("zeta"))
