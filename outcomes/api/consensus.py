@@ -274,7 +274,7 @@ class ProcessListView(FacilitatorView):
         serializer = s.ProcessCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        process = _service(svc.process_create, by=request.user, facilitators=[request.user], **data)
+        process = _service(svc.process_create, by=request.user, **data)
         return Response(_process_document(request.user, process.pk), status=status.HTTP_201_CREATED)
 
 

@@ -71,7 +71,7 @@ def process_create(request: HttpRequest) -> HttpResponse:
     form = ProcessCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            process = svc.process_create(by=request.user, facilitators=[request.user], **form.cleaned_data)
+            process = svc.process_create(by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form_add_service_errors(form, exc)
         else:
