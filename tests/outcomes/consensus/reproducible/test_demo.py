@@ -39,7 +39,7 @@ def test_the_demo_results_of_every_tallied_round_recompute_from_its_ratings_down
     round_items = {}
     for number, round_ in tallied.items():
         for row in client.get(reverse("api:consensus-round-results", args=[round_["id"]])).json():
-            round_items[(number, row["round_item_id"])] = round_["kind"]
+            round_items[(number, row["round_item_id"])] = (round_["kind"], row["kind"])
     groups = [g["name"] for g in client.get(reverse("api:consensus-groups", args=[process.pk])).json()]
     definition = Definition(**{k: v for k, v in results["definition"].items() if k != "definition_locked_at"})
 

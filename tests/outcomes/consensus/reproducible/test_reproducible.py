@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 
 from tests.factories import UserFactory
 
-from .oracle import ALL, Definition, recompute
-from .study import Study
+from .oracle import ALL, Definition, published_outcomes, recompute
+from .study import Choice, Study
 
 pytestmark = pytest.mark.django_db
 
@@ -42,8 +42,18 @@ def _expand(plan: dict[str, list]) -> dict[str, dict[str, object]]:
     return {email: {item: answers[i] for item, answers in plan.items()} for i, email in enumerate(PANEL)}
 
 
-def assert_reproducible(study: Study) -> dict[tuple[int, str, str], str]:
-    """Recompute every published figure from the downloads; return the classifications by (round, item, group)."""
+def _answer(row: dict):
+    """A ratings row's answer, as the study gave it."""
+    if row["unable_to_score"] == "true":
+        return "unable"
+    if row["option"]:
+        return Choice(row["option"])
+    return row["vote"] or int(row["score"])
+
+
+def assert_reproducible(study: Study, version: str) -> dict[tuple[int, str, str], str]:
+    """Recompute every published figure from the downloads, and the published `version` from those figures and the
+    items; return the classifications by (round, item, group)."""
     ratings = study.download_csv("ratings")
     ratings_json = study.download_json("ratings")["ratings"]
     assert [{k: _cell(v) for k, v in row.items()} for row in ratings_json] == ratings
@@ -51,9 +61,7 @@ def assert_reproducible(study: Study) -> dict[tuple[int, str, str], str]:
     # The ratings download holds exactly what was submitted: no draft, no superseded answer.
     codes = {code: email for email, code in study.codes.items()}
     held = {
-        (int(r["round"]), codes[r["panelist_code"]], r["item"]): "unable"
-        if r["unable_to_score"] == "true"
-        else (r["vote"] or int(r["score"]))
+        (int(r["round"]), codes[r["panelist_code"]], r["item"]): _answer(r)
         for r in ratings
         if r["source"] == "panelist"
     }
@@ -73,7 +81,7 @@ def assert_reproducible(study: Study) -> dict[tuple[int, str, str], str]:
     api_results = {}
     for number, round_id in study.rounds.items():
         for row in study.get(reverse("api:consensus-round-results", args=[round_id])):
-            round_items[(number, row["round_item_id"])] = rounds[number]["kind"]
+            round_items[(number, row["round_item_id"])] = (rounds[number]["kind"], row["kind"])
             for result in row["results"]:
                 api_results[(number, row["round_item_id"], result["group"] or ALL)] = result
 
@@ -94,21 +102,29 @@ def assert_reproducible(study: Study) -> dict[tuple[int, str, str], str]:
             figures["votes_cast"],
         ), key
         assert api["median"] == figures["median"] and api["q1"] == figures["q1"] and api["q3"] == figures["q3"]
+        assert api["distribution"] == figures["distribution"], key
 
-    # The final set: each item decided by the latest round it was in.
-    latest: dict[str, tuple[int, str]] = {}
-    for (number, _ri, group), figures in sorted(expected.items()):
-        if group == ALL:
-            item = published[(number, _ri, group)]["item"]
-            latest[item] = (number, figures["classification"])
+    # The published version: each item decided by the latest round it was in; outcomes with what their instrument,
+    # definition and alternatives items added, as anyone reads the version.
+    outcomes = published_outcomes(expected, results_csv, study.items_listed())
+    document = study.published_version(version)
+    assert {
+        o["name"]: {
+            "definition": o["definition"],
+            "measurements": {(m["instrument"]["acronym"], m["timing"]) for m in o["measurements"]},
+        }
+        for o in document["outcomes"]
+    } == outcomes
     report = study.download_json("report")
-    assert sorted(f["outcome"] for f in report["final_set"]) == sorted(k for k, (_n, c) in latest.items() if c == "in")
+    assert sorted(f["outcome"] for f in report["final_set"]) == sorted(outcomes)
+    for row in report["final_set"]:
+        assert row["measurement_agreed"] == bool(outcomes[row["outcome"]]["measurements"]), row
     return {(n, published[(n, ri, g)]["item"], g): f["classification"] for (n, ri, g), f in expected.items()}
 
 
 @pytest.fixture
 def facilitator(reference_data):
-    return UserFactory(username="methodologist")
+    return UserFactory(username="methodologist")  # Study.start makes them a curator, who may start processes
 
 
 def test_default_rule_boundaries_unable_drafts_resubmissions_and_a_meeting_reproduce_from_the_downloads(
@@ -155,9 +171,9 @@ def test_default_rule_boundaries_unable_drafts_resubmissions_and_a_meeting_repro
     study.live_counts(2, "Just under 70", include=3, exclude=2, abstain=0)
     study.live_counts(2, "High at 15 blocks out", include=1, exclude=1, abstain=3)
     study.close_round(2)
-    study.finalise_and_publish()
+    version = study.finalise_and_publish()
 
-    classes = assert_reproducible(study)
+    classes = assert_reproducible(study, version)
     assert {item: classes[(1, item, ALL)] for item in plan1} == {
         "In at 70": "in",
         "Just under 70": "none",
@@ -206,9 +222,9 @@ def test_custom_percentages_and_every_group_with_a_group_without_scorers_reprodu
         study.answer(email, 1, answers[email])
     study.answer("unable@example.org", 1, dict.fromkeys(plan, "unable"))
     study.close_round(1)
-    study.finalise_and_publish()
+    version = study.finalise_and_publish()
 
-    classes = assert_reproducible(study)
+    classes = assert_reproducible(study, version)
     assert {item: classes[(1, item, ALL)] for item in plan} == {
         "In at 80": "in",
         "Vetoed by a group": "none",
