@@ -2,9 +2,11 @@
 
 Whole processes run through the HTTP API (study.py), built so that items sit on the boundaries of the rule: in
 and out at the default and at custom percentages, unable to score, unsubmitted and resubmitted answers,
-`every_group` with a group without scorers, a meeting with abstentions and live counts. Then the ratings download
-alone, through oracle.py (which does not use the tally code), must give every row of the results download, of the
-API's round results and the report's final set.
+`every_group` with a group without scorers, a meeting with abstentions and live counts, alternatives items won by
+exactly 70% of those who chose and missed at 69.23%, instrument items agreed at exactly 70% and not at 69.23%. Then
+the ratings download alone, through oracle.py (which does not use the tally code), must give every row of the results
+download and of the API's round results, and with the items, the report's final set and the published version's
+outcomes, definitions and measurements.
 """
 
 from __future__ import annotations
@@ -233,3 +235,85 @@ def test_custom_percentages_and_every_group_with_a_group_without_scorers_reprodu
         "Just under 60 out": "none",
     }
     assert classes[(1, "Vetoed by a group", B)] == "none" and classes[(1, "Vetoed by a group", A)] == "in"
+
+
+def test_alternatives_and_instrument_items_at_the_boundary_reproduce_and_reach_the_published_version(
+    facilitator, django_capture_on_commit_callbacks
+):
+    study = Study.start(facilitator, django_capture_on_commit_callbacks, "Instruments and alternatives")
+    study.add_items(["Quality of life", "Breathlessness", "Fatigue"])
+    dyspnoea = "Breathlessness on exertion, as the patient rates it on a dyspnoea scale"
+    study.add_item(
+        "QoL by KCCQ-12", kind="instrument", about="Quality of life", instrument="KCCQ-12", timing="12 months"
+    )
+    study.add_item("QoL by EQ-5D", kind="instrument", about="Quality of life", instrument="EQ-5D", timing="6 months")
+    study.add_item("Fatigue by PROMIS-PF-4a", kind="instrument", about="Fatigue", instrument="PROMIS-PF-4a")
+    study.add_item(
+        "How to measure breathlessness",
+        kind="alternatives",
+        about="Breathlessness",
+        timing="Baseline and 6 months",
+        options=[
+            {"label": "Dyspnoea scale", "definition": dyspnoea, "instrument": "Rose Dyspnea Scale"},
+            {"label": "Functional class", "definition": "Limitation of physical activity", "instrument": "NYHA"},
+        ],
+    )
+    study.add_item(
+        "How to define quality of life",
+        kind="alternatives",
+        about="Quality of life",
+        options=[{"label": "Health-related", "definition": "Health-related quality of life"}, {"label": "Overall"}],
+    )
+    scale, functional = Choice("Dyspnoea scale"), Choice("Functional class")
+    health, overall = Choice("Health-related"), Choice("Overall")
+    plan = {
+        "Quality of life": [8] * 20,
+        "Breathlessness": [9] * 20,
+        "Fatigue": [9] * 13 + [5] * 7,  # 65%: not in, so nothing about it reaches the version
+        "QoL by KCCQ-12": [8] * 14 + [5] * 4 + [2] * 2,  # exactly 70% high: in, a measurement at 12 months
+        "QoL by EQ-5D": ["unable"] * 7 + [8] * 9 + [5] * 4,  # 9 of 13 who scored: 69.23%: no measurement
+        "Fatigue by PROMIS-PF-4a": [9] * 20,  # agreed, but about an outcome that is not in
+        # Exactly 70% of those who chose (14 of 20): the dyspnoea scale wins, its definition and instrument land.
+        "How to measure breathlessness": [functional] * 3 + [scale] * 14 + [functional] * 3,
+        # 9 of the 13 who chose (69.23%; 7 unable): no option wins, the definition stays as it was.
+        "How to define quality of life": [health] * 5 + ["unable"] * 7 + [health] * 4 + [overall] * 4,
+    }
+    for i, email in enumerate(PANEL):
+        study.invite(email, A if i < 10 else B)
+    study.open_round(1)
+    answers = _expand(plan)
+    study.answer("p03@example.org", 1, {**answers["p03@example.org"], "How to measure breathlessness": scale})
+    for email in PANEL:  # p03 resubmits: their first choice (the scale) is replaced by the functional class
+        study.answer(email, 1, answers[email])
+    study.answer("p04@example.org", 1, {"How to define quality of life": overall}, complete=False)  # a draft
+    study.close_round(1)
+    version = study.finalise_and_publish()
+
+    classes = assert_reproducible(study, version)
+    assert {item: classes[(1, item, ALL)] for item in plan} == {
+        "Quality of life": "in",
+        "Breathlessness": "in",
+        "Fatigue": "none",
+        "QoL by KCCQ-12": "in",
+        "QoL by EQ-5D": "none",
+        "Fatigue by PROMIS-PF-4a": "in",
+        "How to measure breathlessness": "in",
+        "How to define quality of life": "none",
+    }
+    rows = {r["item"]: r for r in study.download_json("results")["results"] if r["group"] == ALL}
+    measure, define = rows["How to measure breathlessness"], rows["How to define quality of life"]
+    scale_id = study.options[("How to measure breathlessness", "Dyspnoea scale")]
+    assert measure["distribution"]["winner"] == scale_id and measure["distribution"]["options"][str(scale_id)] == 14
+    assert sum(measure["distribution"]["options"].values()) == 20  # the winner's share: 14 of 20, exactly 70%
+    assert define["distribution"]["winner"] is None and sorted(define["distribution"]["options"].values()) == [4, 9]
+    assert define["n_unable"] == 7
+    outcomes = {o["name"]: o for o in study.published_version(version)["outcomes"]}
+    assert set(outcomes) == {"Quality of life", "Breathlessness"}
+    assert [(m["instrument"]["acronym"], m["timing"]) for m in outcomes["Quality of life"]["measurements"]] == [
+        ("KCCQ-12", "12 months")
+    ]
+    assert outcomes["Quality of life"]["definition"] == ""
+    assert outcomes["Breathlessness"]["definition"] == dyspnoea
+    assert [(m["instrument"]["acronym"], m["timing"]) for m in outcomes["Breathlessness"]["measurements"]] == [
+        ("Rose Dyspnea Scale", "Baseline and 6 months")
+    ]
