@@ -721,7 +721,9 @@ class ResultsCsvView(AggregatesView):
 
 class ReportDownloadView(AggregatesView):
     @extend_schema(
-        responses={200: OpenApiTypes.OBJECT}, summary="The COS-STAR report as data", description=_DOWNLOAD_DOCS
+        responses=s.ReportDownloadSerializer,
+        summary="The COS-STAR report as data, with the COS-STAD standards and how this process met each",
+        description=_DOWNLOAD_DOCS,
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(exports.report_document(selectors.report_data(self.get_process(pk))))

@@ -439,7 +439,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         "final_outcomes": data.final_outcomes,
         "dropped": data.dropped,
         "is_facilitator": is_facilitator(request.user, process),
-        "cos_stad": cos_stad.process_cos_stad(process),
+        "cos_stad": data.cos_stad,
         "cos_stad_citation": cos_stad.CITATION,
         "cos_stad_doi": cos_stad.DOI_URL,
     }

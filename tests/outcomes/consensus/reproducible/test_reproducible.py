@@ -17,6 +17,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from outcomes.api.consensus_serializers import ReportDownloadSerializer
 from tests.factories import UserFactory
 
 from .oracle import ALL, Definition, published_outcomes, recompute
@@ -118,6 +119,7 @@ def assert_reproducible(study: Study, version: str) -> dict[tuple[int, str, str]
         for o in document["outcomes"]
     } == outcomes
     report = study.download_json("report")
+    assert ReportDownloadSerializer(data=report).is_valid()
     assert sorted(f["outcome"] for f in report["final_set"]) == sorted(outcomes)
     for row in report["final_set"]:
         assert row["measurement_agreed"] == bool(outcomes[row["outcome"]]["measurements"]), row
