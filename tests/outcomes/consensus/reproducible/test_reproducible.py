@@ -120,10 +120,59 @@ def assert_reproducible(study: Study, version: str) -> dict[tuple[int, str, str]
     } == outcomes
     report = study.download_json("report")
     assert ReportDownloadSerializer(data=report).is_valid()
-    assert sorted(f["outcome"] for f in report["final_set"]) == sorted(outcomes)
-    for row in report["final_set"]:
-        assert row["measurement_agreed"] == bool(outcomes[row["outcome"]]["measurements"]), row
+    assert_decided_figures(study, report, expected, published, outcomes, version)
     return {(n, published[(n, ri, g)]["item"], g): f["classification"] for (n, ri, g), f in expected.items()}
+
+
+def assert_decided_figures(study: Study, report: dict, expected: dict, published: dict, outcomes: dict, version: str):
+    """The figure that decided each outcome item (the overall row of the latest round it was in), as the report
+    download and the public version page state it."""
+    latest: dict[str, tuple[int, str, dict]] = {}
+    for key in sorted(k for k in expected if k[2] == ALL):
+        row = published[key]
+        if row["item_kind"] == "outcome":
+            latest[row["item"]] = (key[0], row["round_kind"], expected[key])
+
+    def decided(name: str) -> dict:
+        number, kind, figures = latest[name]
+        meeting = kind == "meeting"
+        return {
+            "round": number,
+            "round_kind": kind,
+            "n": figures["n"],
+            "pct": figures["pct_include"] if meeting else figures["pct_7_9"],
+            "n_abstain": figures["n_abstain"],
+        }
+
+    final = {row["outcome"]: row for row in report["final_set"]}
+    assert set(final) == set(outcomes) == {name for name, (_n, _k, f) in latest.items() if f["classification"] == "in"}
+    for name, row in final.items():
+        figures = decided(name)
+        assert {**row, "round": row["decided_in_round"]} == {
+            **figures,
+            "outcome": name,
+            "decided_in_round": figures["round"],
+            "definition_agreed": row["definition_agreed"],
+            "measurement_agreed": bool(outcomes[name]["measurements"]),
+        }, name
+    dropped = {row["item"]: row for row in report["not_in_final_set"]}
+    assert set(dropped) == set(latest) - set(final)
+    for name, row in dropped.items():
+        assert row == {**decided(name), "item": name, "classification": latest[name][2]["classification"]}, name
+
+    page = APIClient().get(reverse("web:version-detail", args=[study.set_slug, version])).content.decode()
+    for name in final:
+        f = decided(name)
+        if f["round_kind"] == "meeting":
+            plural = "" if f["n"] == 1 else "s"
+            sentence = (
+                f"{f['pct']}% of {f['n']} vote{plural} cast voted include at the consensus meeting "
+                f"(round {f['round']}); {f['n_abstain']} abstained"
+            )
+        else:
+            plural = "" if f["n"] == 1 else "s"
+            sentence = f"{f['pct']}% of the {f['n']} panelist{plural} who scored it scored 7-9 in round {f['round']}"
+        assert f"<strong>{name}</strong>: {sentence}" in page, (name, sentence)
 
 
 @pytest.fixture
