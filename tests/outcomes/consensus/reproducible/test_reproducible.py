@@ -266,6 +266,15 @@ def test_custom_percentages_and_every_group_with_a_group_without_scorers_reprodu
         "Just under 60 out": [2] * 6 + [5] * 4 + [2] * 5 + [5] * 5,  # 55% low: none
     }
     study.add_items(list(plan))
+    two = [{"label": "Self-reported", "definition": "As the patient reports it"}, {"label": "Observed"}]
+    study.add_item("Wording at 80", kind="alternatives", about="In at 80", options=two)
+    study.add_item("Wording vetoed", kind="alternatives", about="In at 80", options=two)
+    own, seen = Choice("Self-reported"), Choice("Observed")
+    choices = {
+        "Wording at 80": [own] * 8 + [seen] * 2 + [own] * 8 + [seen] * 2,  # 80% of choosers in A, in B, overall: in
+        "Wording vetoed": [own] * 10 + [own] * 6 + [seen] * 4,  # 80% overall, 60% in B: none
+    }
+    plan.update(choices)
     for i, email in enumerate(PANEL):
         study.invite(email, A if i < 10 else B)
     study.invite("unable@example.org", C)  # group C answers, but scores nothing: no veto
@@ -284,8 +293,13 @@ def test_custom_percentages_and_every_group_with_a_group_without_scorers_reprodu
         "Low at 10": "none",
         "Out at 60": "out",
         "Just under 60 out": "none",
+        "Wording at 80": "in",
+        "Wording vetoed": "none",
     }
     assert classes[(1, "Vetoed by a group", B)] == "none" and classes[(1, "Vetoed by a group", A)] == "in"
+    assert classes[(1, "Wording vetoed", B)] == "none" and classes[(1, "Wording vetoed", A)] == "in"
+    (outcome,) = (o for o in study.published_version(version)["outcomes"] if o["name"] == "In at 80")
+    assert outcome["definition"] == "As the patient reports it"
 
 
 def test_alternatives_and_instrument_items_at_the_boundary_reproduce_and_reach_the_published_version(
