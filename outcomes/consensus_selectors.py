@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
+from outcomes.cos_stad import Standard, process_cos_stad
 from outcomes.models import (
     ConsensusProcess,
     Item,
@@ -256,6 +257,7 @@ class ReportData:
     suggestions: list[Suggestion]
     final_outcomes: list
     dropped: list[tuple[Item, ItemResult]]
+    cos_stad: list[Standard]  # the COS-STAD minimum standards and how this process met each
 
 
 def report_data(process: ConsensusProcess) -> ReportData:
@@ -274,6 +276,7 @@ def report_data(process: ConsensusProcess) -> ReportData:
             for result in latest.values()
             if result.classification != "in" and result.round_item.item.kind == Item.Kind.OUTCOME
         ],
+        cos_stad=process_cos_stad(process),
     )
 
 

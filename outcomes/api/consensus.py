@@ -274,7 +274,7 @@ class ProcessListView(FacilitatorView):
         serializer = s.ProcessCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        process = _service(svc.process_create, by=request.user, facilitators=[request.user], **data)
+        process = _service(svc.process_create, by=request.user, **data)
         return Response(_process_document(request.user, process.pk), status=status.HTTP_201_CREATED)
 
 
@@ -721,7 +721,9 @@ class ResultsCsvView(AggregatesView):
 
 class ReportDownloadView(AggregatesView):
     @extend_schema(
-        responses={200: OpenApiTypes.OBJECT}, summary="The COS-STAR report as data", description=_DOWNLOAD_DOCS
+        responses=s.ReportDownloadSerializer,
+        summary="The COS-STAR report as data, with the COS-STAD standards and how this process met each",
+        description=_DOWNLOAD_DOCS,
     )
     def get(self, request: Request, pk: int) -> Response:
         return Response(exports.report_document(selectors.report_data(self.get_process(pk))))

@@ -659,3 +659,83 @@ class ResultsDownloadSerializer(serializers.Serializer):
     process = DownloadProcessSerializer()
     definition = DefinitionSerializer()
     results = ResultRowSerializer(many=True)
+
+
+class ReportProcessSerializer(DownloadProcessSerializer):
+    core_outcome_set = serializers.CharField(help_text="The set's slug")
+    version = serializers.CharField(help_text="The version the process builds")
+
+
+class ReportRoundSerializer(serializers.Serializer):
+    number = serializers.IntegerField()
+    kind = serializers.CharField(help_text="delphi or meeting")
+    status = serializers.CharField()
+    opened_at = serializers.DateTimeField(allow_null=True)
+    closed_at = serializers.DateTimeField(allow_null=True)
+    items = serializers.IntegerField()
+    invited = serializers.IntegerField()
+    completed = serializers.IntegerField()
+
+
+class ReportParticipationSerializer(serializers.Serializer):
+    round = serializers.IntegerField()
+    group = serializers.CharField(help_text='A stakeholder group, or "All panelists"')
+    invited = serializers.IntegerField()
+    started = serializers.IntegerField()
+    completed = serializers.IntegerField()
+    response_rate_pct = _pct()
+    attrition_pct = _pct()
+
+
+class ReportSuggestionSerializer(serializers.Serializer):
+    round = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    merged_into = serializers.CharField(allow_null=True)
+    reason = serializers.CharField(allow_blank=True)
+
+
+class ReportFinalOutcomeSerializer(serializers.Serializer):
+    outcome = serializers.CharField()
+    decided_in_round = serializers.IntegerField(allow_null=True)
+    round_kind = serializers.CharField(allow_null=True)
+    n = serializers.IntegerField(allow_null=True)
+    pct = _pct("Delphi: % scoring 7-9; meeting: % of votes cast that are include")
+    n_abstain = serializers.IntegerField(allow_null=True)
+    definition_agreed = serializers.BooleanField()
+    measurement_agreed = serializers.BooleanField()
+
+
+class ReportDroppedSerializer(serializers.Serializer):
+    item = serializers.CharField()
+    round = serializers.IntegerField()
+    round_kind = serializers.CharField()
+    classification = serializers.CharField(help_text="out or none")
+    n = serializers.IntegerField()
+    pct = _pct()
+    n_abstain = serializers.IntegerField(allow_null=True)
+
+
+class CosStadStandardSerializer(serializers.Serializer):
+    number = serializers.IntegerField(help_text="1-11, in the order of the COS-STAD paper")
+    domain = serializers.CharField(help_text="Scope specification, Stakeholders involved or Consensus process")
+    standard = serializers.CharField()
+    status = serializers.ChoiceField(choices=["met", "not met", "not recorded"])
+    evidence = serializers.CharField(help_text="How this process met it, from the registry's own record")
+
+
+class CosStadSerializer(serializers.Serializer):
+    citation = serializers.CharField()
+    doi_url = serializers.URLField()
+    standards = CosStadStandardSerializer(many=True)
+
+
+class ReportDownloadSerializer(serializers.Serializer):
+    process = ReportProcessSerializer()
+    definition = DefinitionSerializer()
+    rounds = ReportRoundSerializer(many=True)
+    participation = ReportParticipationSerializer(many=True)
+    suggestions = ReportSuggestionSerializer(many=True)
+    final_set = ReportFinalOutcomeSerializer(many=True)
+    not_in_final_set = ReportDroppedSerializer(many=True)
+    cos_stad = CosStadSerializer(help_text="The COS-STAD minimum standards and how this process met each")

@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from outcomes import cos_stad
 from outcomes.consensus_selectors import ReportData
 from outcomes.exports import csv_text
 from outcomes.models import ConsensusProcess, ItemResult, Round, RoundItem
@@ -258,6 +259,20 @@ def report_document(data: ReportData) -> dict:
             }
             for item, result in data.dropped
         ],
+        "cos_stad": {
+            "citation": cos_stad.CITATION,
+            "doi_url": cos_stad.DOI_URL,
+            "standards": [
+                {
+                    "number": s.number,
+                    "domain": s.domain,
+                    "standard": s.text,
+                    "status": s.status,
+                    "evidence": s.evidence,
+                }
+                for s in data.cos_stad
+            ],
+        },
     }
 
 
@@ -279,6 +294,13 @@ def _report_rows(document: dict) -> list[tuple]:
         rows += [("final_set", f["decided_in_round"], None, f["outcome"], key, f[key]) for key in f if key != "outcome"]
     for d in document["not_in_final_set"]:
         rows += [("not_in_final_set", d["round"], None, d["item"], key, d[key]) for key in d if key not in ("item",)]
+    stad = document["cos_stad"]
+    rows += [("cos_stad", None, None, None, key, stad[key]) for key in ("citation", "doi_url")]
+    for standard in stad["standards"]:
+        rows += [
+            ("cos_stad", None, None, standard["standard"], key, standard[key])
+            for key in ("number", "domain", "status", "evidence")
+        ]
     return rows
 
 

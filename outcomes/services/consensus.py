@@ -99,7 +99,8 @@ def process_create(
 
     1. Lock the set, then create its next version through the version lifecycle (a draft copy of the published
        version, or a first 1.0.0) and move it "in consensus".
-    2. Create the process with the default stakeholder groups and its facilitators.
+    2. Create the process with the default stakeholder groups and its facilitators: whoever creates it (a curator,
+       on the page or through the API) facilitates it, with any co-facilitators named.
     3. For an update, seed the candidate list with the published version's outcomes.
     """
     cos = CoreOutcomeSet.objects.select_for_update(of=("self",)).get(pk=core_outcome_set.pk)
@@ -128,7 +129,8 @@ def process_create(
     StakeholderGroup.objects.bulk_create(
         StakeholderGroup(process=process, name=name, order=i) for i, name in enumerate(DEFAULT_STAKEHOLDER_GROUPS)
     )
-    process.facilitators.set(list(facilitators))
+    creator = [by] if by is not None and by.is_authenticated else []
+    process.facilitators.set({*facilitators, *creator})
     if seed_from_published and published is not None:
         for order, outcome in enumerate(version.outcomes.prefetch_related("domains")):
             item = Item.objects.create(

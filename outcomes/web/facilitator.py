@@ -71,7 +71,7 @@ def process_create(request: HttpRequest) -> HttpResponse:
     form = ProcessCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            process = svc.process_create(by=request.user, facilitators=[request.user], **form.cleaned_data)
+            process = svc.process_create(by=request.user, **form.cleaned_data)
         except ValidationError as exc:
             form_add_service_errors(form, exc)
         else:
@@ -455,7 +455,7 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         "final_outcomes": data.final_outcomes,
         "dropped": data.dropped,
         "is_facilitator": is_facilitator(request.user, process),
-        "cos_stad": cos_stad.process_cos_stad(process),
+        "cos_stad": data.cos_stad,
         "cos_stad_citation": cos_stad.CITATION,
         "cos_stad_doi": cos_stad.DOI_URL,
     }

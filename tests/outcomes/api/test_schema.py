@@ -108,3 +108,13 @@ def test_an_api_address_that_matches_no_route_is_a_json_404(client):
     response = client.get("/api/v1/no-such-thing/")
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_the_report_download_is_documented_with_its_cos_stad_standards(schema):
+    operation = schema["paths"]["/api/v1/consensus/processes/{id}/report/"]["get"]
+    body = operation["responses"]["200"]["content"]["application/json"]["schema"]
+    assert body == {"$ref": "#/components/schemas/ReportDownload"}
+    components = schema["components"]["schemas"]
+    assert "cos_stad" in components["ReportDownload"]["required"]
+    standard = components["CosStadStandard"]["properties"]
+    assert {"number", "domain", "standard", "status", "evidence"} <= set(standard)

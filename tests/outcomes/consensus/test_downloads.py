@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils.html import escape
 from rest_framework.test import APIClient
 
+from outcomes import cos_stad
 from outcomes.services import consensus as svc
 
 from .conftest import open_first_round, rate_all
@@ -56,8 +61,38 @@ def test_the_report_download_states_the_definition_participation_and_rounds(tall
     assert (overall["invited"], overall["started"], overall["completed"]) == (4, 4, 3)
 
 
+def test_the_report_download_states_the_cos_stad_standards_as_the_report_page_does(tallied, facilitator):
+    api = APIClient()
+    api.force_authenticate(facilitator)
+    stad = api.get(reverse("api:consensus-report", args=[tallied.pk])).json()["cos_stad"]
+    tallied.refresh_from_db()  # the definition was locked when round 1 opened
+    expected = cos_stad.process_cos_stad(tallied)
+    assert (stad["citation"], stad["doi_url"]) == (cos_stad.CITATION, cos_stad.DOI_URL)
+    assert stad["standards"] == [
+        {"number": s.number, "domain": s.domain, "standard": s.text, "status": s.status, "evidence": s.evidence}
+        for s in expected
+    ]
+    assert [s["number"] for s in stad["standards"]] == list(range(1, 12))
+    assert stad["standards"][8]["status"] == "met"  # round 1 opened: the definition was locked a priori
+    rows = list(
+        csv.DictReader(io.StringIO(api.get(reverse("api:consensus-report-csv", args=[tallied.pk])).content.decode()))
+    )
+    status = {r["item"]: r["value"] for r in rows if r["section"] == "cos_stad" and r["measure"] == "status"}
+    assert status == {s.text: s.status for s in expected}
+    evidence = {r["item"]: r["value"] for r in rows if r["section"] == "cos_stad" and r["measure"] == "evidence"}
+    assert evidence[expected[8].text] == expected[8].evidence
+    page = Client()
+    page.force_login(facilitator)
+    html = page.get(reverse("facilitator:report", args=[tallied.pk])).content.decode()
+    assert all(escape(s.evidence) in html for s in expected)
+
+
 def test_the_json_downloads_match_their_documented_schema(tallied, facilitator):
-    from outcomes.api.consensus_serializers import RatingsDownloadSerializer, ResultsDownloadSerializer
+    from outcomes.api.consensus_serializers import (
+        RatingsDownloadSerializer,
+        ReportDownloadSerializer,
+        ResultsDownloadSerializer,
+    )
 
     api = APIClient()
     api.force_authenticate(facilitator)
@@ -66,3 +101,11 @@ def test_the_json_downloads_match_their_documented_schema(tallied, facilitator):
         checked = serializer(data=document)
         assert checked.is_valid(), (name, checked.errors)
         assert set(document[name][0]) == set(serializer().fields[name].child.fields)
+    report = api.get(reverse("api:consensus-report", args=[tallied.pk])).json()
+    checked = ReportDownloadSerializer(data=report)
+    assert checked.is_valid(), checked.errors
+    fields = ReportDownloadSerializer().fields
+    assert set(report) == set(fields)
+    for name in ("rounds", "participation", "not_in_final_set"):  # not finalised: no final set yet
+        assert report[name] and all(set(row) == set(fields[name].child.fields) for row in report[name]), name
+    assert set(report["cos_stad"]["standards"][0]) == set(fields["cos_stad"].fields["standards"].child.fields)

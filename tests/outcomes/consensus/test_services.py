@@ -42,6 +42,19 @@ def test_process_create_makes_an_in_consensus_draft_version_default_groups_and_s
         svc.process_create(core_outcome_set=cos, title="A second draft", by=facilitator)
 
 
+def test_whoever_creates_a_process_facilitates_it_with_the_co_facilitators_named(reference_data, facilitator):
+    from tests.factories import CoreOutcomeSetFactory, DiseaseAreaFactory, UserFactory
+
+    colleague = UserFactory(username="colleague")
+    cos = CoreOutcomeSetFactory(disease_area=DiseaseAreaFactory())
+    process = svc.process_create(core_outcome_set=cos, title="New set", by=facilitator, facilitators=[colleague])
+    assert set(process.facilitators.all()) == {facilitator, colleague}
+    other = svc.process_create(
+        core_outcome_set=CoreOutcomeSetFactory(disease_area=DiseaseAreaFactory()), title="Alone", by=facilitator
+    )
+    assert list(other.facilitators.all()) == [facilitator]
+
+
 CLEAN_CSV = b"name,definition,domains\nBreathlessness,Shortness of breath,3\nHospital admission,,35; 36\n"
 
 

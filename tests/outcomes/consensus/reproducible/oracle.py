@@ -2,7 +2,8 @@
 
 Written from docs/consensus.md, not from the tally code (which it must not import): it reads the ratings download
 (rows as the CSV gives them: every value a string) and the consensus definition, and predicts every figure of the
-results download. Arithmetic is exact (Fraction) and rounded half up to two places at the end.
+results download, then what the published version holds (outcomes, agreed definitions, measurements with their
+timing) from those results and the items. Arithmetic is exact (Fraction) and rounded half up to two places at the end.
 """
 
 from __future__ import annotations
@@ -59,12 +60,22 @@ def classify_scores(scores: list[int], d: Definition) -> str:
     return "none"
 
 
-def delphi_figures(scores: list[int], unable: int, d: Definition) -> dict:
+def classify_choices(chosen: dict[str, int], d: Definition) -> tuple[str, int | None]:
+    """Alternatives: "in when one option is chosen by at least in_high_min_pct% of those who chose; that option
+    wins". Returns the classification and the winning option's id."""
+    total = sum(chosen.values())
+    winners = [o for o, k in chosen.items() if total and Fraction(k, total) >= Fraction(d.in_high_min_pct, 100)]
+    assert len(winners) <= 1, "two options at the threshold: the guide does not say which wins"
+    return ("in", int(winners[0])) if winners else ("none", None)
+
+
+def delphi_figures(scores: list[int], unable: int, d: Definition, chosen: dict[str, int] | None = None) -> dict:
+    """A Delphi row; `chosen` (option id -> how many chose it) for an alternatives item, else None."""
     n = len(scores)
     low = sum(1 for s in scores if s <= 3)
     high = sum(1 for s in scores if s >= 7)
     mid = n - low - high
-    return {
+    figures = {
         "n": n,
         "n_unable": unable,
         "n_1_3": low,
@@ -81,8 +92,14 @@ def delphi_figures(scores: list[int], unable: int, d: Definition) -> dict:
         "n_abstain": None,
         "votes_cast": None,
         "pct_include": None,
+        "distribution": {str(k): scores.count(k) for k in range(1, 10)},
         "classification": classify_scores(scores, d),
     }
+    if chosen is not None:
+        classification, winner = classify_choices(chosen, d)
+        figures["distribution"] = {"options": dict(chosen), "winner": winner}
+        figures["classification"] = classification
+    return figures
 
 
 def meeting_figures(votes: dict[str, int], d: Definition) -> dict:
@@ -111,20 +128,25 @@ def meeting_figures(votes: dict[str, int], d: Definition) -> dict:
         "n_abstain": abstain,
         "votes_cast": cast,
         "pct_include": percent(include, cast),
+        "distribution": {"include": include, "exclude": exclude, "abstain": abstain},
         "classification": classification,
     }
 
 
 def recompute(
-    ratings: list[dict], definition: Definition, groups: list[str], round_items: dict[tuple[int, int], str]
+    ratings: list[dict],
+    definition: Definition,
+    groups: list[str],
+    round_items: dict[tuple[int, int], tuple[str, str]],
 ) -> dict[tuple[int, int, str], dict]:
     """Every result row, keyed by (round, round item id, group name or "All panelists").
 
     `ratings`: rows of the ratings CSV (strings). `groups`: every stakeholder group of the process; each gets a row
-    for every item, scored or not. `round_items`: (round, round item id) -> round kind, for every item of every
-    tallied round (an item nobody answered has no rating row but still has results)."""
+    for every item, scored or not. `round_items`: (round, round item id) -> (round kind, item kind), for every item
+    of every tallied round (an item nobody answered has no rating row but still has results)."""
     scores: dict[tuple, list[int]] = defaultdict(list)
     unable: dict[tuple, int] = defaultdict(int)
+    chosen: dict[tuple, dict[str, int]] = defaultdict(dict)
     votes: dict[tuple, dict[str, int]] = defaultdict(lambda: {"include": 0, "exclude": 0, "abstain": 0})
     kinds = dict(round_items)
     for row in ratings:
@@ -142,20 +164,62 @@ def recompute(
                 unable[target] += 1
             elif row["score"]:
                 scores[target].append(int(row["score"]))
+            elif row["option_id"]:
+                chosen[target][row["option_id"]] = chosen[target].get(row["option_id"], 0) + 1
     results = {}
-    for (round_number, round_item_id), kind in kinds.items():
+    for (round_number, round_item_id), (kind, item_kind) in kinds.items():
+        alternatives = item_kind == "alternatives"
         for group in [*groups, ALL]:
             key = (round_number, round_item_id, group)
             if kind == "meeting":
                 results[key] = meeting_figures(votes[key], definition)
             else:
-                results[key] = delphi_figures(scores[key], unable[key], definition)
+                results[key] = delphi_figures(
+                    scores[key], unable[key], definition, chosen[key] if alternatives else None
+                )
         overall = results[(round_number, round_item_id, ALL)]
         if kind == "delphi" and definition.rule_scope == "every_group" and overall["classification"] != "none":
-            # Every group with at least one scorer must agree; a group without scorers does not veto.
+            # Every group with at least one scorer (of an alternatives item: one who chose) must agree; a group
+            # without scorers does not veto.
+            answered = chosen if alternatives else scores
             scored = [
-                results[(round_number, round_item_id, g)] for g in groups if scores[(round_number, round_item_id, g)]
+                results[(round_number, round_item_id, g)] for g in groups if answered[(round_number, round_item_id, g)]
             ]
             if any(r["classification"] != overall["classification"] for r in scored):
                 overall["classification"] = "none"
     return results
+
+
+def published_outcomes(results: dict[tuple[int, int, str], dict], rows: list[dict], items: list[dict]) -> dict:
+    """What the published version holds, by outcome name: {"definition", "measurements": {(acronym, timing)}}.
+
+    `results`: recompute()'s figures; `rows`: the results download (for each round item's item id); `items`: the
+    process's items as the API lists them. Each item is decided by the overall result of the latest round it was in;
+    outcome items in become outcomes; an item about an outcome that is in, and itself in, adds to it: a definition
+    item its definition, an instrument item a measurement (its instrument at its timing), an alternatives item its
+    winning option's definition and instrument (at the item's timing)."""
+    item_of = {(int(r["round"]), int(r["round_item_id"])): int(r["item_id"]) for r in rows}
+    latest: dict[int, dict] = {}
+    for (number, round_item_id, group), figures in sorted(results.items(), key=lambda kv: kv[0][:2]):
+        if group == ALL:
+            latest[item_of[(number, round_item_id)]] = figures
+    agreed = {i["id"] for i in items if latest.get(i["id"], {}).get("classification") == "in"}
+    outcomes = {
+        i["id"]: {"name": i["name"], "definition": i["definition"], "measurements": set()}
+        for i in items
+        if i["kind"] == "outcome" and i["id"] in agreed
+    }
+    for item in items:
+        if item["kind"] == "outcome" or item["id"] not in agreed or item["outcome_item"] not in outcomes:
+            continue
+        outcome = outcomes[item["outcome_item"]]
+        definition, instrument = item["definition"], item["instrument"]
+        if item["kind"] == "alternatives":
+            winner = latest[item["id"]]["distribution"]["winner"]
+            option = next(o for o in item["options"] if o["id"] == winner)
+            definition, instrument = option["definition"], option["instrument"]
+        if item["kind"] in ("definition", "alternatives") and definition:
+            outcome["definition"] = definition
+        if item["kind"] in ("instrument", "alternatives") and instrument:
+            outcome["measurements"].add((instrument, item["timing"]))
+    return {o["name"]: {"definition": o["definition"], "measurements": o["measurements"]} for o in outcomes.values()}

@@ -1,25 +1,37 @@
-"""Drive a consensus process through the HTTP API, as an outside methodologist's script would.
+"""Drive a consensus process through the HTTP API only, as an outside methodologist's script would.
 
-Only the process itself is created with the service (the API does not create processes yet); every other step is
-an HTTP request: items, definition, panelists (their personal links read from the invitation emails), consent,
-rounds, ratings and votes, live counts, close, finalise, publish and the downloads.
+The set it builds a version of is registry data (made by a factory); everything about the process is an HTTP
+request by a curator, who facilitates the process they create: the process itself, items (outcome, instrument and
+alternatives items), definition, panelists (their personal links read from the invitation emails), consent, rounds
+and their round items, ratings, choices and votes, live counts, close, finalise, publish, the downloads and the
+published version.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from dataclasses import dataclass, field
 
+from django.contrib.auth.models import Group
 from django.core import mail
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from outcomes.services import consensus as svc
+from outcomes.permissions import CURATORS_GROUP
 from tests.factories import CoreOutcomeSetFactory, DiseaseAreaFactory
 
-Answer = int | str | None  # a score 1-9, "unable", a vote ("include", "exclude", "abstain"), or None: not answered
+
+@dataclass(frozen=True)
+class Choice:
+    """The option (by its label) a panelist chooses on an alternatives item."""
+
+    label: str
+
+
+Answer = int | str | Choice | None  # a score 1-9, "unable", a vote ("include", "exclude", "abstain") or a Choice
 
 
 @dataclass
@@ -27,8 +39,10 @@ class Study:
     capture: object  # django_capture_on_commit_callbacks
     facilitator: APIClient
     process_id: int
+    set_slug: str
     groups: dict[str, int] = field(default_factory=dict)
     items: dict[str, int] = field(default_factory=dict)
+    options: dict[tuple[str, str], int] = field(default_factory=dict)  # (item, label) -> option id
     tokens: dict[str, str] = field(default_factory=dict)  # email -> personal link token
     codes: dict[str, str] = field(default_factory=dict)  # email -> pseudonymous code
     rounds: dict[int, int] = field(default_factory=dict)  # number -> round id
@@ -37,13 +51,19 @@ class Study:
 
     @classmethod
     def start(cls, user, capture, title: str) -> Study:
+        """A curator starts the process (POST processes/) and so facilitates it."""
+        user.groups.add(Group.objects.get_or_create(name=CURATORS_GROUP)[0])
         cos = CoreOutcomeSetFactory(disease_area=DiseaseAreaFactory())
-        process = svc.process_create(core_outcome_set=cos, title=title, by=user, facilitators=[user])
         client = APIClient()
         client.force_authenticate(user)
-        study = cls(capture=capture, facilitator=client, process_id=process.pk)
-        groups = study.get(reverse("api:consensus-groups", args=[process.pk]))
-        study.groups = {g["name"]: g["id"] for g in groups}
+        response = client.post(
+            reverse("api:consensus-process-list"), {"core_outcome_set": cos.slug, "title": title}, format="json"
+        )
+        assert response.status_code == 201, response.content
+        process = response.json()
+        assert (process["status"], process["core_outcome_set"]) == ("setup", cos.slug)
+        study = cls(capture=capture, facilitator=client, process_id=process["id"], set_slug=cos.slug)
+        study.groups = {g["name"]: g["id"] for g in process["groups"]}
         return study
 
     # --- HTTP ---------------------------------------------------------------------------------------------------
@@ -73,10 +93,23 @@ class Study:
 
     def add_items(self, names: list[str]) -> None:
         for name in names:
-            item = self.send(
-                "post", reverse("api:consensus-items", args=[self.process_id]), {"name": name, "domains": [1]}, 201
-            )
-            self.items[name] = item["id"]
+            self.add_item(name)
+
+    def add_item(self, name: str, **fields) -> dict:
+        """An item; `about` names the outcome item an instrument or alternatives item is about."""
+        body = {"name": name, **fields}
+        if "about" in body:
+            body["outcome_item"] = self.items[body.pop("about")]
+        else:
+            body.setdefault("domains", [1])
+        item = self.send("post", reverse("api:consensus-items", args=[self.process_id]), body, 201)
+        self.items[name] = item["id"]
+        for option in item["options"]:
+            self.options[(name, option["label"])] = option["id"]
+        return item
+
+    def items_listed(self) -> list[dict]:
+        return self.get(reverse("api:consensus-items", args=[self.process_id]))
 
     def invite(self, email: str, group: str) -> None:
         url = reverse("api:consensus-panelists", args=[self.process_id])
@@ -101,6 +134,8 @@ class Study:
             entry: dict = {"item_id": self.items[name]}
             if answer == "unable":
                 entry["unable_to_score"] = True
+            elif isinstance(answer, Choice):
+                entry["option_id"] = self.options[(name, answer.label)]
             elif isinstance(answer, str):
                 entry["vote"] = answer
             else:
@@ -112,9 +147,9 @@ class Study:
             self.submitted[(number, email)] = dict(answers)
 
     def round_items(self, number: int) -> dict[str, int]:
-        """Item name -> round item id (what live counts are recorded on)."""
-        rows = self.get(reverse("api:consensus-round-results", args=[self.rounds[number]]))
-        return {row["name"]: row["round_item_id"] for row in rows}
+        """Item name -> round item id (what live counts are recorded on), from the round as the API reads it."""
+        round_ = self.get(reverse("api:consensus-round-detail", args=[self.rounds[number]]))
+        return {row["name"]: row["id"] for row in round_["items"]}
 
     def live_counts(self, number: int, name: str, include: int, exclude: int, abstain: int) -> None:
         round_item_id = self.round_items(number)[name]
@@ -126,9 +161,17 @@ class Study:
         rounds = self.get(reverse("api:consensus-round-list", args=[self.process_id]))
         assert next(r for r in rounds if r["number"] == number)["tallied_at"] is not None
 
-    def finalise_and_publish(self) -> None:
+    def finalise_and_publish(self) -> str:
+        """The published version's number."""
         self.send("post", reverse("api:consensus-finalise", args=[self.process_id]))
-        self.send("post", reverse("api:consensus-publish", args=[self.process_id]))
+        published = self.send("post", reverse("api:consensus-publish", args=[self.process_id]))
+        assert published["status"] == "published"
+        return published["version"]
+
+    def published_version(self, number: str) -> dict:
+        """The published version as anyone reads it: its JSON export (the API's version document)."""
+        url = reverse("api:version-export", args=[self.set_slug, number, "json"])
+        return json.loads(self._check(APIClient().get(url)).content)
 
     # --- Downloads ----------------------------------------------------------------------------------------------
 

@@ -2,9 +2,11 @@
 
 Whole processes run through the HTTP API (study.py), built so that items sit on the boundaries of the rule: in
 and out at the default and at custom percentages, unable to score, unsubmitted and resubmitted answers,
-`every_group` with a group without scorers, a meeting with abstentions and live counts. Then the ratings download
-alone, through oracle.py (which does not use the tally code), must give every row of the results download, of the
-API's round results and the report's final set.
+`every_group` with a group without scorers, a meeting with abstentions and live counts, alternatives items won by
+exactly 70% of those who chose and missed at 69.23%, instrument items agreed at exactly 70% and not at 69.23%. Then
+the ratings download alone, through oracle.py (which does not use the tally code), must give every row of the results
+download and of the API's round results, and with the items, the report's final set and the published version's
+outcomes, definitions and measurements.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from outcomes.api.consensus_serializers import ReportDownloadSerializer
 from tests.factories import UserFactory
 
-from .oracle import ALL, Definition, recompute
-from .study import Study
+from .oracle import ALL, Definition, published_outcomes, recompute
+from .study import Choice, Study
 
 pytestmark = pytest.mark.django_db
 
@@ -42,8 +45,18 @@ def _expand(plan: dict[str, list]) -> dict[str, dict[str, object]]:
     return {email: {item: answers[i] for item, answers in plan.items()} for i, email in enumerate(PANEL)}
 
 
-def assert_reproducible(study: Study) -> dict[tuple[int, str, str], str]:
-    """Recompute every published figure from the downloads; return the classifications by (round, item, group)."""
+def _answer(row: dict):
+    """A ratings row's answer, as the study gave it."""
+    if row["unable_to_score"] == "true":
+        return "unable"
+    if row["option"]:
+        return Choice(row["option"])
+    return row["vote"] or int(row["score"])
+
+
+def assert_reproducible(study: Study, version: str) -> dict[tuple[int, str, str], str]:
+    """Recompute every published figure from the downloads, and the published `version` from those figures and the
+    items; return the classifications by (round, item, group)."""
     ratings = study.download_csv("ratings")
     ratings_json = study.download_json("ratings")["ratings"]
     assert [{k: _cell(v) for k, v in row.items()} for row in ratings_json] == ratings
@@ -51,9 +64,7 @@ def assert_reproducible(study: Study) -> dict[tuple[int, str, str], str]:
     # The ratings download holds exactly what was submitted: no draft, no superseded answer.
     codes = {code: email for email, code in study.codes.items()}
     held = {
-        (int(r["round"]), codes[r["panelist_code"]], r["item"]): "unable"
-        if r["unable_to_score"] == "true"
-        else (r["vote"] or int(r["score"]))
+        (int(r["round"]), codes[r["panelist_code"]], r["item"]): _answer(r)
         for r in ratings
         if r["source"] == "panelist"
     }
@@ -73,7 +84,7 @@ def assert_reproducible(study: Study) -> dict[tuple[int, str, str], str]:
     api_results = {}
     for number, round_id in study.rounds.items():
         for row in study.get(reverse("api:consensus-round-results", args=[round_id])):
-            round_items[(number, row["round_item_id"])] = rounds[number]["kind"]
+            round_items[(number, row["round_item_id"])] = (rounds[number]["kind"], row["kind"])
             for result in row["results"]:
                 api_results[(number, row["round_item_id"], result["group"] or ALL)] = result
 
@@ -94,21 +105,79 @@ def assert_reproducible(study: Study) -> dict[tuple[int, str, str], str]:
             figures["votes_cast"],
         ), key
         assert api["median"] == figures["median"] and api["q1"] == figures["q1"] and api["q3"] == figures["q3"]
+        assert api["distribution"] == figures["distribution"], key
 
-    # The final set: each item decided by the latest round it was in.
-    latest: dict[str, tuple[int, str]] = {}
-    for (number, _ri, group), figures in sorted(expected.items()):
-        if group == ALL:
-            item = published[(number, _ri, group)]["item"]
-            latest[item] = (number, figures["classification"])
+    # The published version: each item decided by the latest round it was in; outcomes with what their instrument,
+    # definition and alternatives items added, as anyone reads the version.
+    outcomes = published_outcomes(expected, results_csv, study.items_listed())
+    document = study.published_version(version)
+    assert {
+        o["name"]: {
+            "definition": o["definition"],
+            "measurements": {(m["instrument"]["acronym"], m["timing"]) for m in o["measurements"]},
+        }
+        for o in document["outcomes"]
+    } == outcomes
     report = study.download_json("report")
-    assert sorted(f["outcome"] for f in report["final_set"]) == sorted(k for k, (_n, c) in latest.items() if c == "in")
+    assert ReportDownloadSerializer(data=report).is_valid()
+    assert_decided_figures(study, report, expected, published, outcomes, version)
     return {(n, published[(n, ri, g)]["item"], g): f["classification"] for (n, ri, g), f in expected.items()}
+
+
+def assert_decided_figures(study: Study, report: dict, expected: dict, published: dict, outcomes: dict, version: str):
+    """The figure that decided each outcome item (the overall row of the latest round it was in), as the report
+    download and the public version page state it."""
+    latest: dict[str, tuple[int, str, dict]] = {}
+    for key in sorted(k for k in expected if k[2] == ALL):
+        row = published[key]
+        if row["item_kind"] == "outcome":
+            latest[row["item"]] = (key[0], row["round_kind"], expected[key])
+
+    def decided(name: str) -> dict:
+        number, kind, figures = latest[name]
+        meeting = kind == "meeting"
+        return {
+            "round": number,
+            "round_kind": kind,
+            "n": figures["n"],
+            "pct": figures["pct_include"] if meeting else figures["pct_7_9"],
+            "n_abstain": figures["n_abstain"],
+        }
+
+    final = {row["outcome"]: row for row in report["final_set"]}
+    assert set(final) == set(outcomes) == {name for name, (_n, _k, f) in latest.items() if f["classification"] == "in"}
+    for name, row in final.items():
+        figures = decided(name)
+        assert {**row, "round": row["decided_in_round"]} == {
+            **figures,
+            "outcome": name,
+            "decided_in_round": figures["round"],
+            "definition_agreed": row["definition_agreed"],
+            "measurement_agreed": bool(outcomes[name]["measurements"]),
+        }, name
+    dropped = {row["item"]: row for row in report["not_in_final_set"]}
+    assert set(dropped) == set(latest) - set(final)
+    for name, row in dropped.items():
+        assert row == {**decided(name), "item": name, "classification": latest[name][2]["classification"]}, name
+
+    page = APIClient().get(reverse("web:version-detail", args=[study.set_slug, version])).content.decode()
+    for name in final:
+        f = decided(name)
+        if f["round_kind"] == "meeting":
+            plural = "" if f["n"] == 1 else "s"
+            sentence = (
+                f"{f['pct']}% of {f['n']} vote{plural} cast voted include at the consensus meeting "
+                f"(round {f['round']}); {f['n_abstain']} abstained"
+            )
+        else:
+            plural = "" if f["n"] == 1 else "s"
+            sentence = f"{f['pct']}% of the {f['n']} panelist{plural} who scored it scored 7-9 in round {f['round']}"
+        assert f"<strong>{name}</strong>: {sentence}" in page, (name, sentence)
 
 
 @pytest.fixture
 def facilitator(reference_data):
-    return UserFactory(username="methodologist")
+    return UserFactory(username="methodologist")  # Study.start makes them a curator, who may start processes
 
 
 def test_default_rule_boundaries_unable_drafts_resubmissions_and_a_meeting_reproduce_from_the_downloads(
@@ -155,9 +224,9 @@ def test_default_rule_boundaries_unable_drafts_resubmissions_and_a_meeting_repro
     study.live_counts(2, "Just under 70", include=3, exclude=2, abstain=0)
     study.live_counts(2, "High at 15 blocks out", include=1, exclude=1, abstain=3)
     study.close_round(2)
-    study.finalise_and_publish()
+    version = study.finalise_and_publish()
 
-    classes = assert_reproducible(study)
+    classes = assert_reproducible(study, version)
     assert {item: classes[(1, item, ALL)] for item in plan1} == {
         "In at 70": "in",
         "Just under 70": "none",
@@ -197,6 +266,15 @@ def test_custom_percentages_and_every_group_with_a_group_without_scorers_reprodu
         "Just under 60 out": [2] * 6 + [5] * 4 + [2] * 5 + [5] * 5,  # 55% low: none
     }
     study.add_items(list(plan))
+    two = [{"label": "Self-reported", "definition": "As the patient reports it"}, {"label": "Observed"}]
+    study.add_item("Wording at 80", kind="alternatives", about="In at 80", options=two)
+    study.add_item("Wording vetoed", kind="alternatives", about="In at 80", options=two)
+    own, seen = Choice("Self-reported"), Choice("Observed")
+    choices = {
+        "Wording at 80": [own] * 8 + [seen] * 2 + [own] * 8 + [seen] * 2,  # 80% of choosers in A, in B, overall: in
+        "Wording vetoed": [own] * 10 + [own] * 6 + [seen] * 4,  # 80% overall, 60% in B: none
+    }
+    plan.update(choices)
     for i, email in enumerate(PANEL):
         study.invite(email, A if i < 10 else B)
     study.invite("unable@example.org", C)  # group C answers, but scores nothing: no veto
@@ -206,14 +284,101 @@ def test_custom_percentages_and_every_group_with_a_group_without_scorers_reprodu
         study.answer(email, 1, answers[email])
     study.answer("unable@example.org", 1, dict.fromkeys(plan, "unable"))
     study.close_round(1)
-    study.finalise_and_publish()
+    version = study.finalise_and_publish()
 
-    classes = assert_reproducible(study)
+    classes = assert_reproducible(study, version)
     assert {item: classes[(1, item, ALL)] for item in plan} == {
         "In at 80": "in",
         "Vetoed by a group": "none",
         "Low at 10": "none",
         "Out at 60": "out",
         "Just under 60 out": "none",
+        "Wording at 80": "in",
+        "Wording vetoed": "none",
     }
     assert classes[(1, "Vetoed by a group", B)] == "none" and classes[(1, "Vetoed by a group", A)] == "in"
+    assert classes[(1, "Wording vetoed", B)] == "none" and classes[(1, "Wording vetoed", A)] == "in"
+    (outcome,) = (o for o in study.published_version(version)["outcomes"] if o["name"] == "In at 80")
+    assert outcome["definition"] == "As the patient reports it"
+
+
+def test_alternatives_and_instrument_items_at_the_boundary_reproduce_and_reach_the_published_version(
+    facilitator, django_capture_on_commit_callbacks
+):
+    study = Study.start(facilitator, django_capture_on_commit_callbacks, "Instruments and alternatives")
+    study.add_items(["Quality of life", "Breathlessness", "Fatigue"])
+    dyspnoea = "Breathlessness on exertion, as the patient rates it on a dyspnoea scale"
+    study.add_item(
+        "QoL by KCCQ-12", kind="instrument", about="Quality of life", instrument="KCCQ-12", timing="12 months"
+    )
+    study.add_item("QoL by EQ-5D", kind="instrument", about="Quality of life", instrument="EQ-5D", timing="6 months")
+    study.add_item("Fatigue by PROMIS-PF-4a", kind="instrument", about="Fatigue", instrument="PROMIS-PF-4a")
+    study.add_item(
+        "How to measure breathlessness",
+        kind="alternatives",
+        about="Breathlessness",
+        timing="Baseline and 6 months",
+        options=[
+            {"label": "Dyspnoea scale", "definition": dyspnoea, "instrument": "Rose Dyspnea Scale"},
+            {"label": "Functional class", "definition": "Limitation of physical activity", "instrument": "NYHA"},
+        ],
+    )
+    study.add_item(
+        "How to define quality of life",
+        kind="alternatives",
+        about="Quality of life",
+        options=[{"label": "Health-related", "definition": "Health-related quality of life"}, {"label": "Overall"}],
+    )
+    scale, functional = Choice("Dyspnoea scale"), Choice("Functional class")
+    health, overall = Choice("Health-related"), Choice("Overall")
+    plan = {
+        "Quality of life": [8] * 20,
+        "Breathlessness": [9] * 20,
+        "Fatigue": [9] * 13 + [5] * 7,  # 65%: not in, so nothing about it reaches the version
+        "QoL by KCCQ-12": [8] * 14 + [5] * 4 + [2] * 2,  # exactly 70% high: in, a measurement at 12 months
+        "QoL by EQ-5D": ["unable"] * 7 + [8] * 9 + [5] * 4,  # 9 of 13 who scored: 69.23%: no measurement
+        "Fatigue by PROMIS-PF-4a": [9] * 20,  # agreed, but about an outcome that is not in
+        # Exactly 70% of those who chose (14 of 20): the dyspnoea scale wins, its definition and instrument land.
+        "How to measure breathlessness": [functional] * 3 + [scale] * 14 + [functional] * 3,
+        # 9 of the 13 who chose (69.23%; 7 unable): no option wins, the definition stays as it was.
+        "How to define quality of life": [health] * 5 + ["unable"] * 7 + [health] * 4 + [overall] * 4,
+    }
+    for i, email in enumerate(PANEL):
+        study.invite(email, A if i < 10 else B)
+    study.open_round(1)
+    answers = _expand(plan)
+    study.answer("p03@example.org", 1, {**answers["p03@example.org"], "How to measure breathlessness": scale})
+    for email in PANEL:  # p03 resubmits: their first choice (the scale) is replaced by the functional class
+        study.answer(email, 1, answers[email])
+    study.answer("p04@example.org", 1, {"How to define quality of life": overall}, complete=False)  # a draft
+    study.close_round(1)
+    version = study.finalise_and_publish()
+
+    classes = assert_reproducible(study, version)
+    assert {item: classes[(1, item, ALL)] for item in plan} == {
+        "Quality of life": "in",
+        "Breathlessness": "in",
+        "Fatigue": "none",
+        "QoL by KCCQ-12": "in",
+        "QoL by EQ-5D": "none",
+        "Fatigue by PROMIS-PF-4a": "in",
+        "How to measure breathlessness": "in",
+        "How to define quality of life": "none",
+    }
+    rows = {r["item"]: r for r in study.download_json("results")["results"] if r["group"] == ALL}
+    measure, define = rows["How to measure breathlessness"], rows["How to define quality of life"]
+    scale_id = study.options[("How to measure breathlessness", "Dyspnoea scale")]
+    assert measure["distribution"]["winner"] == scale_id and measure["distribution"]["options"][str(scale_id)] == 14
+    assert sum(measure["distribution"]["options"].values()) == 20  # the winner's share: 14 of 20, exactly 70%
+    assert define["distribution"]["winner"] is None and sorted(define["distribution"]["options"].values()) == [4, 9]
+    assert define["n_unable"] == 7
+    outcomes = {o["name"]: o for o in study.published_version(version)["outcomes"]}
+    assert set(outcomes) == {"Quality of life", "Breathlessness"}
+    assert [(m["instrument"]["acronym"], m["timing"]) for m in outcomes["Quality of life"]["measurements"]] == [
+        ("KCCQ-12", "12 months")
+    ]
+    assert outcomes["Quality of life"]["definition"] == ""
+    assert outcomes["Breathlessness"]["definition"] == dyspnoea
+    assert [(m["instrument"]["acronym"], m["timing"]) for m in outcomes["Breathlessness"]["measurements"]] == [
+        ("Rose Dyspnea Scale", "Baseline and 6 months")
+    ]
