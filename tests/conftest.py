@@ -7,6 +7,7 @@ from django.core.cache import cache
 from cos_registry.celery import app as celery_app
 from outcomes.models import OutcomeDomain
 from outcomes.services.reference_data import reference_data_load
+from tests.factories import CuratorFactory, FacilitatorFactory, OutsiderFactory
 
 
 def pytest_configure(config) -> None:
@@ -27,6 +28,24 @@ def reference_data(db) -> None:
     """The COMET taxonomy and the BD4BO sets; reloaded when a transactional test has flushed them."""
     if OutcomeDomain.objects.count() != 38:
         reference_data_load()
+
+
+# The named users of permission tests, defined once in tests/factories.py. Each test makes its own: a user costs a
+# millisecond with the test hasher, while one shared across tests would outlive the flush of a transactional test and
+# meet tests that count users or create their own "admin".
+@pytest.fixture
+def curator(db):
+    return CuratorFactory()
+
+
+@pytest.fixture
+def facilitator(db):
+    return FacilitatorFactory()
+
+
+@pytest.fixture
+def outsider(db):
+    return OutsiderFactory()
 
 
 @pytest.fixture(autouse=True)
