@@ -29,8 +29,11 @@ run: data
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@bash scripts/serve.sh
 
+# Two processes (pytest-xdist); tests that must not overlap, or that share a costly module fixture, stay together on
+# one (tests/conftest.py). TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -1,18 +1,93 @@
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test.signals import clear_cache_handlers
+from pytest_django.plugin import blocking_manager_key, validate_django_db
 
+from cos_registry.cache import FaultTolerantRedisCache
 from cos_registry.celery import app as celery_app
 from outcomes.models import OutcomeDomain
 from outcomes.services.reference_data import reference_data_load
+from tests.factories import CuratorFactory, FacilitatorFactory, OutsiderFactory
 
 
 def pytest_configure(config) -> None:
     """Hash test passwords with a fast hasher: the production hasher is slow on purpose, and the suite creates
-    hundreds of users. Tests of the production hasher override this with the ``settings`` fixture."""
+    hundreds of users. Tests of the production hasher override this with the ``settings`` fixture.
+
+    In a parallel run (`make test`: pytest-xdist sets PYTEST_XDIST_WORKER in each process) each worker has its own
+    test database, and its own share of the Redis cache (below)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and settings.CACHES["default"]["BACKEND"] == "cos_registry.cache.FaultTolerantRedisCache":
+        default = settings.CACHES["default"]
+        prefix = f"{default.get('KEY_PREFIX', '')}-{worker}"
+        settings.CACHES = {
+            **settings.CACHES,
+            "default": {**default, "BACKEND": f"{__name__}.WorkerRedisCache", "KEY_PREFIX": prefix},
+        }
+        clear_cache_handlers(setting="CACHES")
+
+
+class WorkerRedisCache(FaultTolerantRedisCache):
+    """The cache of one process of a parallel run, where the processes share one Redis database: its keys carry
+    the worker's prefix and clearing it deletes only those. Redis' FLUSHDB would reset another worker's rate-limit
+    counters in the middle of its test."""
+
+    def clear(self) -> bool:
+        client = self._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{self.key_prefix}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+        return True
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
+def pytest_collection_modifyitems(config, items) -> None:
+    """Keep together, on one worker of a parallel run (`--dist loadgroup`), the tests that must not run at the same
+    time or that share a costly fixture: the fault tests (one private Redis on a fixed port) and each module with a
+    module-scoped fixture (the permission matrix's world, the browser, the production server's answers)."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        if item.get_closest_marker("faults") or path.startswith("tests/faults/"):
+            item.add_marker(pytest.mark.xdist_group("faults"))
+            continue
+        info = getattr(item, "_fixtureinfo", None)
+        ours = [d for defs in (info.name2fixturedefs.values() if info else ()) for d in defs if _is_ours(d)]
+        if any(d.scope in ("module", "class", "package") for d in ours):
+            item.add_marker(pytest.mark.xdist_group(path))
+
+
+def _is_ours(fixturedef) -> bool:
+    return getattr(fixturedef.func, "__module__", "").startswith("tests.")
+
+
+def _flushes_the_database(item: pytest.Item) -> bool:
+    """A transactional test (pytest-django's rule): Django empties every table after it."""
+    marker = item.get_closest_marker("django_db")
+    if marker:
+        transaction, reset_sequences, *_ = validate_django_db(marker)
+        if transaction or reset_sequences:
+            return True
+    return bool({"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    """Put the reference data back once a transactional test has flushed it, outside any test's transaction, so
+    that every later test finds it whatever order the tests run in (a parallel run does not keep pytest-django's
+    order, which puts transactional tests last)."""
+    yield
+    if nextitem is not None and _flushes_the_database(item):
+        with item.config.stash[blocking_manager_key].unblock():
+            if OutcomeDomain.objects.count() != 38:
+                reference_data_load()
 
 
 @pytest.fixture(scope="session")
@@ -27,6 +102,24 @@ def reference_data(db) -> None:
     """The COMET taxonomy and the BD4BO sets; reloaded when a transactional test has flushed them."""
     if OutcomeDomain.objects.count() != 38:
         reference_data_load()
+
+
+# The named users of permission tests, defined once in tests/factories.py. Each test makes its own: a user costs a
+# millisecond with the test hasher, while one shared across tests would outlive the flush of a transactional test and
+# meet tests that count users or create their own "admin".
+@pytest.fixture
+def curator(db):
+    return CuratorFactory()
+
+
+@pytest.fixture
+def facilitator(db):
+    return FacilitatorFactory()
+
+
+@pytest.fixture
+def outsider(db):
+    return OutsiderFactory()
 
 
 @pytest.fixture(autouse=True)

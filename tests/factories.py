@@ -1,4 +1,5 @@
-"""factory-boy factories for test data; named users for permission tests."""
+"""factory-boy factories for test data, and the named users of permission tests (their one definition; the
+fixtures `curator`, `facilitator` and `outsider` in tests/conftest.py build them)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import datetime as dt
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 
 from diseases.models import Condition, DiseaseArea, Icd10Code
 from outcomes.models import (
@@ -17,6 +19,7 @@ from outcomes.models import (
     OutcomeDomain,
     Reference,
 )
+from outcomes.permissions import CURATORS_GROUP
 from outcomes.services.search import set_search_index_refresh
 
 
@@ -28,6 +31,37 @@ class UserFactory(factory.django.DjangoModelFactory):
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.org")
     password = factory.django.Password("correct-horse-battery-staple")
+
+
+# The named users. A facilitator is a plain user until a consensus process names them; an outsider stays one.
+class CuratorFactory(UserFactory):
+    """A member of the curators group, who curates every set."""
+
+    class Meta:
+        skip_postgeneration_save = True  # the hook adds a group only
+
+    username = "curator"
+
+    @factory.post_generation
+    def curators_group(self, create: bool, extracted: None, **kwargs) -> None:
+        if create:
+            self.groups.add(Group.objects.get_or_create(name=CURATORS_GROUP)[0])
+
+
+class FacilitatorFactory(UserFactory):
+    username = "facilitator"
+
+
+class OutsiderFactory(UserFactory):
+    username = "outsider"
+
+
+class SiteAdminFactory(UserFactory):
+    """Staff and superuser: the Django admin and every audit log."""
+
+    username = "admin"
+    is_staff = True
+    is_superuser = True
 
 
 class DiseaseAreaFactory(factory.django.DjangoModelFactory):

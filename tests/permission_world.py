@@ -11,16 +11,20 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
 from outcomes.models import ConsensusProcess, CoreOutcomeSet, Panelist, RegistryDump, Round
-from outcomes.permissions import CURATORS_GROUP
 from outcomes.services import consensus as svc
 from outcomes.services.tally import round_tally
-from tests.factories import CoreOutcomeSetFactory, DiseaseAreaFactory, UserFactory
+from tests.factories import (
+    CoreOutcomeSetFactory,
+    CuratorFactory,
+    DiseaseAreaFactory,
+    FacilitatorFactory,
+    SiteAdminFactory,
+)
 
 ROLES = ("anonymous", "panelist_a", "panelist_b", "facilitator_a", "facilitator_b", "curator", "admin")
 
@@ -90,14 +94,12 @@ def _process(cos: CoreOutcomeSet, facilitator, *, title: str, items: int) -> tup
 
 def world_build() -> World:
     """Users for every role, processes A and B each with an open round rated by their panelists, and a dump."""
-    curators, _ = Group.objects.get_or_create(name=CURATORS_GROUP)
     users = {
-        "facilitator_a": UserFactory(username="matrix-facilitator-a"),
-        "facilitator_b": UserFactory(username="matrix-facilitator-b"),
-        "curator": UserFactory(username="matrix-curator"),
-        "admin": UserFactory(username="matrix-admin", is_staff=True, is_superuser=True),
+        "facilitator_a": FacilitatorFactory(username="matrix-facilitator-a"),
+        "facilitator_b": FacilitatorFactory(username="matrix-facilitator-b"),
+        "curator": CuratorFactory(username="matrix-curator"),
+        "admin": SiteAdminFactory(username="matrix-admin"),
     }
-    users["curator"].groups.add(curators)
     public_set = CoreOutcomeSet.objects.get(slug=PUBLIC_SET)
     process_a, round_a = _process(public_set, users["facilitator_a"], title="Matrix process A", items=2)
     other_set = CoreOutcomeSetFactory(disease_area=DiseaseAreaFactory())

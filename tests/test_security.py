@@ -19,7 +19,14 @@ from outcomes.models import CoreOutcomeSetVersion
 from outcomes.ratelimit import parse_rate
 from outcomes.services.audit import audit_record
 from outcomes.services.versions import version_publish
-from tests.factories import CoreOutcomeSetFactory, MeasurementFactory, OutcomeFactory, UserFactory, VersionFactory
+from tests.factories import (
+    CoreOutcomeSetFactory,
+    MeasurementFactory,
+    OutcomeFactory,
+    SiteAdminFactory,
+    UserFactory,
+    VersionFactory,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery-staple"
@@ -148,7 +155,7 @@ def hostile_set(reference_data):
 
 @pytest.mark.django_db
 def test_html_and_script_in_names_and_definitions_are_escaped_on_every_page(client, hostile_set):
-    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    client.force_login(SiteAdminFactory())
     home = client.get(reverse("web:home")).content.decode()
     assert SCRIPT not in home
     urls = [

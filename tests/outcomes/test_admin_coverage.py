@@ -7,7 +7,7 @@ from django.apps import apps
 from django.contrib import admin
 from django.urls import reverse
 
-from tests.factories import UserFactory
+from tests.factories import SiteAdminFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ def test_every_registry_model_is_registered_or_edited_inline():
 
 
 def test_every_admin_changelist_renders_for_staff(client, reference_data):
-    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    client.force_login(SiteAdminFactory())
     for model in admin.site._registry:
         if model._meta.app_label not in {"diseases", "outcomes"}:
             continue
@@ -34,5 +34,5 @@ def test_every_admin_changelist_renders_for_staff(client, reference_data):
 
 @pytest.mark.parametrize("model_name", ["rating", "itemresult", "participation", "outboxmessage", "registrydump"])
 def test_rows_changed_only_by_services_cannot_be_added_in_the_admin(client, reference_data, model_name):
-    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    client.force_login(SiteAdminFactory())
     assert client.get(reverse(f"admin:outcomes_{model_name}_add")).status_code == 403

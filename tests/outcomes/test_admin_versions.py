@@ -10,7 +10,7 @@ from django.urls import reverse
 from outcomes.admin import OutcomeAdmin
 from outcomes.models import CoreOutcomeSetVersion, Outcome
 from outcomes.services.versions import version_draft_create
-from tests.factories import OutcomeFactory, UserFactory
+from tests.factories import OutcomeFactory, SiteAdminFactory
 from tests.outcomes.builders import version_with_content
 
 pytestmark = pytest.mark.django_db
@@ -21,7 +21,7 @@ CHANGELIST = "admin:outcomes_coreoutcomesetversion_changelist"
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    client.force_login(SiteAdminFactory())
     return client
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from outcomes.audit_triggers import audit_triggers_present
 from outcomes.models import AuditEvent, ConsensusProcess
 from outcomes.services.audit import audit_record
-from tests.factories import UserFactory, VersionFactory
+from tests.factories import FacilitatorFactory, SiteAdminFactory, UserFactory, VersionFactory
 
 
 def make_process(title: str = "A Delphi process") -> ConsensusProcess:
@@ -110,8 +110,8 @@ def test_flush_empties_the_audit_log_and_leaves_it_append_only():
 @pytest.fixture
 def two_processes(db):
     mine, theirs = make_process("Mine"), make_process("Theirs")
-    facilitator = UserFactory(username="facilitator")
-    other_facilitator = UserFactory(username="other-facilitator")
+    facilitator = FacilitatorFactory()
+    other_facilitator = FacilitatorFactory(username="other-facilitator")
     mine.facilitators.add(facilitator)
     theirs.facilitators.add(other_facilitator)
     record_event(process=mine, action="round.open.mine")
@@ -121,7 +121,7 @@ def two_processes(db):
 
 @pytest.mark.django_db
 def test_an_admin_reads_the_whole_audit_log(client, two_processes):
-    client.force_login(UserFactory(username="admin", is_staff=True))
+    client.force_login(SiteAdminFactory(is_superuser=False))
     response = client.get(reverse("audit:log"))
     assert response.status_code == 200
     assert b"round.open.mine" in response.content
@@ -163,7 +163,7 @@ def test_a_facilitator_reads_only_their_process_audit_log(client, two_processes)
 @pytest.mark.django_db
 def test_an_admin_reads_any_process_audit_log(client, two_processes):
     _, theirs, _, _ = two_processes
-    client.force_login(UserFactory(username="admin", is_staff=True))
+    client.force_login(SiteAdminFactory(is_superuser=False))
     response = client.get(reverse("audit:process-log", args=[theirs.pk]))
     assert response.status_code == 200
     assert b"round.open.theirs" in response.content
@@ -171,13 +171,13 @@ def test_an_admin_reads_any_process_audit_log(client, two_processes):
 
 @pytest.mark.django_db
 def test_the_audit_log_of_an_unknown_process_is_not_found(client):
-    client.force_login(UserFactory(username="admin", is_staff=True))
+    client.force_login(SiteAdminFactory(is_superuser=False))
     assert client.get(reverse("audit:process-log", args=[999999])).status_code == 404
 
 
 @pytest.mark.django_db
 def test_the_audit_log_page_query_count_does_not_grow_with_events(client, django_assert_max_num_queries):
-    client.force_login(UserFactory(username="admin", is_staff=True))
+    client.force_login(SiteAdminFactory(is_superuser=False))
     user = get_user_model().objects.get(username="admin")
     version = VersionFactory()
     audit_record(action="one", obj=version, actor=user)

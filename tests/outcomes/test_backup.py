@@ -7,7 +7,6 @@ import json
 from xml.etree import ElementTree
 
 import pytest
-from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -21,7 +20,7 @@ from outcomes.audit_triggers import audit_triggers_present
 from outcomes.models import AuditEvent, CoreOutcomeSet, Outcome, SetSearchIndex
 from outcomes.services.audit import audit_record
 from outcomes.services.backup import registry_backup_write, registry_restore
-from tests.factories import UserFactory
+from tests.factories import CuratorFactory, UserFactory
 
 
 def public_pages() -> dict[str, bytes]:
@@ -71,8 +70,7 @@ def search_index() -> list[tuple]:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_backup_restored_into_an_empty_database_gives_the_same_registry(reference_data, tmp_path):
-    curator = UserFactory(username="curator")
-    curator.groups.add(Group.objects.get_or_create(name="curators")[0])
+    curator = CuratorFactory()
     version = CoreOutcomeSet.objects.get(slug="localised-prostate-cancer-compacters").versions.first()
     audit_record(action="version.note", obj=version, actor=curator, after={"note": "checked"})
     snapshot, pages, api = canonical(), public_pages(), api_output()

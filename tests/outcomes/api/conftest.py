@@ -1,29 +1,9 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 
 from outcomes.models import ConsensusProcess, CoreOutcomeSet
-from outcomes.permissions import CURATORS_GROUP
-from tests.factories import MeasurementFactory, OutcomeFactory, ReferenceFactory, UserFactory, VersionFactory
-
-
-@pytest.fixture
-def curator(db):
-    user = UserFactory(username="curator")
-    group, _ = Group.objects.get_or_create(name=CURATORS_GROUP)
-    user.groups.add(group)
-    return user
-
-
-@pytest.fixture
-def outsider(db):
-    return UserFactory(username="outsider")
-
-
-@pytest.fixture
-def facilitator(db):
-    return UserFactory(username="facilitator")
+from tests.factories import MeasurementFactory, OutcomeFactory, ReferenceFactory, VersionFactory
 
 
 @pytest.fixture

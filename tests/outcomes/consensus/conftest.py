@@ -1,4 +1,5 @@
-"""Fixtures for the consensus workflow: a process with candidates, a facilitator, an outsider and panelists."""
+"""Fixtures for the consensus workflow: a process with candidates, and panelists (the named users `facilitator` and
+`outsider` come from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -8,23 +9,13 @@ import pytest
 
 from outcomes.models import ConsensusProcess, Panelist, Round
 from outcomes.services import consensus as svc
-from tests.factories import CoreOutcomeSetFactory, DiseaseAreaFactory, UserFactory
+from tests.factories import CoreOutcomeSetFactory, DiseaseAreaFactory
 
 
 @dataclass
 class Member:
     panelist: Panelist
     token: str
-
-
-@pytest.fixture
-def facilitator(db):
-    return UserFactory(username="facilitator")
-
-
-@pytest.fixture
-def outsider(db):
-    return UserFactory(username="outsider")
 
 
 def make_process(facilitator, *, items: int = 3, title: str = "Test panel") -> ConsensusProcess:

@@ -200,14 +200,10 @@ def test_report_of_an_unpublished_process_is_for_facilitators_only(process, faci
 
 
 def test_a_curator_starts_a_process_and_becomes_its_facilitator_and_others_are_refused(reference_data, outsider):
-    from django.contrib.auth.models import Group
-
     from outcomes.models import ConsensusProcess, CoreOutcomeSet
-    from outcomes.permissions import CURATORS_GROUP
-    from tests.factories import UserFactory
+    from tests.factories import CuratorFactory
 
-    curator = UserFactory(username="curator")
-    curator.groups.add(Group.objects.get_or_create(name=CURATORS_GROUP)[0])
+    curator = CuratorFactory()
     cos = CoreOutcomeSet.objects.get(slug="ichom-atrial-fibrillation")
     url = reverse("facilitator:process-create")
     assert logged_in(outsider).post(url, {"core_outcome_set": cos.pk, "title": "X"}).status_code == 403

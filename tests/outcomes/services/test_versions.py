@@ -14,7 +14,7 @@ from outcomes.services.versions import (
     version_publish,
     version_withdraw,
 )
-from tests.factories import OutcomeFactory, UserFactory, VersionFactory
+from tests.factories import CuratorFactory, OutcomeFactory, VersionFactory
 from tests.outcomes.builders import version_with_content
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def _field_error(excinfo: pytest.ExceptionInfo, field: str) -> str:
 
 
 def test_publishing_a_draft_records_who_when_and_audits_it(reference_data):
-    curator = UserFactory(username="curator")
+    curator = CuratorFactory()
     version = version_with_content(publish=False)
     version_publish(version=version, by=curator)
     version.refresh_from_db()

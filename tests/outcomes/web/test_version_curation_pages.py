@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.db import IntegrityError, transaction
 from django.urls import path, reverse
 
 from cos_registry import urls as project_urls
 from outcomes.models import CoreOutcomeSetVersion, Outcome
-from outcomes.permissions import CURATORS_GROUP
 from outcomes.services.versions import version_draft_create
-from tests.factories import OutcomeFactory, UserFactory
+from tests.factories import OutcomeFactory, OutsiderFactory
 from tests.outcomes.builders import version_with_content
 
 pytestmark = pytest.mark.django_db
@@ -20,11 +18,10 @@ Status = CoreOutcomeSetVersion.Status
 
 
 @pytest.fixture
-def curator(client):
-    user = UserFactory(username="curator")
-    user.groups.add(Group.objects.get_or_create(name=CURATORS_GROUP)[0])
-    client.force_login(user)
-    return user
+def curator(client, curator):
+    """The named curator, signed in."""
+    client.force_login(curator)
+    return curator
 
 
 def _url(name: str, version: CoreOutcomeSetVersion) -> str:
@@ -75,7 +72,7 @@ def test_creating_a_second_draft_from_the_page_shows_the_refusal(client, referen
 def test_only_curators_can_change_a_version_status(client, reference_data):
     version = version_with_content()
     assert client.post(_url("web:version-withdraw", version), {"reason": "x"}).status_code == 403
-    client.force_login(UserFactory(username="outsider"))
+    client.force_login(OutsiderFactory())
     assert client.post(_url("web:version-withdraw", version), {"reason": "x"}).status_code == 403
     assert "Curate this version" not in client.get(_url("web:version-detail", version)).content.decode()
     version.refresh_from_db()

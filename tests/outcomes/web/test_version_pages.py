@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from django.contrib.auth.models import Group
 from django.urls import reverse
 
 from outcomes.models import ConsensusProcess, CoreOutcomeSetVersion
-from outcomes.permissions import CURATORS_GROUP
 from outcomes.services.consensus import process_publish
 from outcomes.services.versions import version_draft_create, version_publish, version_withdraw
-from tests.factories import OutcomeFactory, UserFactory
+from tests.factories import (
+    CuratorFactory,
+    FacilitatorFactory,
+    OutcomeFactory,
+    OutsiderFactory,
+    UserFactory,
+)
 from tests.outcomes.builders import version_with_content
 
 pytestmark = pytest.mark.django_db
@@ -22,12 +26,6 @@ def _html(client, name: str, *args: str, status: int = 200) -> str:
     response = client.get(reverse(name, args=args))
     assert response.status_code == status
     return response.content.decode()
-
-
-def _curator():
-    user = UserFactory(username="curator")
-    user.groups.add(Group.objects.get_or_create(name=CURATORS_GROUP)[0])
-    return user
 
 
 def test_compacters_set_page_history_links_each_version_and_compares_with_the_previous(client, reference_data):
@@ -103,9 +101,9 @@ def test_drafts_are_hidden_from_the_public_and_shown_to_curators(client, referen
     _html(client, "web:version-detail", slug, draft.version, status=404)
     _html(client, "web:version-diff", slug, "1.0.0", draft.version, status=404)
     assert draft.version not in _html(client, "web:set-detail", slug)
-    client.force_login(UserFactory(username="outsider"))
+    client.force_login(OutsiderFactory())
     _html(client, "web:version-detail", slug, draft.version, status=404)
-    client.force_login(_curator())
+    client.force_login(CuratorFactory())
     html = _html(client, "web:version-detail", slug, draft.version)
     assert "is a draft" in html
     assert f">{draft.version}</a>" in _html(client, "web:set-detail", slug)
@@ -116,7 +114,7 @@ def test_a_version_in_consensus_is_visible_to_the_facilitators_of_its_process(cl
     draft = version_draft_create(from_version=version_with_content())
     CoreOutcomeSetVersion.objects.filter(pk=draft.pk).update(status="in_consensus")
     process = ConsensusProcess.objects.create(core_outcome_set=draft.core_outcome_set, draft_version=draft, title="P")
-    facilitator = UserFactory(username="facilitator")
+    facilitator = FacilitatorFactory()
     process.facilitators.add(facilitator)
     url = reverse("web:version-detail", args=[draft.core_outcome_set.slug, draft.version])
     client.force_login(UserFactory(username="someone-else"))
