@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from diseases.models import DiseaseArea
 from outcomes import selectors
 from outcomes.models import CoreOutcomeSet
-from outcomes.web import selectors as public_selectors
+from outcomes.selectors import public as public_selectors
 from outcomes.web.setpage import set_page_context
 
 
