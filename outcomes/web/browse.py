@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
-from diseases.models import Condition
+from diseases.selectors import condition_list
 from outcomes.models import CoreArea, Instrument, OutcomeDomain
 from outcomes.search.query import search_query
 from outcomes.selectors import public as selectors
@@ -14,10 +14,7 @@ from outcomes.web.forms import PICKER_CHOICES, CompareForm, SearchForm, search_f
 
 
 def condition_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    condition = get_object_or_404(
-        Condition.objects.select_related("disease_area", "parent").prefetch_related("icd10_codes", "children"),
-        slug=slug,
-    )
+    condition = get_object_or_404(condition_list().prefetch_related("children"), slug=slug)
     page = selectors.set_page(selectors.condition_sets(condition), request.GET.get("page"))
     context = {"condition": condition, "page_obj": page, "sets": page.object_list}
     return render(request, "public/condition.html", context)
