@@ -1,7 +1,7 @@
 """Who may do what. Roles are checked on the server for every view and endpoint.
 
 - anonymous visitor: reads published, superseded and withdrawn versions (who may see which version:
-  outcomes.selectors.versions_visible_to and version_visible_to).
+  outcomes.selectors.registry.versions_visible_to and version_visible_to).
 - panelist: takes part in one process through a personal link (no account); sees only their own ratings
   and aggregated feedback.
 - facilitator: a user granted that role on one process (ConsensusProcess.facilitators).

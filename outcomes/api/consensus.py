@@ -19,13 +19,13 @@ from rest_framework.response import Response
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from outcomes import consensus_selectors as selectors
 from outcomes.api import consensus_serializers as s
 from outcomes.api.errors import ErrorSerializer
 from outcomes.exports import consensus as exports
 from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
 from outcomes.permissions import can_read_consensus_aggregates, is_curator, is_facilitator
 from outcomes.ratelimit import attempt_count, attempts_so_far, client_ip, parse_rate, seconds_left
+from outcomes.selectors import consensus as selectors
 from outcomes.services import consensus as svc
 
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.urls import path
 
+from diseases.urls import urlpatterns as condition_urlpatterns
 from outcomes.api import search, views
 
 urlpatterns = [
     path("disease-areas/", views.DiseaseAreaList.as_view(), name="disease-area-list"),
     path("disease-areas/<slug:slug>/", views.DiseaseAreaDetail.as_view(), name="disease-area-detail"),
-    path("conditions/", views.ConditionList.as_view(), name="condition-list"),
-    path("conditions/<slug:slug>/", views.ConditionDetail.as_view(), name="condition-detail"),
+    *condition_urlpatterns,
     path("outcome-domains/", views.OutcomeDomainList.as_view(), name="outcome-domain-list"),
     path("outcome-domains/<int:number>/", views.OutcomeDomainDetail.as_view(), name="outcome-domain-detail"),
     path("instruments/", views.InstrumentList.as_view(), name="instrument-list"),

@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from outcomes.api.views import errors
 from outcomes.search.query import search_query
-from outcomes.web import selectors
+from outcomes.selectors import search as selectors
 
 MAX_LIMIT = 100
 

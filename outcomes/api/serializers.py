@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.reverse import reverse
 
 from diseases.models import Condition, DiseaseArea
+from diseases.serializers import ConditionSerializer
 from outcomes.exports import EXPORT_FORMAT_NAMES, set_page_url, version_page_url
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, OutcomeDomain, RegistryDump
 
@@ -31,20 +32,6 @@ class DiseaseAreaSerializer(serializers.ModelSerializer):
             "condition_count",
             "set_count",
         ]
-
-
-class ConditionSerializer(serializers.ModelSerializer):
-    url = serializers.HyperlinkedIdentityField(view_name="api:condition-detail", lookup_field="slug")
-    disease_area = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
-    icd10 = serializers.SerializerMethodField()
-
-    class Meta:
-        model = Condition
-        fields = ["url", "slug", "name", "disease_area", "parent", "snomed_ct_id", "icd10"]
-
-    def get_icd10(self, condition: Condition) -> list[str]:
-        return [code.code for code in condition.icd10_codes.all()]
 
 
 class OutcomeDomainSerializer(serializers.ModelSerializer):

@@ -24,7 +24,6 @@ from outcomes.api.common import FirstRendererNegotiation, ORJSONRenderer
 from outcomes.api.errors import ErrorSerializer, error_response
 from outcomes.api.filters import CoreOutcomeSetFilter
 from outcomes.api.serializers import (
-    ConditionSerializer,
     CoreOutcomeSetDetailSerializer,
     CoreOutcomeSetListSerializer,
     DiseaseAreaSerializer,
@@ -110,31 +109,6 @@ class DiseaseAreaDetail(generics.RetrieveAPIView):
         summary="A disease area",
         parameters=[path_param("slug", str, "The disease area's slug.", "heart-disease")],
         responses={200: DiseaseAreaSerializer, **errors(404)},
-    )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
-
-
-class ConditionList(generics.ListAPIView):
-    serializer_class = ConditionSerializer
-    queryset = selectors.condition_list().order_by("name")
-    filter_backends: list = []
-
-    @extend_schema(summary="Conditions", responses={200: ConditionSerializer(many=True), **errors(400, 404)})
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
-
-
-class ConditionDetail(generics.RetrieveAPIView):
-    serializer_class = ConditionSerializer
-    queryset = selectors.condition_list()
-    lookup_field = "slug"
-    filter_backends: list = []
-
-    @extend_schema(
-        summary="A condition",
-        parameters=[path_param("slug", str, "The condition's slug.", "heart-failure")],
-        responses={200: ConditionSerializer, **errors(404)},
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)

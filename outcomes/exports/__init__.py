@@ -1,5 +1,6 @@
 """Exports of a core outcome set version: one module per format, each a pure function of a prefetched version
-(outcomes.selectors.version_document_queryset) to a document. EXPORT_FORMATS maps a format name to its renderer."""
+(outcomes.selectors.registry.version_document_queryset) to a document. EXPORT_FORMATS maps a format name to its
+renderer."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The consensus downloads: ratings, results and the COS-STAR report of a process, as CSV and as JSON.
 
-Pure functions of what outcomes.consensus_selectors reads, shared by the facilitator pages and the API, so that a
+Pure functions of what outcomes.selectors.consensus reads, shared by the facilitator pages and the API, so that a
 page download and an API download are the same document. docs/consensus.md lists every column and field, with a
 worked example to recompute by hand. Decimals are written as text with two places ("70.00"), as the tally stores
 them; an empty CSV cell is JSON null.
@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from outcomes import cos_stad
-from outcomes.consensus_selectors import ReportData
 from outcomes.exports import csv_text
 from outcomes.models import ConsensusProcess, ItemResult, Round, RoundItem
+from outcomes.selectors.consensus import ReportData
 
 # --- Ratings ------------------------------------------------------------------------------------------------------
 

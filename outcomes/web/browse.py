@@ -5,18 +5,16 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
 
-from diseases.models import Condition
+from diseases.selectors import condition_list
 from outcomes.models import CoreArea, Instrument, OutcomeDomain
 from outcomes.search.query import search_query
-from outcomes.web import selectors
+from outcomes.selectors import public as selectors
+from outcomes.selectors import search as search_selectors
 from outcomes.web.forms import PICKER_CHOICES, CompareForm, SearchForm, search_form_with_counts
 
 
 def condition_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    condition = get_object_or_404(
-        Condition.objects.select_related("disease_area", "parent").prefetch_related("icd10_codes", "children"),
-        slug=slug,
-    )
+    condition = get_object_or_404(condition_list().prefetch_related("children"), slug=slug)
     page = selectors.set_page(selectors.condition_sets(condition), request.GET.get("page"))
     context = {"condition": condition, "page_obj": page, "sets": page.object_list}
     return render(request, "public/condition.html", context)
@@ -29,13 +27,13 @@ def search(request: HttpRequest) -> HttpResponse:
     filters = form.filters()
     text = filters.pop("q", "")
     query = search_query(text) if text else None
-    sets = selectors.set_search(query=query, **filters)
-    count, facets = selectors.search_facets(sets)
+    sets = search_selectors.set_search(query=query, **filters)
+    count, facets = search_selectors.search_facets(sets)
     page = selectors.set_page(
-        sets, request.GET.get("page"), rows=lambda rows: selectors.search_results(rows, query), count=count
+        sets, request.GET.get("page"), rows=lambda rows: search_selectors.search_results(rows, query), count=count
     )
     # Instruments and outcomes that match are results in their own right, listed above the sets on the first page.
-    hits = selectors.search_kind_hits(sets, query) if query and page.number == 1 else None
+    hits = search_selectors.search_kind_hits(sets, query) if query and page.number == 1 else None
     active = len(filters)
     context = {
         "form": search_form_with_counts(form, facets),
@@ -122,6 +120,6 @@ def set_suggestions(request: HttpRequest) -> JsonResponse:
     """The compare pickers' search-as-you-type: the best few public sets for what is typed so far, as JSON."""
     typed = request.GET.get("q", "")[:200]
     query = search_query(typed, prefix=True)
-    found = selectors.set_suggestions(query, limit=PICKER_CHOICES) if not query.is_empty else []
+    found = search_selectors.set_suggestions(query, limit=PICKER_CHOICES) if not query.is_empty else []
     results = [{"slug": cos.slug, "title": cos.title, "area": cos.disease_area.name} for cos in found]
     return JsonResponse({"results": results})

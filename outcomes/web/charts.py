@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from outcomes.selectors import CoreAreaGroup, DomainGroup
+from outcomes.selectors.registry import CoreAreaGroup, DomainGroup
 
 CENTRE = 100.0
 INNER = (34.0, 58.0)  # core-area ring radii

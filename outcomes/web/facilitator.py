@@ -11,13 +11,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from outcomes import consensus_selectors as selectors
 from outcomes import cos_stad
 from outcomes.exports import consensus as exports
 from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
 from outcomes.permissions import can_read_consensus_aggregates, is_curator, is_facilitator
+from outcomes.selectors import consensus as selectors
 from outcomes.services import consensus as svc
-from outcomes.services.tally import round_participation
 from outcomes.web.consensus_forms import (
     CsvImportForm,
     DefinitionForm,
@@ -84,7 +83,7 @@ def process_create(request: HttpRequest) -> HttpResponse:
 @facilitator_required
 def dashboard(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
     rounds = list(selectors.process_rounds(process))
-    participation = [(r, round_participation(r)) for r in rounds if r.status != Round.Status.DRAFT]
+    participation = [(r, selectors.round_participation(r)) for r in rounds if r.status != Round.Status.DRAFT]
     latest = next((r for r in reversed(rounds) if r.status == Round.Status.CLOSED), None)
     context = {
         "process": process,
@@ -329,7 +328,7 @@ def round_results(request: HttpRequest, process: ConsensusProcess, number: int) 
         "process": process,
         "round": round_,
         "results": selectors.round_results(round_),
-        "participation": round_participation(round_),
+        "participation": selectors.round_participation(round_),
     }
     return render(request, "facilitator/round_results.html", context)
 

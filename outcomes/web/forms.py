@@ -9,8 +9,9 @@ from django.core.exceptions import ValidationError
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import CoreArea, CoreOutcomeSet, OutcomeDomain
 from outcomes.search.query import search_query
-from outcomes.selectors import PUBLIC_STATUSES, Status
-from outcomes.web.selectors import public_set_queryset, publication_years, set_search
+from outcomes.selectors.public import public_set_queryset, publication_years
+from outcomes.selectors.registry import PUBLIC_STATUSES, Status
+from outcomes.selectors.search import set_search
 
 
 class SearchForm(forms.Form):

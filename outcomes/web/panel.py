@@ -13,8 +13,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from outcomes import consensus_selectors as selectors
 from outcomes.models import Item, Panelist, Rating, Round
+from outcomes.selectors import consensus as selectors
 from outcomes.services import consensus as svc
 from outcomes.web.consensus_forms import ConsentForm, SuggestionForm
 

@@ -10,10 +10,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from outcomes import consensus_selectors, selectors
+from outcomes import selectors
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion
 from outcomes.models.sets import SEMVER_RE
 from outcomes.permissions import is_curator
+from outcomes.selectors import consensus as consensus_selectors
 from outcomes.services.diff import version_diff
 from outcomes.services.versions import (
     immutability_guard,

@@ -6,10 +6,11 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from diseases import selectors as disease_selectors
 from diseases.models import DiseaseArea
 from outcomes import selectors
 from outcomes.models import CoreOutcomeSet
-from outcomes.web import selectors as public_selectors
+from outcomes.selectors import public as public_selectors
 from outcomes.web.setpage import set_page_context
 
 
@@ -23,7 +24,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 def disease_area_detail(request: HttpRequest, slug: str) -> HttpResponse:
     area = get_object_or_404(
-        DiseaseArea.objects.prefetch_related(Prefetch("conditions", queryset=selectors.condition_list())),
+        DiseaseArea.objects.prefetch_related(Prefetch("conditions", queryset=disease_selectors.condition_list())),
         slug=slug,
     )
     page = public_selectors.set_page(public_selectors.disease_area_sets(area), request.GET.get("page"))

@@ -20,15 +20,6 @@ def test_disease_areas_are_listed_with_counts_and_links(client, reference_data):
     assert heart["url"].endswith(reverse("api:disease-area-detail", args=["heart-disease"]))
 
 
-def test_condition_detail_carries_icd10_and_snomed_codes(client, reference_data):
-    response = client.get(reverse("api:condition-detail", args=["acute-coronary-syndrome"]))
-    assert response.status_code == 200
-    body = response.json()
-    assert body["icd10"] == ["I20.0", "I21", "I22", "I24"]
-    assert body["snomed_ct_id"] == "394659003"
-    assert body["disease_area"] == "heart-disease"
-
-
 def test_outcome_domains_are_the_38_comet_domains_and_one_is_found_by_number(client, reference_data):
     assert client.get(reverse("api:outcome-domain-list"), {"page_size": 100}).json()["count"] == 38
     response = client.get(reverse("api:outcome-domain-detail", args=[1]))

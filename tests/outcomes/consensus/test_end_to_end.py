@@ -10,8 +10,9 @@ from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
 
-from outcomes import consensus_selectors, selectors
+from outcomes import selectors
 from outcomes.models import ConsensusProcess, CoreOutcomeSetVersion, ItemResult, Round, Suggestion
+from outcomes.selectors import consensus as consensus_selectors
 from outcomes.services import consensus as svc
 
 from .conftest import make_process

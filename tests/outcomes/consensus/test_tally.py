@@ -9,8 +9,9 @@ import pytest
 from django.utils import timezone
 
 from outcomes.models import ConsensusProcess, ItemResult, Panelist, Participation, Rating, Round
+from outcomes.selectors.consensus import round_participation
 from outcomes.services import consensus as svc
-from outcomes.services.tally import quantile_from_bins, round_participation, round_tally
+from outcomes.services.tally import quantile_from_bins, round_tally
 from tests.factories import OutcomeFactory, VersionFactory
 
 from .conftest import add_member, open_first_round, rate_all

@@ -10,8 +10,8 @@ from django.urls import reverse
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import CoreOutcomeSet, Instrument, OutcomeDomain
 from outcomes.search.engine import Reason
+from outcomes.selectors.public import PAGE_SIZE
 from outcomes.services.versions import version_publish, version_withdraw
-from outcomes.web.selectors import PAGE_SIZE
 from tests.factories import CoreOutcomeSetFactory, MeasurementFactory, OutcomeFactory, VersionFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,7 +5,9 @@ What a panelist may read is built here and nowhere else: their own ratings and t
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
@@ -25,7 +27,7 @@ from outcomes.models import (
 )
 from outcomes.permissions import is_admin
 from outcomes.services.consensus import _latest_results
-from outcomes.services.tally import round_participation
+from outcomes.services.tally import _pct
 
 
 def processes_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[ConsensusProcess]:
@@ -312,3 +314,89 @@ def rounds_held(process: ConsensusProcess) -> RoundsHeld:
         delphi=[number for number, kind in closed if kind == Round.Kind.DELPHI],
         meetings=[number for number, kind in closed if kind == Round.Kind.MEETING],
     )
+
+
+@dataclass
+class GroupParticipation:
+    group: str
+    invited: int
+    started: int
+    completed: int
+    previous_completed: int | None
+    retained: int | None
+
+    @property
+    def response_rate(self) -> Decimal:
+        return _pct(self.completed, self.invited)
+
+    @property
+    def attrition(self) -> Decimal | None:
+        """Of those who completed the previous round, the share who did not complete this one."""
+        if not self.previous_completed:
+            return None
+        return _pct(self.previous_completed - (self.retained or 0), self.previous_completed)
+
+
+def round_participation(round_: Round) -> list[GroupParticipation]:
+    """Response rate and attrition per stakeholder group (and overall, last), in two GROUP BY queries."""
+    previous = Round.objects.filter(process_id=round_.process_id, number=round_.number - 1).first()
+    aggregates = {
+        "invited": Count("id", distinct=True),
+        "started": Count("id", filter=Q(started_at__isnull=False), distinct=True),
+        "completed": Count("id", filter=Q(completed_at__isnull=False), distinct=True),
+    }
+    if previous is not None:
+        aggregates["retained"] = Count(
+            "id",
+            filter=Q(completed_at__isnull=False)
+            & Q(panelist__participations__round=previous, panelist__participations__completed_at__isnull=False),
+            distinct=True,  # the join to the panelist's other participations multiplies rows
+        )
+    rows = {
+        row["panelist__group_id"]: row
+        for row in Participation.objects.filter(round=round_)
+        .values("panelist__group_id")
+        .annotate(**aggregates)
+        .order_by()
+    }
+    previous_rows = {}
+    if previous is not None:
+        previous_rows = {
+            row["panelist__group_id"]: row["n"]
+            for row in Participation.objects.filter(round=previous, completed_at__isnull=False)
+            .values("panelist__group_id")
+            .annotate(n=Count("id"))
+            .order_by()
+        }
+    result = []
+    totals = defaultdict(int)
+    names = {g.pk: g.name for g in round_.process.groups.all()}
+    for group_id, name in [*names.items(), (None, "No group chosen yet")]:
+        row = rows.get(group_id, {})
+        if group_id is None and not row:
+            continue
+        entry = GroupParticipation(
+            group=name,
+            invited=row.get("invited", 0),
+            started=row.get("started", 0),
+            completed=row.get("completed", 0),
+            previous_completed=previous_rows.get(group_id, 0) if previous is not None else None,
+            retained=row.get("retained", 0) if previous is not None else None,
+        )
+        for attr in ("invited", "started", "completed"):
+            totals[attr] += getattr(entry, attr)
+        if previous is not None:
+            totals["previous_completed"] += entry.previous_completed or 0
+            totals["retained"] += entry.retained or 0
+        result.append(entry)
+    result.append(
+        GroupParticipation(
+            group="All panelists",
+            invited=totals["invited"],
+            started=totals["started"],
+            completed=totals["completed"],
+            previous_completed=totals["previous_completed"] if previous is not None else None,
+            retained=totals["retained"] if previous is not None else None,
+        )
+    )
+    return result

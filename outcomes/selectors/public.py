@@ -1,4 +1,5 @@
-"""Reads behind the public website: sets with their current version, search, cross-set views and compare.
+"""Reads behind the public website: sets with their current version, cross-set views and compare (the search page's
+reads are in `outcomes.selectors.search`).
 
 Every function issues a fixed number of queries whatever the number of sets. Lists of sets are querysets that the
 views paginate (`set_page`): the count and the page's rows are one query each, and only the page's sets get their
@@ -12,11 +13,10 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.core.cache import cache
 from django.core.paginator import Page, Paginator
-from django.db import connection
 from django.db.models import (
     Count,
     Exists,
@@ -30,17 +30,7 @@ from django.db.models.functions import ExtractYear
 
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, Measurement, Outcome, OutcomeDomain
-from outcomes.search.engine import (
-    InstrumentHit,
-    OutcomeHit,
-    Reason,
-    instrument_hits,
-    match_reasons,
-    outcome_hits,
-    sets_matching,
-)
-from outcomes.search.query import ParsedQuery
-from outcomes.selectors import PUBLIC_STATUSES, Status, current_version_pk, outcome_queryset
+from outcomes.selectors.registry import PUBLIC_STATUSES, Status, current_version_pk, outcome_queryset
 
 # Sets per page on every public list of sets.
 PAGE_SIZE = 20
@@ -162,94 +152,6 @@ def cached_count(sets: QuerySet[CoreOutcomeSet]) -> int:
     return _cached_counts(f"count|{sql}|{params!r}", public_fingerprint(), sets.count)
 
 
-# ---------------------------------------------------------------------------------------------- search
-
-
-@dataclass
-class SearchResult:
-    cos: CoreOutcomeSet
-    reasons: list[Reason]
-
-    @property
-    def version(self) -> CoreOutcomeSetVersion | None:
-        return self.cos.current
-
-
-@dataclass
-class Facets:
-    areas: Counter = field(default_factory=Counter)
-    conditions: Counter = field(default_factory=Counter)
-    domains: Counter = field(default_factory=Counter)
-    statuses: Counter = field(default_factory=Counter)
-    years: Counter = field(default_factory=Counter)
-
-
-def set_search(
-    *,
-    query: ParsedQuery | None = None,
-    area: str | None = None,
-    condition: str | None = None,
-    domain: int | None = None,
-    status: str | None = None,
-    year: int | None = None,
-) -> QuerySet[CoreOutcomeSet]:
-    """Public sets that match `query` (the search engine, outcomes.search: ranked, best first) and every facet;
-    without a query, alphabetical (as browsing is). `search_results` says why each set of a page matched;
-    `search_facets` counts the facet values over all of them."""
-    qs = public_set_queryset()
-    if area:
-        qs = qs.filter(disease_area__slug=area)
-    if condition:
-        qs = qs.filter(
-            Exists(
-                CoreOutcomeSet.conditions.through.objects.filter(
-                    coreoutcomeset_id=OuterRef("pk"), condition__slug=condition
-                )
-            )
-        )
-    if domain:
-        qs = qs.filter(_current_outcomes(domains__number=domain))
-    if status:
-        qs = qs.filter(Exists(CoreOutcomeSetVersion.objects.filter(pk=OuterRef("current_pk"), status=status)))
-    if year:
-        qs = qs.filter(Exists(CoreOutcomeSetVersion.objects.filter(pk=OuterRef("current_pk"), published_on__year=year)))
-    return sets_matching(qs, query) if query is not None else qs
-
-
-def search_results(sets: list[CoreOutcomeSet], query: ParsedQuery | None) -> list[SearchResult]:
-    """A page of `set_search` with its current version and why each set matched (from the search index)."""
-    sets = with_current_versions(sets, outcomes=False)
-    if query is None or not query.positive:
-        return [SearchResult(cos, []) for cos in sets]
-    return [SearchResult(cos, match_reasons(getattr(cos, "search_sources", None) or [], query)) for cos in sets]
-
-
-def set_suggestions(query: ParsedQuery, *, limit: int) -> list[CoreOutcomeSet]:
-    """The `limit` best public sets for `query`, with their disease area: one query."""
-    return list(set_search(query=query).prefetch_related(None)[:limit])
-
-
-@dataclass
-class KindHits:
-    instruments: list[InstrumentHit]
-    outcomes: list[OutcomeHit]
-
-
-# Outcome hits are looked for among this many best-ranked sets: a name that matches lives in a set that ranks.
-OUTCOME_HITS_FROM = 50
-
-
-def search_kind_hits(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> KindHits:
-    """The instruments and the outcomes (by name, with the sets holding them) that match `query`; each instrument
-    with how many public sets measure with it (its current versions)."""
-    instruments = instrument_hits(query)
-    if instruments:
-        counts = _instrument_counts()
-        for hit in instruments:
-            hit.set_count = counts.get(hit.instrument.pk, 0)
-    return KindHits(instruments, outcome_hits(sets, query, among=OUTCOME_HITS_FROM))
-
-
 def _domain_counts(sets: QuerySet[CoreOutcomeSet]) -> Counter:
     """Domain number -> how many of `sets` have a current outcome in it."""
     return Counter(
@@ -260,75 +162,6 @@ def _domain_counts(sets: QuerySet[CoreOutcomeSet]) -> Counter:
             .order_by()
         )
     )
-
-
-def search_facets(sets: QuerySet[CoreOutcomeSet]) -> tuple[int, Facets]:
-    """How many of `sets` (a `set_search`) there are, and how many have each area, condition, domain, status and
-    year; cached per search (its SQL) and public fingerprint."""
-    sql, params = sets.order_by().values("pk").query.sql_with_params()
-    return _cached_counts(f"search|{sql}|{params!r}", public_fingerprint(), lambda: _search_counts(sets))
-
-
-def _search_counts(sets: QuerySet[CoreOutcomeSet]) -> tuple[int, Facets]:
-    """`search_facets` in one statement: a GROUP BY per facet over the matching sets.
-
-    The search filter (every word against every current outcome's name and definition) is the expensive part, so
-    it is evaluated once, into a materialised common table expression, rather than once per facet (Django has no
-    CTEs, hence the SQL). The page of results itself is the one other evaluation.
-    """
-    matched, params = sets.order_by().values("pk", "current_pk", "disease_area_id").query.sql_with_params()
-    year = (
-        "CAST(EXTRACT(YEAR FROM v.published_on) AS INTEGER)"
-        if connection.vendor == "postgresql"
-        else "CAST(strftime('%%Y', v.published_on) AS INTEGER)"
-    )
-    tables = {
-        "area": DiseaseArea._meta.db_table,
-        "set_condition": CoreOutcomeSet.conditions.through._meta.db_table,
-        "condition": Condition._meta.db_table,
-        "outcome": Outcome._meta.db_table,
-        "outcome_domain": Outcome.domains.through._meta.db_table,
-        "domain": OutcomeDomain._meta.db_table,
-        "version": CoreOutcomeSetVersion._meta.db_table,
-    }
-    # Only table names and Django's own compiled SQL go into the string; the values are bound parameters.
-    sql = f"""
-        WITH matched (set_id, version_id, area_id) AS MATERIALIZED ({matched})
-        SELECT 'total', '', COUNT(*) FROM matched
-        UNION ALL
-        SELECT 'area', a.slug, COUNT(*) FROM matched m JOIN {tables["area"]} a ON a.id = m.area_id GROUP BY a.slug
-        UNION ALL
-        SELECT 'condition', c.slug, COUNT(DISTINCT l.coreoutcomeset_id)
-          FROM matched m JOIN {tables["set_condition"]} l ON l.coreoutcomeset_id = m.set_id
-          JOIN {tables["condition"]} c ON c.id = l.condition_id GROUP BY c.slug
-        UNION ALL
-        SELECT 'domain', CAST(d.number AS VARCHAR(8)), COUNT(DISTINCT o.version_id)
-          FROM matched m JOIN {tables["outcome"]} o ON o.version_id = m.version_id
-          JOIN {tables["outcome_domain"]} od ON od.outcome_id = o.id
-          JOIN {tables["domain"]} d ON d.id = od.outcomedomain_id GROUP BY d.number
-        UNION ALL
-        SELECT 'version', v.status || ' ' || COALESCE(CAST({year} AS VARCHAR(8)), ''), COUNT(*)
-          FROM matched m JOIN {tables["version"]} v ON v.id = m.version_id GROUP BY v.status, {year}
-    """  # noqa: S608
-    total = 0
-    facets = Facets()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        for kind, value, n in cursor.fetchall():
-            if kind == "total":
-                total = n
-            elif kind == "area":
-                facets.areas[value] += n
-            elif kind == "condition":
-                facets.conditions[value] += n
-            elif kind == "domain":
-                facets.domains[int(value)] += n
-            else:
-                status, _, published = value.partition(" ")
-                facets.statuses[status] += n
-                if published:
-                    facets.years[int(published)] += n
-    return total, facets
 
 
 def publication_years() -> list[int]:
