@@ -22,8 +22,8 @@ from outcomes import selectors
 from outcomes.api import caching
 from outcomes.api.common import FirstRendererNegotiation, ORJSONRenderer
 from outcomes.api.errors import ErrorSerializer, error_response
-from outcomes.api.filters import CoreOutcomeSetFilter
-from outcomes.api.serializers import (
+from outcomes.api.registry.filters import CoreOutcomeSetFilter
+from outcomes.api.registry.serializers import (
     ConditionSerializer,
     CoreOutcomeSetDetailSerializer,
     CoreOutcomeSetListSerializer,

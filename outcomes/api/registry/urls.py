@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from outcomes.api import search, views
+from outcomes.api.registry import search, views
 
 urlpatterns = [
     path("disease-areas/", views.DiseaseAreaList.as_view(), name="disease-area-list"),
