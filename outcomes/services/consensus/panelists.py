@@ -7,7 +7,6 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +20,7 @@ from outcomes.models import (
 )
 from outcomes.services.audit import audit_record
 from outcomes.services.consensus.common import Process, token_hash
+from outcomes.services.emails import email_send
 from outcomes.services.errors import refuse as _refuse  # the name every refusal below uses
 from outcomes.services.outbox import task_enqueue
 
@@ -121,16 +121,11 @@ def panelist_invitation_email(*, panelist: Panelist) -> None:
     if panelist.token_revoked_at is not None:
         return
     token = panelist_token_issue(panelist=panelist)
-    process = panelist.process
-    body = (
-        f"Dear {panelist.name or 'panelist'},\n\n"
-        f'You are invited to take part in the consensus study "{process.title}", which agrees the core outcome '
-        f'set "{process.core_outcome_set.title}".\n\n'
-        f"Your personal link (please do not share it; no account is needed):\n{panelist_link(token)}\n\n"
-        f"The link is valid until {panelist.token_expires_at:%d %B %Y}. It leads to information about the study, "
-        "the consent form and the survey rounds.\n\nThank you."
+    email_send(
+        template="panelist_invitation",
+        context={"panelist": panelist, "process": panelist.process, "link": panelist_link(token)},
+        to=[panelist.email],
     )
-    send_mail(f"Invitation: {process.title}", body, None, [panelist.email])
 
 
 @transaction.atomic

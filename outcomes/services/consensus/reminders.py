@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -14,6 +13,7 @@ from outcomes.models import (
     Round,
 )
 from outcomes.services.audit import audit_record
+from outcomes.services.emails import email_send
 
 
 def reminders_send(*, now: dt.datetime | None = None) -> int:
@@ -46,14 +46,10 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
                 )
                 if not claimed:
                     continue
-                send_mail(
-                    f"Reminder: round {round_.number} of {process.title} closes on {round_.closes_at:%d %B %Y}",
-                    f'Dear {panelist.name or "panelist"},\n\nRound {round_.number} of "{process.title}" closes on '
-                    f"{round_.closes_at:%d %B %Y at %H:%M} UTC and you have not submitted it yet. Please open the "
-                    "personal link from your invitation email (your saved answers are kept). If you cannot find "
-                    "it, ask the facilitator for a new one.\n\nThank you.",
-                    None,
-                    [panelist.email],
+                email_send(
+                    template="round_reminder",
+                    context={"panelist": panelist, "process": process, "round": round_},
+                    to=[panelist.email],
                 )
                 audit_record(
                     action="consensus.reminder_send",
