@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.utils import timezone
 from rest_framework import serializers
 
 from outcomes.models import (
@@ -510,14 +509,7 @@ class PanelistSerializer(serializers.Serializer):
     consented_at = serializers.DateTimeField(allow_null=True)
     link_expires_at = serializers.DateTimeField(source="token_expires_at")
     link_revoked_at = serializers.DateTimeField(source="token_revoked_at", allow_null=True)
-    link_status = serializers.SerializerMethodField(help_text="active, expired or revoked")
-
-    def get_link_status(self, panelist) -> str:
-        if panelist.token_revoked_at is not None:
-            return "revoked"
-        if panelist.token_expires_at <= timezone.now():
-            return "expired"
-        return "active"
+    link_status = serializers.CharField(read_only=True, help_text="active, expired or revoked")
 
 
 class PanelistInviteSerializer(StrictSerializer):

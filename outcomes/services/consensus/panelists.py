@@ -41,9 +41,9 @@ def panelist_authenticate(*, token: str) -> Panelist:
 
 
 def panelist_check_active(panelist: Panelist) -> None:
-    if panelist.token_revoked_at is not None:
+    if panelist.link_status == Panelist.LinkStatus.REVOKED:
         raise PanelistTokenError("This link has been revoked. Please contact the facilitator of the panel.")
-    if panelist.token_expires_at <= timezone.now():
+    if panelist.link_status == Panelist.LinkStatus.EXPIRED:
         raise PanelistTokenError("This link has expired. Please ask the facilitator for a new invitation.")
 
 
