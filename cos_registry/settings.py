@@ -231,7 +231,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "outcomes.api.errors.schema_add_error_responses",
-        "outcomes.api.filters.schema_query_values_not_empty",
+        "outcomes.api.registry.filters.schema_query_values_not_empty",
     ],
     "ENUM_NAME_OVERRIDES": {
         "VersionStatusEnum": "outcomes.models.sets.CoreOutcomeSetVersion.Status",

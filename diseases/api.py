@@ -7,10 +7,8 @@ Error bodies have the API's one error shape (the exception handler in settings);
 
 from __future__ import annotations
 
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics
-from rest_framework.request import Request
-from rest_framework.response import Response
 
 from diseases import selectors
 from diseases.serializers import ConditionSerializer
@@ -19,12 +17,8 @@ NOT_FOUND = OpenApiResponse(description="Not found.")
 THROTTLED = OpenApiResponse(description="Too many requests: the anonymous read throttle (API_ANON_THROTTLE).")
 
 
-class ConditionList(generics.ListAPIView):
-    serializer_class = ConditionSerializer
-    queryset = selectors.condition_list().order_by("name")
-    filter_backends: list = []
-
-    @extend_schema(
+@extend_schema_view(
+    get=extend_schema(
         summary="Conditions",
         responses={
             200: ConditionSerializer(many=True),
@@ -33,17 +27,15 @@ class ConditionList(generics.ListAPIView):
             429: THROTTLED,
         },
     )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
-
-
-class ConditionDetail(generics.RetrieveAPIView):
+)
+class ConditionList(generics.ListAPIView):
     serializer_class = ConditionSerializer
-    queryset = selectors.condition_list()
-    lookup_field = "slug"
+    queryset = selectors.condition_list().order_by("name")
     filter_backends: list = []
 
-    @extend_schema(
+
+@extend_schema_view(
+    get=extend_schema(
         summary="A condition",
         parameters=[
             OpenApiParameter(
@@ -56,5 +48,9 @@ class ConditionDetail(generics.RetrieveAPIView):
         ],
         responses={200: ConditionSerializer, 404: NOT_FOUND, 429: THROTTLED},
     )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
+)
+class ConditionDetail(generics.RetrieveAPIView):
+    serializer_class = ConditionSerializer
+    queryset = selectors.condition_list()
+    lookup_field = "slug"
+    filter_backends: list = []

@@ -368,10 +368,14 @@ class ConsensusProcessAdmin(admin.ModelAdmin):
 
 @admin.register(Panelist)
 class PanelistAdmin(admin.ModelAdmin):
-    list_display = ["code", "process", "group", "consented_at"]
+    list_display = ["code", "process", "group", "consented_at", "link"]
     list_filter = ["process", "group"]
     search_fields = ["code", "email", "name"]
     exclude = ["token_hash"]
+
+    @admin.display(description="Link")
+    def link(self, panelist: Panelist) -> str:
+        return Panelist.LinkStatus(panelist.link_status).label
 
 
 class OptionInline(admin.TabularInline):

@@ -1,6 +1,7 @@
 """One JSON shape for every API error: {"error": {"status", "code", "message", "fields"}}.
 
-Installed globally as REST_FRAMEWORK["EXCEPTION_HANDLER"], so the consensus endpoints answer the same way.
+Installed globally as REST_FRAMEWORK["EXCEPTION_HANDLER"], so the consensus endpoints answer the same way. A
+service's refusal (Django's ValidationError) is shaped here too, so views call services without wrapping them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from django.views import defaults
 from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from outcomes.services import consensus as consensus_services
 
 
 class ErrorBodySerializer(serializers.Serializer):
@@ -68,10 +71,24 @@ def error_payload(*, status_code: int, code: str, message: str, fields: dict | N
     return {"error": {"status": status_code, "code": code, "message": message, "fields": fields or {}}}
 
 
+def _service_refusal(exc: DjangoValidationError) -> exceptions.ValidationError:
+    """A service's refusal as a 400 with field-level messages."""
+    if isinstance(exc, consensus_services.CsvImportError):
+        # Every bad row of the file, each message starting with its line number: {"file": ["Line 3: ...", ...]}.
+        return exceptions.ValidationError({"file": exc.messages})
+    if isinstance(exc, consensus_services.RatingsRefused):
+        # By position in the submission and field: {"ratings": {"0": {"score": [...]}}} -> `ratings.0.score`.
+        detail = {
+            index: {name: [message] for name, message in problems.items()} for index, problems in exc.errors.items()
+        }
+        return exceptions.ValidationError({"ratings": detail})
+    detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+    return exceptions.ValidationError(detail)
+
+
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DjangoValidationError):
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        exc = exceptions.ValidationError(detail)
+        exc = _service_refusal(exc)
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound(str(exc) if str(exc) else None)
     elif isinstance(exc, DjangoPermissionDenied):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from outcomes.api.consensus_urls import urlpatterns as consensus_urlpatterns
-from outcomes.api.registry_urls import urlpatterns as registry_urlpatterns
+from outcomes.api.consensus.urls import urlpatterns as consensus_urlpatterns
+from outcomes.api.registry.urls import urlpatterns as registry_urlpatterns
 
 app_name = "api"
 

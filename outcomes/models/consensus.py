@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 DEFAULT_STAKEHOLDER_GROUPS = (
     "Patients and carers",
@@ -118,6 +119,11 @@ class Panelist(models.Model):
     Only facilitators and admins may link a panelist's code to their email; everything else shows the code.
     """
 
+    class LinkStatus(models.TextChoices):
+        ACTIVE = "active", "Active"
+        EXPIRED = "expired", "Expired"
+        REVOKED = "revoked", "Revoked"
+
     process = models.ForeignKey(ConsensusProcess, on_delete=models.CASCADE, related_name="panelists")
     group = models.ForeignKey(
         StakeholderGroup, null=True, blank=True, on_delete=models.PROTECT, related_name="panelists"
@@ -144,6 +150,15 @@ class Panelist(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def link_status(self) -> str:
+        """Whether the personal link lets the panelist in: a revocation outlasts any expiry date."""
+        if self.token_revoked_at is not None:
+            return self.LinkStatus.REVOKED
+        if self.token_expires_at <= timezone.now():
+            return self.LinkStatus.EXPIRED
+        return self.LinkStatus.ACTIVE
 
 
 class Item(models.Model):

@@ -26,8 +26,19 @@ from outcomes.models import (
     Suggestion,
 )
 from outcomes.permissions import is_admin
-from outcomes.services.consensus import _latest_results
 from outcomes.services.tally import _pct
+
+
+def item_latest_results(process: ConsensusProcess) -> dict[int, ItemResult]:
+    """Each item's overall result from the latest closed round it was in."""
+    results = (
+        ItemResult.objects.filter(
+            round_item__round__process=process, round_item__round__status=Round.Status.CLOSED, group__isnull=True
+        )
+        .select_related("round_item__round", "round_item__item")
+        .order_by("round_item__round__number")
+    )
+    return {r.round_item.item_id: r for r in results}
 
 
 def processes_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[ConsensusProcess]:
@@ -264,7 +275,7 @@ class ReportData:
 
 def report_data(process: ConsensusProcess) -> ReportData:
     rounds = list(process_rounds(process))
-    latest = _latest_results(process)
+    latest = item_latest_results(process)
     return ReportData(
         process=process,
         rounds=rounds,

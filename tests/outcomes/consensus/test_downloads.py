@@ -88,7 +88,7 @@ def test_the_report_download_states_the_cos_stad_standards_as_the_report_page_do
 
 
 def test_the_json_downloads_match_their_documented_schema(tallied, facilitator):
-    from outcomes.api.consensus_serializers import (
+    from outcomes.api.consensus.download_serializers import (
         RatingsDownloadSerializer,
         ReportDownloadSerializer,
         ResultsDownloadSerializer,

@@ -17,7 +17,7 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from outcomes.api.consensus_serializers import ReportDownloadSerializer
+from outcomes.api.consensus.download_serializers import ReportDownloadSerializer
 from tests.factories import UserFactory
 
 from .oracle import ALL, Definition, published_outcomes, recompute

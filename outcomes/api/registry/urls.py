@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from diseases.urls import urlpatterns as condition_urlpatterns
-from outcomes.api import search, views
+from outcomes.api.registry import search, views
 
 urlpatterns = [
     path("disease-areas/", views.DiseaseAreaList.as_view(), name="disease-area-list"),

@@ -12,7 +12,7 @@ from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, permissions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,8 +22,8 @@ from outcomes import selectors
 from outcomes.api import caching
 from outcomes.api.common import FirstRendererNegotiation, ORJSONRenderer
 from outcomes.api.errors import ErrorSerializer, error_response
-from outcomes.api.filters import CoreOutcomeSetFilter
-from outcomes.api.serializers import (
+from outcomes.api.registry.filters import CoreOutcomeSetFilter
+from outcomes.api.registry.serializers import (
     CoreOutcomeSetDetailSerializer,
     CoreOutcomeSetListSerializer,
     DiseaseAreaSerializer,
@@ -89,81 +89,75 @@ NOT_MODIFIED = OpenApiResponse(description="Not modified: the ETag in If-None-Ma
 # ----------------------------------------------------------------------------------------------- reference data
 
 
+@extend_schema_view(
+    get=extend_schema(summary="Disease areas", responses={200: DiseaseAreaSerializer(many=True), **errors(400, 404)})
+)
 class DiseaseAreaList(generics.ListAPIView):
     serializer_class = DiseaseAreaSerializer
     queryset = selectors.disease_area_list()
     filter_backends: list = []
 
-    @extend_schema(summary="Disease areas", responses={200: DiseaseAreaSerializer(many=True), **errors(400, 404)})
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
 
-
+@extend_schema_view(
+    get=extend_schema(
+        summary="A disease area",
+        parameters=[path_param("slug", str, "The disease area's slug.", "heart-disease")],
+        responses={200: DiseaseAreaSerializer, **errors(404)},
+    )
+)
 class DiseaseAreaDetail(generics.RetrieveAPIView):
     serializer_class = DiseaseAreaSerializer
     queryset = selectors.disease_area_list()
     lookup_field = "slug"
     filter_backends: list = []
 
-    @extend_schema(
-        summary="A disease area",
-        parameters=[path_param("slug", str, "The disease area's slug.", "heart-disease")],
-        responses={200: DiseaseAreaSerializer, **errors(404)},
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="COMET outcome domains", responses={200: OutcomeDomainSerializer(many=True), **errors(400, 404)}
     )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
-
-
+)
 class OutcomeDomainList(generics.ListAPIView):
     serializer_class = OutcomeDomainSerializer
     queryset = OutcomeDomain.objects.order_by("number")
     filter_backends: list = []
 
-    @extend_schema(
-        summary="COMET outcome domains", responses={200: OutcomeDomainSerializer(many=True), **errors(400, 404)}
+
+@extend_schema_view(
+    get=extend_schema(
+        summary="A COMET outcome domain",
+        parameters=[path_param("number", int, "The domain's number in the COMET taxonomy (1-38).", 1)],
+        responses={200: OutcomeDomainSerializer, **errors(404)},
     )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
-
-
+)
 class OutcomeDomainDetail(generics.RetrieveAPIView):
     serializer_class = OutcomeDomainSerializer
     queryset = OutcomeDomain.objects.all()
     lookup_field = "number"
     filter_backends: list = []
 
-    @extend_schema(
-        summary="A COMET outcome domain",
-        parameters=[path_param("number", int, "The domain's number in the COMET taxonomy (1-38).", 1)],
-        responses={200: OutcomeDomainSerializer, **errors(404)},
-    )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
 
-
+@extend_schema_view(
+    get=extend_schema(summary="Instruments", responses={200: InstrumentSerializer(many=True), **errors(400, 404)})
+)
 class InstrumentList(generics.ListAPIView):
     serializer_class = InstrumentSerializer
     queryset = Instrument.objects.order_by("acronym")
     filter_backends: list = []
 
-    @extend_schema(summary="Instruments", responses={200: InstrumentSerializer(many=True), **errors(400, 404)})
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
 
-
+@extend_schema_view(
+    get=extend_schema(
+        summary="An instrument",
+        parameters=[path_param("acronym", str, "The instrument's acronym.", "KCCQ-12")],
+        responses={200: InstrumentSerializer, **errors(404)},
+    )
+)
 class InstrumentDetail(generics.RetrieveAPIView):
     serializer_class = InstrumentSerializer
     queryset = Instrument.objects.all()
     lookup_field = "acronym"
     filter_backends: list = []
-
-    @extend_schema(
-        summary="An instrument",
-        parameters=[path_param("acronym", str, "The instrument's acronym.", "KCCQ-12")],
-        responses={200: InstrumentSerializer, **errors(404)},
-    )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
 
 
 # ------------------------------------------------------------------------------------------------ sets
@@ -177,21 +171,20 @@ def _latest_published_on() -> Subquery:
     )
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Core outcome sets",
+        description="Filter, search and order the registry's sets. Unknown or malformed filter values are a 400 "
+        "naming each field.",
+        responses={200: CoreOutcomeSetListSerializer(many=True), **errors(400, 404)},
+    )
+)
 class CoreOutcomeSetList(generics.ListAPIView):
     serializer_class = CoreOutcomeSetListSerializer
     filterset_class = CoreOutcomeSetFilter
 
     def get_queryset(self) -> QuerySet[CoreOutcomeSet]:
         return selectors.core_outcome_set_list().annotate(latest_published_on=_latest_published_on())
-
-    @extend_schema(
-        summary="Core outcome sets",
-        description="Filter, search and order the registry's sets. Unknown or malformed filter values are a 400 "
-        "naming each field.",
-        responses={200: CoreOutcomeSetListSerializer(many=True), **errors(400, 404)},
-    )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
 
 
 def _set_or_404(slug: str) -> CoreOutcomeSet:
@@ -201,6 +194,13 @@ def _set_or_404(slug: str) -> CoreOutcomeSet:
     return cos
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="A core outcome set",
+        parameters=[SLUG_PARAM],
+        responses={200: CoreOutcomeSetDetailSerializer, **errors(404)},
+    )
+)
 class CoreOutcomeSetDetail(generics.RetrieveAPIView):
     serializer_class = CoreOutcomeSetDetailSerializer
     lookup_field = "slug"
@@ -221,14 +221,6 @@ class CoreOutcomeSetDetail(generics.RetrieveAPIView):
         if cos is None:
             raise exceptions.NotFound(f"There is no core outcome set {slug!r}.")
         return cos
-
-    @extend_schema(
-        summary="A core outcome set",
-        parameters=[SLUG_PARAM],
-        responses={200: CoreOutcomeSetDetailSerializer, **errors(404)},
-    )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
 
 
 # -------------------------------------------------------------------------------------------- versions
@@ -273,6 +265,13 @@ def version_full(version: CoreOutcomeSetVersion) -> CoreOutcomeSetVersion:
     return selectors.version_document_queryset().get(pk=version.pk)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Versions of a set",
+        parameters=[SLUG_PARAM],
+        responses={200: VersionListItemSerializer(many=True), **errors(400, 404)},
+    )
+)
 class VersionList(generics.ListAPIView):
     serializer_class = VersionListItemSerializer
     filter_backends: list = []
@@ -280,14 +279,6 @@ class VersionList(generics.ListAPIView):
     def get_queryset(self) -> QuerySet[CoreOutcomeSetVersion]:
         cos = _set_or_404(self.kwargs["slug"])
         return selectors.core_outcome_set_versions(cos, user=self.request.user).select_related("core_outcome_set")
-
-    @extend_schema(
-        summary="Versions of a set",
-        parameters=[SLUG_PARAM],
-        responses={200: VersionListItemSerializer(many=True), **errors(400, 404)},
-    )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
 
 
 def _caching_headers(response, *, etag: str | None, frozen: bool, latest: bool):
@@ -411,6 +402,11 @@ class VersionExport(APIView):
 # ---------------------------------------------------------------------------------------------- dumps
 
 
+@extend_schema_view(
+    get=extend_schema(
+        summary="Your registry dumps", responses={200: RegistryDumpSerializer(many=True), **errors(400, 403, 404)}
+    )
+)
 class DumpList(generics.ListCreateAPIView):
     serializer_class = RegistryDumpSerializer
     permission_classes = [permissions.IsAuthenticated]
@@ -419,12 +415,6 @@ class DumpList(generics.ListCreateAPIView):
     def get_queryset(self) -> QuerySet[RegistryDump]:
         dumps = RegistryDump.objects.order_by("-created_at")
         return dumps if is_admin(self.request.user) else dumps.filter(requested_by=self.request.user)
-
-    @extend_schema(
-        summary="Your registry dumps", responses={200: RegistryDumpSerializer(many=True), **errors(400, 403, 404)}
-    )
-    def get(self, request: Request, *args, **kwargs) -> Response:
-        return super().get(request, *args, **kwargs)
 
     @extend_schema(
         summary="Request a whole-registry dump",

@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from outcomes.api.views import errors
+from outcomes.api.registry.views import errors
 from outcomes.search.query import search_query
 from outcomes.selectors import search as selectors
 

@@ -1,245 +1,28 @@
-"""Consensus API: facilitator endpoints (session/token auth, facilitator of the process) and panelist endpoints
-(authenticated by the personal link's token: `Authorization: Panelist <token>`)."""
+"""Consensus API for facilitators (session or token authentication, facilitator of the process)."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.contrib.auth.models import AnonymousUser
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, status
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.parsers import BaseParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from outcomes.api import consensus_serializers as s
+from outcomes.api.consensus import serializers as s
 from outcomes.api.errors import ErrorSerializer
-from outcomes.exports import consensus as exports
 from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
-from outcomes.permissions import can_read_consensus_aggregates, is_curator, is_facilitator
-from outcomes.ratelimit import attempt_count, attempts_so_far, client_ip, parse_rate, seconds_left
+from outcomes.permissions import is_curator, is_facilitator
 from outcomes.selectors import consensus as selectors
 from outcomes.services import consensus as svc
-
-
-def _service(call, *args, **kwargs):
-    """Run a service; turn its refusal into a 400 with field-level messages."""
-    try:
-        return call(*args, **kwargs)
-    except svc.CsvImportError as exc:
-        # Every bad row of the file, each message starting with its line number: {"file": ["Line 3: ...", ...]}.
-        raise exceptions.ValidationError({"file": exc.messages}) from None
-    except svc.RatingsRefused as exc:
-        detail = {
-            index: {name: [message] for name, message in problems.items()} for index, problems in exc.errors.items()
-        }
-        raise exceptions.ValidationError({"ratings": detail}) from None
-    except DjangoValidationError as exc:
-        detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
-        raise exceptions.ValidationError(detail) from None
 
 
 def _no_input(request: Request) -> None:
     """The body of an action without fields: empty, or a 400 naming every field it sends."""
     if request.data:
         s.NoInputSerializer(data=request.data).is_valid(raise_exception=True)
-
-
-# --- Panelist authentication ------------------------------------------------------------------------------------
-
-
-class PanelistTokenAuthentication(BaseAuthentication):
-    """`Authorization: Panelist <token>`: the token of the personal link. request.auth is the Panelist."""
-
-    keyword = b"panelist"
-
-    def authenticate(self, request: Request):
-        parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword:
-            return None
-        # Token guessing: after PANEL_API_AUTH_RATE_LIMIT failures from one client IP in a window, every attempt
-        # (even a right token) answers 429 until the window ends. Only failures count: panelists are not limited.
-        limit, period = parse_rate(settings.PANEL_API_AUTH_RATE_LIMIT)
-        client = client_ip(request)
-        if attempts_so_far(group="panel-api-auth", key=client, period=period) >= limit:
-            raise exceptions.Throttled(wait=seconds_left(period))
-        try:
-            if len(parts) != 2:
-                raise svc.PanelistTokenError("Send 'Authorization: Panelist <token>'.")
-            panelist = svc.panelist_authenticate(token=parts[1].decode())
-        except (svc.PanelistTokenError, UnicodeDecodeError) as exc:
-            attempt_count(group="panel-api-auth", key=client, period=period)
-            raise exceptions.AuthenticationFailed(str(exc)) from None
-        return AnonymousUser(), panelist
-
-    def authenticate_header(self, request: Request) -> str:
-        return "Panelist"
-
-
-class PanelistTokenScheme(OpenApiAuthenticationExtension):
-    target_class = "outcomes.api.consensus.PanelistTokenAuthentication"
-    name = "panelistToken"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "apiKey",
-            "in": "header",
-            "name": "Authorization",
-            "description": "The personal link's token, prefixed with 'Panelist ': `Panelist <token>`.",
-        }
-
-
-class IsPanelist(permissions.BasePermission):
-    def has_permission(self, request: Request, view) -> bool:
-        return isinstance(request.auth, Panelist)
-
-
-class PanelistThrottle(SimpleRateThrottle):
-    """Per panelist (not per IP: a whole panel may sit behind one hospital proxy)."""
-
-    rate = "300/minute"
-
-    def get_cache_key(self, request: Request, view) -> str | None:
-        if isinstance(request.auth, Panelist):
-            return f"throttle_panelist_{request.auth.pk}"
-        return self.get_ident(request)
-
-
-class PanelistView(APIView):
-    authentication_classes = [PanelistTokenAuthentication]
-    permission_classes = [IsPanelist]
-    throttle_classes = [PanelistThrottle]
-
-    @property
-    def panelist(self) -> Panelist:
-        return self.request.auth
-
-
-def _me_document(panelist: Panelist) -> dict:
-    process = panelist.process
-    return s.PanelMeSerializer(
-        {
-            "code": panelist.code,
-            "process": process.title,
-            "description": process.description,
-            "consent_text": process.consent_text,
-            "consented_at": panelist.consented_at,
-            "group": panelist.group,
-            "groups": list(process.groups.all()),
-            "rounds": [
-                {
-                    "number": r.number,
-                    "kind": r.kind,
-                    "status": r.status,
-                    "closes_at": r.closes_at,
-                    "completed_at": p.completed_at,
-                }
-                for r, p in selectors.panelist_rounds(panelist)
-            ],
-        }
-    ).data
-
-
-class PanelMeView(PanelistView):
-    @extend_schema(responses=s.PanelMeSerializer, summary="The panelist's study, consent, group and rounds")
-    def get(self, request: Request) -> Response:
-        return Response(_me_document(self.panelist))
-
-
-class PanelConsentView(PanelistView):
-    @extend_schema(request=s.ConsentSerializer, responses=s.PanelMeSerializer, summary="Consent and choose a group")
-    def post(self, request: Request) -> Response:
-        serializer = s.ConsentSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        group_id = serializer.validated_data.get("group_id")
-        group = None
-        if group_id is not None:
-            group = self.panelist.process.groups.filter(pk=group_id).first()
-            if group is None:
-                raise exceptions.ValidationError({"group_id": ["Choose one of this study's stakeholder groups."]})
-        panelist = _service(svc.panelist_consent, panelist=self.panelist, group=group)
-        return Response(_me_document(panelist))
-
-
-class PanelRoundView(PanelistView):
-    def _round(self, number: int) -> Round:
-        round_ = Round.objects.filter(process_id=self.panelist.process_id, number=number).first()
-        if round_ is None or not round_.participations.filter(panelist=self.panelist).exists():
-            raise exceptions.NotFound(f"You are not invited to round {number}.")
-        return round_
-
-    @extend_schema(
-        responses=s.PanelRoundSerializer,
-        summary="A round's items with your own ratings and the previous round's feedback",
-    )
-    def get(self, request: Request, number: int) -> Response:
-        view = selectors.panel_round(self.panelist, self._round(number))
-        return Response(s.PanelRoundSerializer(view).data)
-
-    @extend_schema(
-        request=s.RoundSubmissionSerializer,
-        responses={200: s.SubmissionResultSerializer},
-        summary="Save or submit a whole round (an idempotent upsert: resubmitting changes, never duplicates)",
-    )
-    def put(self, request: Request, number: int) -> Response:
-        submission = s.round_submission_validate(request.data)
-        round_ = Round.objects.filter(process_id=self.panelist.process_id, number=number).first()
-        if round_ is None:
-            raise exceptions.NotFound(f"There is no round {number}.")
-        entries = [svc.RatingInput(**entry) for entry in submission["ratings"]]
-        participation = _service(
-            svc.rating_submit,
-            panelist=self.panelist,
-            round=round_,
-            ratings=entries,
-            complete=submission["complete"],
-        )
-        return Response(
-            {
-                "saved": len(entries),
-                "started_at": participation.started_at,
-                "completed_at": participation.completed_at,
-            }
-        )
-
-    post = extend_schema(
-        request=s.RoundSubmissionSerializer,
-        responses={200: s.SubmissionResultSerializer},
-        summary="Same as PUT",
-    )(put)
-
-
-class PanelSuggestionsView(PanelistView):
-    @extend_schema(responses=s.SuggestionSerializer(many=True), summary="Your suggestions and what became of them")
-    def get(self, request: Request) -> Response:
-        return Response(s.SuggestionSerializer(selectors.panelist_suggestions(self.panelist), many=True).data)
-
-    @extend_schema(request=s.SuggestionSerializer, responses={201: s.SuggestionSerializer}, summary="Suggest")
-    def post(self, request: Request) -> Response:
-        serializer = s.SuggestionSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        round_ = Round.objects.filter(process_id=self.panelist.process_id, status=Round.Status.OPEN).first()
-        if round_ is None:
-            raise exceptions.ValidationError({"round": ["No round is open."]})
-        suggestion = _service(
-            svc.suggestion_submit,
-            panelist=self.panelist,
-            round=round_,
-            name=serializer.validated_data["name"],
-            definition=serializer.validated_data.get("definition", ""),
-            rationale=serializer.validated_data.get("rationale", ""),
-        )
-        return Response(s.SuggestionSerializer(suggestion).data, status=status.HTTP_201_CREATED)
-
-
-# --- Facilitators -----------------------------------------------------------------------------------------------
 
 
 class FacilitatorView(APIView):
@@ -274,7 +57,7 @@ class ProcessListView(FacilitatorView):
         serializer = s.ProcessCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        process = _service(svc.process_create, by=request.user, **data)
+        process = svc.process_create(by=request.user, **data)
         return Response(_process_document(request.user, process.pk), status=status.HTTP_201_CREATED)
 
 
@@ -302,7 +85,7 @@ class ProcessDetailView(FacilitatorView):
         process = self.get_process(pk)
         serializer = s.ProcessUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        _service(svc.process_update, process=process, by=request.user, **serializer.validated_data)
+        svc.process_update(process=process, by=request.user, **serializer.validated_data)
         return Response(_process_document(request.user, pk))
 
 
@@ -321,7 +104,7 @@ class GroupListView(FacilitatorView):
         process = self.get_process(pk)
         serializer = s.FacilitatorGroupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        group = _service(svc.group_create, process=process, name=serializer.validated_data["name"], by=request.user)
+        group = svc.group_create(process=process, name=serializer.validated_data["name"], by=request.user)
         return Response(
             s.FacilitatorGroupSerializer(selectors.process_groups(process).get(pk=group.pk)).data,
             status=status.HTTP_201_CREATED,
@@ -343,7 +126,7 @@ class GroupDetailView(FacilitatorView):
         group = self._group(pk)
         serializer = s.FacilitatorGroupSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        _service(svc.group_update, group=group, name=serializer.validated_data["name"], by=request.user)
+        svc.group_update(group=group, name=serializer.validated_data["name"], by=request.user)
         return Response(s.FacilitatorGroupSerializer(selectors.process_groups(group.process).get(pk=pk)).data)
 
     @extend_schema(
@@ -354,7 +137,7 @@ class GroupDetailView(FacilitatorView):
     def delete(self, request: Request, pk: int) -> Response:
         group = self._group(pk)
         _no_input(request)
-        _service(svc.group_delete, group=group, by=request.user)
+        svc.group_delete(group=group, by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -369,7 +152,7 @@ class RoundListView(FacilitatorView):
         process = self.get_process(pk)
         serializer = s.RoundCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        round_ = _service(svc.round_create, process=process, by=request.user, **serializer.validated_data)
+        round_ = svc.round_create(process=process, by=request.user, **serializer.validated_data)
         return Response(
             s.RoundSerializer(selectors.process_rounds(process).get(pk=round_.pk)).data, status=status.HTTP_201_CREATED
         )
@@ -390,7 +173,7 @@ class RoundOpenView(FacilitatorView):
     def post(self, request: Request, pk: int) -> Response:
         round_ = self.get_round(pk)
         _no_input(request)
-        _service(svc.round_open, round=round_, by=request.user)
+        svc.round_open(round=round_, by=request.user)
         return Response(s.RoundSerializer(selectors.process_rounds(round_.process).get(pk=pk)).data)
 
 
@@ -399,7 +182,7 @@ class RoundCloseView(FacilitatorView):
     def post(self, request: Request, pk: int) -> Response:
         round_ = self.get_round(pk)
         _no_input(request)
-        _service(svc.round_close, round=round_, by=request.user)
+        svc.round_close(round=round_, by=request.user)
         return Response(s.RoundSerializer(selectors.process_rounds(round_.process).get(pk=pk)).data)
 
 
@@ -435,8 +218,7 @@ class ItemListView(FacilitatorView):
         serializer = s.ItemCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        item = _service(
-            svc.item_create,
+        item = svc.item_create(
             process=process,
             name=data["name"],
             definition=data["definition"],
@@ -492,7 +274,7 @@ class ItemImportView(FacilitatorView):
             upload = serializer.validated_data["file"]
             # At most one byte past the limit: enough for the service to refuse an oversized file.
             content = upload.read(svc.CSV_MAX_BYTES + 1)
-        items = _service(svc.candidates_import_csv, process=process, data=content, by=request.user)
+        items = svc.candidates_import_csv(process=process, data=content, by=request.user)
         created = selectors.process_items(process).filter(pk__in=[item.pk for item in items]).order_by("order", "id")
         return Response(s.ItemSerializer(created, many=True).data, status=status.HTTP_201_CREATED)
 
@@ -505,8 +287,7 @@ class ItemDetailView(FacilitatorView):
         serializer = s.ItemUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        _service(
-            svc.item_update,
+        svc.item_update(
             item=item,
             name=data.get("name"),
             definition=data.get("definition"),
@@ -538,8 +319,8 @@ class PanelistListView(FacilitatorView):
             group = process.groups.filter(pk=data["group_id"]).first()
             if group is None:
                 raise exceptions.ValidationError({"group_id": ["Choose one of this process's stakeholder groups."]})
-        panelist = _service(
-            svc.panelist_invite, process=process, email=data["email"], name=data["name"], group=group, by=request.user
+        panelist = svc.panelist_invite(
+            process=process, email=data["email"], name=data["name"], group=group, by=request.user
         )
         return Response(s.PanelistSerializer(panelist).data, status=201)
 
@@ -558,7 +339,7 @@ class PanelistRevokeView(PanelistActionView):
     def post(self, request: Request, pk: int) -> Response:
         panelist = self._panelist(pk)
         _no_input(request)
-        panelist = _service(svc.panelist_revoke, panelist=panelist, by=request.user)
+        panelist = svc.panelist_revoke(panelist=panelist, by=request.user)
         return Response(s.PanelistSerializer(panelist).data)
 
 
@@ -569,7 +350,7 @@ class PanelistResendView(PanelistActionView):
     def post(self, request: Request, pk: int) -> Response:
         panelist = self._panelist(pk)
         _no_input(request)
-        panelist = _service(svc.panelist_invitation_resend, panelist=panelist, by=request.user)
+        panelist = svc.panelist_invitation_resend(panelist=panelist, by=request.user)
         return Response(s.PanelistSerializer(panelist).data)
 
 
@@ -600,8 +381,7 @@ class SuggestionDecideView(FacilitatorView):
         merge_into = _item_of(process, data["merge_into"], "merge_into")
         if merge_into is not None and merge_into.kind != Item.Kind.OUTCOME:
             raise exceptions.ValidationError({"merge_into": ["Merge into a candidate outcome."]})
-        _service(
-            svc.suggestion_decide,
+        svc.suggestion_decide(
             suggestion=suggestion,
             decision=data["decision"],
             reason=data["reason"],
@@ -624,7 +404,7 @@ class MeetingCountsView(FacilitatorView):
         self.get_process(round_item.round.process_id)
         serializer = s.LiveCountsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        round_item = _service(svc.meeting_live_counts_set, round_item=round_item, by=request.user, **serializer.data)
+        round_item = svc.meeting_live_counts_set(round_item=round_item, by=request.user, **serializer.data)
         return Response(s.RoundItemCountsSerializer(round_item).data)
 
 
@@ -641,7 +421,7 @@ class ProcessFinaliseView(FacilitatorView):
     def post(self, request: Request, pk: int) -> Response:
         process = self.get_process(pk)
         _no_input(request)
-        return Response(_version_document(_service(svc.process_finalise, process=process, by=request.user)))
+        return Response(_version_document(svc.process_finalise(process=process, by=request.user)))
 
 
 class ProcessPublishView(FacilitatorView):
@@ -649,91 +429,4 @@ class ProcessPublishView(FacilitatorView):
     def post(self, request: Request, pk: int) -> Response:
         process = self.get_process(pk)
         _no_input(request)
-        return Response(_version_document(_service(svc.process_publish, process=process, by=request.user)))
-
-
-# --- Downloads: the ratings, results and report as data ----------------------------------------------------------
-
-_DOWNLOAD_DOCS = "Every column and field is described in docs/consensus.md, with a worked example."
-_CSV_RESPONSE = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The same CSV as the page's")}
-
-
-def _csv(body: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
-class AggregatesView(APIView):
-    """The results and the report: public once the process is published, before that its facilitators only."""
-
-    permission_classes = [permissions.AllowAny]
-
-    def get_process(self, pk: int) -> ConsensusProcess:
-        process = get_object_or_404(ConsensusProcess.objects.select_related("core_outcome_set", "draft_version"), pk=pk)
-        if not can_read_consensus_aggregates(self.request.user, process):
-            raise exceptions.PermissionDenied("The results and the report are published with the version.")
-        return process
-
-
-class RatingsDownloadView(FacilitatorView):
-    @extend_schema(
-        responses=s.RatingsDownloadSerializer,
-        summary="The tallied ratings, pseudonymised, with the meeting's live counts (facilitators)",
-        description=f"Exactly the submitted answers that were tallied (drafts never appear). {_DOWNLOAD_DOCS}",
-    )
-    def get(self, request: Request, pk: int) -> Response:
-        process = self.get_process(pk)
-        ratings, live = selectors.pseudonymised_ratings(process), selectors.meeting_live_counts(process)
-        return Response(exports.ratings_json(process, ratings, live))
-
-
-class RatingsCsvView(FacilitatorView):
-    @extend_schema(
-        responses=_CSV_RESPONSE, summary="The ratings download as CSV (facilitators)", description=_DOWNLOAD_DOCS
-    )
-    def get(self, request: Request, pk: int) -> HttpResponse:
-        process = self.get_process(pk)
-        body = exports.ratings_csv(selectors.pseudonymised_ratings(process), selectors.meeting_live_counts(process))
-        return _csv(body, exports.download_filename(process, "ratings", "csv"))
-
-
-class ResultsDownloadView(AggregatesView):
-    @extend_schema(
-        responses=s.ResultsDownloadSerializer,
-        summary="Every result of every round, overall and per group, with the consensus definition",
-        description=_DOWNLOAD_DOCS,
-    )
-    def get(self, request: Request, pk: int) -> Response:
-        process = self.get_process(pk)
-        return Response(exports.results_json(process, selectors.process_results(process)))
-
-
-class ResultsCsvView(AggregatesView):
-    @extend_schema(responses=_CSV_RESPONSE, summary="The results download as CSV", description=_DOWNLOAD_DOCS)
-    def get(self, request: Request, pk: int) -> HttpResponse:
-        process = self.get_process(pk)
-        return _csv(
-            exports.results_csv(selectors.process_results(process)),
-            exports.download_filename(process, "results", "csv"),
-        )
-
-
-class ReportDownloadView(AggregatesView):
-    @extend_schema(
-        responses=s.ReportDownloadSerializer,
-        summary="The COS-STAR report as data, with the COS-STAD standards and how this process met each",
-        description=_DOWNLOAD_DOCS,
-    )
-    def get(self, request: Request, pk: int) -> Response:
-        return Response(exports.report_document(selectors.report_data(self.get_process(pk))))
-
-
-class ReportCsvView(AggregatesView):
-    @extend_schema(
-        responses=_CSV_RESPONSE, summary="The COS-STAR report as CSV, one measure per row", description=_DOWNLOAD_DOCS
-    )
-    def get(self, request: Request, pk: int) -> HttpResponse:
-        process = self.get_process(pk)
-        body = exports.report_csv(selectors.report_data(process))
-        return _csv(body, exports.download_filename(process, "report", "csv"))
+        return Response(_version_document(svc.process_publish(process=process, by=request.user)))

@@ -1,0 +1,1 @@
+"""The consensus API: panelists (panel.py), facilitators (facilitator.py) and the downloads (downloads.py)."""

@@ -1,0 +1,13 @@
+"""The emails the registry sends: a subject and a plain-text body, each a template under templates/emails/."""
+
+from __future__ import annotations
+
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+
+
+def email_send(*, template: str, context: dict, to: list[str]) -> None:
+    """Render emails/<template>_subject.txt and emails/<template>_body.txt with `context` and send them to `to`."""
+    subject = render_to_string(f"emails/{template}_subject.txt", context).rstrip("\n")
+    body = render_to_string(f"emails/{template}_body.txt", context).rstrip("\n")
+    send_mail(subject, body, None, to)
