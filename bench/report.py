@@ -84,6 +84,8 @@ def markdown_table(results: dict) -> str:
     ]
     names = {
         "set_list": "set list, disease area + domain + q",
+        "search_api": "free-text search, API (typed hits)",
+        "search_page": "free-text search, page",
         "version_detail": "version detail, 100 outcomes",
         "fhir_export": "FHIR export, 100 outcomes",
     }
