@@ -10,6 +10,7 @@ from csv import writer as csv_writer  # not `import csv`: the package's csv subm
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.http import HttpResponse
 
 from outcomes.models import CoreOutcomeSetVersion
 
@@ -21,6 +22,13 @@ def version_page_url(*, slug: str, version: str) -> str:
 
 def set_page_url(*, slug: str) -> str:
     return f"{settings.SITE_URL}/sets/{slug}/"
+
+
+def attachment(body: bytes | str, *, filename: str, content_type: str) -> HttpResponse:
+    """An export served as a file to download, by the pages and the API alike."""
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Google Sheets (OWASP "CSV

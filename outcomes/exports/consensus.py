@@ -12,9 +12,12 @@ import json
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from django.http import HttpResponse
+
 from outcomes import cos_stad
-from outcomes.exports import csv_text
+from outcomes.exports import attachment, csv_text
 from outcomes.models import ConsensusProcess, ItemResult, Round, RoundItem
+from outcomes.selectors import consensus as consensus_reads
 from outcomes.selectors.consensus import ReportData
 
 # --- Ratings ------------------------------------------------------------------------------------------------------
@@ -302,6 +305,20 @@ def _report_rows(document: dict) -> list[tuple]:
             for key in ("number", "domain", "status", "evidence")
         ]
     return rows
+
+
+def csv_download(process: ConsensusProcess, what: str) -> HttpResponse:
+    """The CSV download `what` ("ratings", "results" or "report") of a process, read through the consensus
+    selectors: the one file that the facilitator pages and the API both serve (access is the caller's check)."""
+    if what == "ratings":
+        body = ratings_csv(consensus_reads.pseudonymised_ratings(process), consensus_reads.meeting_live_counts(process))
+    elif what == "results":
+        body = results_csv(consensus_reads.process_results(process))
+    elif what == "report":
+        body = report_csv(consensus_reads.report_data(process))
+    else:
+        raise ValueError(f"No consensus download is called {what!r}.")
+    return attachment(body, filename=download_filename(process, what, "csv"), content_type="text/csv; charset=utf-8")
 
 
 def download_filename(process: ConsensusProcess, what: str, extension: str) -> str:

@@ -466,27 +466,18 @@ def report_csv(request: HttpRequest, pk: int) -> HttpResponse:
     process = _aggregates_or_refuse(request, pk)
     if isinstance(process, HttpResponse):
         return process
-    body = exports.report_csv(selectors.report_data(process))
-    return _csv_response(exports.download_filename(process, "report", "csv"), body)
-
-
-def _csv_response(filename: str, body: bytes) -> HttpResponse:
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
+    return exports.csv_download(process, "report")
 
 
 @facilitator_required
 def ratings_csv(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
     """Exactly the answers that were tallied, pseudonymised (panelist codes, never names or emails), and the
     meeting's live counts."""
-    body = exports.ratings_csv(selectors.pseudonymised_ratings(process), selectors.meeting_live_counts(process))
-    return _csv_response(exports.download_filename(process, "ratings", "csv"), body)
+    return exports.csv_download(process, "ratings")
 
 
 def results_csv(request: HttpRequest, pk: int) -> HttpResponse:
     process = _aggregates_or_refuse(request, pk)
     if isinstance(process, HttpResponse):
         return process
-    body = exports.results_csv(selectors.process_results(process))
-    return _csv_response(exports.download_filename(process, "results", "csv"), body)
+    return exports.csv_download(process, "results")

@@ -22,12 +22,6 @@ _DOWNLOAD_DOCS = "Every column and field is described in docs/consensus.md, with
 _CSV_RESPONSE = {(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="The same CSV as the page's")}
 
 
-def _csv(body: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
-
-
 class AggregatesView(APIView):
     """The results and the report: public once the process is published, before that its facilitators only."""
 
@@ -57,9 +51,7 @@ class RatingsCsvView(FacilitatorView):
         responses=_CSV_RESPONSE, summary="The ratings download as CSV (facilitators)", description=_DOWNLOAD_DOCS
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
-        process = self.get_process(pk)
-        body = exports.ratings_csv(selectors.pseudonymised_ratings(process), selectors.meeting_live_counts(process))
-        return _csv(body, exports.download_filename(process, "ratings", "csv"))
+        return exports.csv_download(self.get_process(pk), "ratings")
 
 
 class ResultsDownloadView(AggregatesView):
@@ -76,11 +68,7 @@ class ResultsDownloadView(AggregatesView):
 class ResultsCsvView(AggregatesView):
     @extend_schema(responses=_CSV_RESPONSE, summary="The results download as CSV", description=_DOWNLOAD_DOCS)
     def get(self, request: Request, pk: int) -> HttpResponse:
-        process = self.get_process(pk)
-        return _csv(
-            exports.results_csv(selectors.process_results(process)),
-            exports.download_filename(process, "results", "csv"),
-        )
+        return exports.csv_download(self.get_process(pk), "results")
 
 
 class ReportDownloadView(AggregatesView):
@@ -98,6 +86,4 @@ class ReportCsvView(AggregatesView):
         responses=_CSV_RESPONSE, summary="The COS-STAR report as CSV, one measure per row", description=_DOWNLOAD_DOCS
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
-        process = self.get_process(pk)
-        body = exports.report_csv(selectors.report_data(process))
-        return _csv(body, exports.download_filename(process, "report", "csv"))
+        return exports.csv_download(self.get_process(pk), "report")

@@ -34,7 +34,7 @@ from outcomes.api.registry.serializers import (
     VersionDiffSerializer,
     VersionListItemSerializer,
 )
-from outcomes.exports import EXPORT_FORMAT_NAMES, export_format
+from outcomes.exports import EXPORT_FORMAT_NAMES, attachment, export_format
 from outcomes.exports.json import VersionDocumentSerializer, version_document
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, OutcomeDomain, RegistryDump
 from outcomes.models.sets import SEMVER_RE
@@ -394,8 +394,7 @@ class VersionExport(APIView):
             )
         else:
             body = fmt.render(version_full(found))
-        response = HttpResponse(body, content_type=fmt.media_type)
-        response["Content-Disposition"] = f'attachment; filename="{fmt.filename(found)}"'
+        response = attachment(body, filename=fmt.filename(found), content_type=fmt.media_type)
         return _caching_headers(response, etag=etag, frozen=found.is_frozen, latest=latest)
 
 
