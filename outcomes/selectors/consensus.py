@@ -26,7 +26,7 @@ from outcomes.models import (
     Suggestion,
 )
 from outcomes.permissions import is_admin
-from outcomes.services.tally import _pct
+from outcomes.services.tally import percent
 
 
 def item_latest_results(process: ConsensusProcess) -> dict[int, ItemResult]:
@@ -41,8 +41,13 @@ def item_latest_results(process: ConsensusProcess) -> dict[int, ItemResult]:
     return {r.round_item.item_id: r for r in results}
 
 
+def process_queryset() -> QuerySet[ConsensusProcess]:
+    """Processes with the set and the draft version that every page and download of a process names."""
+    return ConsensusProcess.objects.select_related("core_outcome_set", "draft_version")
+
+
 def processes_for(user: AbstractBaseUser | AnonymousUser) -> QuerySet[ConsensusProcess]:
-    qs = ConsensusProcess.objects.select_related("core_outcome_set", "draft_version").annotate(
+    qs = process_queryset().annotate(
         panelist_count=Count("panelists", distinct=True), round_count=Count("rounds", distinct=True)
     )
     if is_admin(user):
@@ -338,14 +343,14 @@ class GroupParticipation:
 
     @property
     def response_rate(self) -> Decimal:
-        return _pct(self.completed, self.invited)
+        return percent(self.completed, self.invited)
 
     @property
     def attrition(self) -> Decimal | None:
         """Of those who completed the previous round, the share who did not complete this one."""
         if not self.previous_completed:
             return None
-        return _pct(self.previous_completed - (self.retained or 0), self.previous_completed)
+        return percent(self.previous_completed - (self.retained or 0), self.previous_completed)
 
 
 def round_participation(round_: Round) -> list[GroupParticipation]:

@@ -89,7 +89,8 @@ def quantile_from_bins(bins: list[int], p: float) -> Decimal | None:
     return value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def _pct(part: int, whole: int) -> Decimal:
+def percent(part: int, whole: int) -> Decimal:
+    """100 x part / whole, two decimals rounded half up (0.00 when whole is 0): every percentage a result shows."""
     if whole == 0:
         return Decimal("0.00")
     return (Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
@@ -140,9 +141,9 @@ def _result_values(counts: Counts, item_kind: str, round_kind: str, process: Con
             "n_low": exclude,
             "n_mid": 0,
             "n_high": include,
-            "pct_low": _pct(exclude, cast),
-            "pct_mid": _pct(0, cast),
-            "pct_high": _pct(include, cast),
+            "pct_low": percent(exclude, cast),
+            "pct_mid": percent(0, cast),
+            "pct_high": percent(include, cast),
             "median": None,
             "q1": None,
             "q3": None,
@@ -164,9 +165,9 @@ def _result_values(counts: Counts, item_kind: str, round_kind: str, process: Con
         "n_low": counts.low,
         "n_mid": counts.mid,
         "n_high": counts.high,
-        "pct_low": _pct(counts.low, n),
-        "pct_mid": _pct(counts.mid, n),
-        "pct_high": _pct(counts.high, n),
+        "pct_low": percent(counts.low, n),
+        "pct_mid": percent(counts.mid, n),
+        "pct_high": percent(counts.high, n),
         "median": quantile_from_bins(counts.bins, 0.5),
         "q1": quantile_from_bins(counts.bins, 0.25),
         "q3": quantile_from_bins(counts.bins, 0.75),

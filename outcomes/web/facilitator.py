@@ -40,7 +40,7 @@ def facilitator_required(view):
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, pk: int, *args, **kwargs) -> HttpResponse:
-        process = get_object_or_404(ConsensusProcess.objects.select_related("core_outcome_set", "draft_version"), pk=pk)
+        process = get_object_or_404(selectors.process_queryset(), pk=pk)
         if not is_facilitator(request.user, process):
             raise PermissionDenied("You are not a facilitator of this process.")
         return view(request, process, *args, **kwargs)
@@ -432,7 +432,7 @@ def publish(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
 
 def _aggregates_or_refuse(request: HttpRequest, pk: int) -> ConsensusProcess | HttpResponse:
     """The process whose aggregates (results, report) the user may read, or the sign-in redirect / a 403."""
-    process = get_object_or_404(ConsensusProcess.objects.select_related("core_outcome_set", "draft_version"), pk=pk)
+    process = get_object_or_404(selectors.process_queryset(), pk=pk)
     if not can_read_consensus_aggregates(request.user, process):
         if not request.user.is_authenticated:
             return redirect(f"{redirect('login').url}?next={request.path}")

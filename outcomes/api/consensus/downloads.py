@@ -28,7 +28,7 @@ class AggregatesView(APIView):
     permission_classes = [permissions.AllowAny]
 
     def get_process(self, pk: int) -> ConsensusProcess:
-        process = get_object_or_404(ConsensusProcess.objects.select_related("core_outcome_set", "draft_version"), pk=pk)
+        process = get_object_or_404(selectors.process_queryset(), pk=pk)
         if not can_read_consensus_aggregates(self.request.user, process):
             raise exceptions.PermissionDenied("The results and the report are published with the version.")
         return process
