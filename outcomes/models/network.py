@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 
 class DataSource(models.Model):
@@ -29,7 +30,7 @@ class DataSource(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["name"], name="datasource_name_unique"),
+            models.UniqueConstraint(Lower("name"), name="datasource_name_unique"),
             models.UniqueConstraint(
                 fields=["token_hash"], condition=~Q(token_hash=""), name="datasource_token_hash_unique"
             ),
