@@ -13,12 +13,12 @@ from django.template.response import TemplateResponse
 
 from outcomes.immutability import immutability_error_message
 from outcomes.models import (
-    DataSource,
-    FeasibilityReport,
     AuditEvent,
     ConsensusProcess,
     CoreOutcomeSet,
     CoreOutcomeSetVersion,
+    DataSource,
+    FeasibilityReport,
     Instrument,
     Item,
     ItemOption,

@@ -36,6 +36,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 
+UTC = dt.timezone.utc  # noqa: UP017 - the runner supports Python 3.9, before datetime.UTC
 RUNNER_VERSION = "1.0.0"
 REPORT_FORMAT = "cos-registry/feasibility-report/1"
 VERSION_FORMAT = "cos-registry/version/1"
@@ -113,7 +114,7 @@ class SetVersion:
 def load_document(source: str) -> dict:
     """The version JSON from a URL (http/https) or a file."""
     if re.match(r"^https?://", source):
-        request = urllib.request.Request(source, headers={"Accept": "application/json"})
+        request = urllib.request.Request(source, headers={"Accept": "application/json"})  # noqa: S310 - http(s) only
         try:
             with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 - http(s) only, checked above
                 body = response.read()
@@ -328,9 +329,7 @@ def count_population(cur, cdm: str, population: set[int]) -> int:
     return int(cur.fetchone()[0])
 
 
-def count_outcome(
-    cur, cdm: str, population: set[int], by_domain: dict[str, set[int]], spec: OutcomeSpec
-) -> int:
+def count_outcome(cur, cdm: str, population: set[int], by_domain: dict[str, set[int]], spec: OutcomeSpec) -> int:
     """Persons of the population with at least one record of the outcome (in its window when it has one)."""
     from psycopg2 import sql
 
@@ -374,9 +373,12 @@ def _domain_select(table, concept_column, date_column, cdm, placeholder, windowe
             )
         )
     where = sql.SQL(" AND ").join(conditions) if conditions else sql.SQL("TRUE")
-    return sql.SQL("SELECT p.person_id FROM population p JOIN {} t ON t.person_id = p.person_id WHERE ").format(
-        _q(cdm, table)
-    ) + where
+    return (
+        sql.SQL("SELECT p.person_id FROM population p JOIN {} t ON t.person_id = p.person_id WHERE ").format(
+            _q(cdm, table)
+        )
+        + where
+    )
 
 
 def cdm_info(cur, cdm: str, vocabulary_schema: str) -> dict:
@@ -452,7 +454,7 @@ def run(
     return {
         "format": REPORT_FORMAT,
         "runner_version": RUNNER_VERSION,
-        "generated_at": dt.datetime.now(dt.timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+        "generated_at": dt.datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
         "min_cell_count": min_cell_count,
         "set": {"slug": set_version.slug, "version": set_version.version, "canonical_url": set_version.canonical_url},
         "cdm": info,
@@ -486,10 +488,9 @@ def main(argv: list[str] | None = None) -> int:
         set_version = parse_version(load_document(args.set_version), args.set_version)
         progress(f"set {set_version.slug} version {set_version.version}: {len(set_version.outcomes)} outcomes")
         try:
-            import psycopg2  # noqa: F401
+            import psycopg2
         except ImportError:
             raise RunnerError("psycopg2 is not installed: pip install psycopg2-binary") from None
-        import psycopg2
 
         conn = connect(args.database, timeout_seconds=args.statement_timeout)
         try:

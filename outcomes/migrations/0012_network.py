@@ -7,60 +7,98 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('outcomes', '0011_search_engine'),
+        ("outcomes", "0011_search_engine"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DataSource',
+            name="DataSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200)),
-                ('country', models.CharField(max_length=100)),
-                ('cdm_version', models.CharField(default='v5.4', max_length=20, verbose_name='CDM version')),
-                ('contact', models.CharField(help_text='Who to ask about this data source: a name and an email.', max_length=300)),
-                ('description', models.TextField(blank=True)),
-                ('is_demo', models.BooleanField(default=False)),
-                ('token_hash', models.CharField(blank=True, editable=False, max_length=64)),
-                ('token_issued_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=200)),
+                ("country", models.CharField(max_length=100)),
+                ("cdm_version", models.CharField(default="v5.4", max_length=20, verbose_name="CDM version")),
+                (
+                    "contact",
+                    models.CharField(
+                        help_text="Who to ask about this data source: a name and an email.", max_length=300
+                    ),
+                ),
+                ("description", models.TextField(blank=True)),
+                ("is_demo", models.BooleanField(default=False)),
+                ("token_hash", models.CharField(blank=True, editable=False, max_length=64)),
+                ("token_issued_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='FeasibilityReport',
+            name="FeasibilityReport",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('document', models.JSONField()),
-                ('generated_at', models.DateTimeField(help_text='When the runner wrote the report at the data partner.')),
-                ('received_at', models.DateTimeField()),
-                ('data_source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='outcomes.datasource')),
-                ('version', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='feasibility_reports', to='outcomes.coreoutcomesetversion')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("document", models.JSONField()),
+                (
+                    "generated_at",
+                    models.DateTimeField(help_text="When the runner wrote the report at the data partner."),
+                ),
+                ("received_at", models.DateTimeField()),
+                (
+                    "data_source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="reports", to="outcomes.datasource"
+                    ),
+                ),
+                (
+                    "version",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="feasibility_reports",
+                        to="outcomes.coreoutcomesetversion",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['version', 'data_source__name'],
+                "ordering": ["version", "data_source__name"],
             },
         ),
         migrations.AddConstraint(
-            model_name='datasource',
-            constraint=models.UniqueConstraint(django.db.models.functions.text.Lower('name'), name='datasource_name_unique'),
+            model_name="datasource",
+            constraint=models.UniqueConstraint(
+                django.db.models.functions.text.Lower("name"), name="datasource_name_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='datasource',
-            constraint=models.UniqueConstraint(condition=models.Q(('token_hash', ''), _negated=True), fields=('token_hash',), name='datasource_token_hash_unique'),
+            model_name="datasource",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("token_hash", ""), _negated=True),
+                fields=("token_hash",),
+                name="datasource_token_hash_unique",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='datasource',
-            constraint=models.CheckConstraint(condition=models.Q(('name', ''), _negated=True), name='datasource_name_not_empty'),
+            model_name="datasource",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("name", ""), _negated=True), name="datasource_name_not_empty"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='feasibilityreport',
-            constraint=models.UniqueConstraint(fields=('data_source', 'version'), name='feasibilityreport_one_per_source_version'),
+            model_name="feasibilityreport",
+            constraint=models.UniqueConstraint(
+                fields=("data_source", "version"), name="feasibilityreport_one_per_source_version"
+            ),
         ),
     ]

@@ -31,7 +31,8 @@ LABELS = {CellKind.NOT_FOUND: "not found", CellKind.NOT_MAPPED: "not mapped", Ce
 
 
 def count_band(count: int, minimum: int) -> str:
-    """The band of a count of at least `minimum`: "5–99", "100–999", "1,000–9,999", "10,000–99,999", "≥ 100,000"."""
+    """The band of a count of at least `minimum`: "5-99", "100-999", "1,000-9,999", "10,000-99,999", "≥ 100,000"
+    (written with an en dash)."""
     lower = minimum
     for upper in BAND_BOUNDS:
         if count < upper:
@@ -149,9 +150,7 @@ def network_views(versions: list[CoreOutcomeSetVersion]) -> list[NetworkView]:
     outcomes: dict[int, list[Outcome]] = {}
     for outcome in Outcome.objects.filter(version_id__in=list(by_version)).order_by("order", "id"):
         outcomes.setdefault(outcome.version_id, []).append(outcome)
-    return [
-        network_view_from(v, by_version[v.pk], outcomes.get(v.pk, [])) for v in versions if v.pk in by_version
-    ]
+    return [network_view_from(v, by_version[v.pk], outcomes.get(v.pk, [])) for v in versions if v.pk in by_version]
 
 
 def network_view_document(view: NetworkView) -> dict:

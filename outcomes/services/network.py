@@ -205,14 +205,18 @@ def feasibility_report_submit(
     if version.status not in REPORTABLE_STATUSES:
         raise refuse("set.version", f"Version {version.version} is {version.get_status_display().lower()}.")
     if report.min_cell_count < REGISTRY_MIN_CELL_COUNT:
-        raise refuse("min_cell_count", f"The registry accepts a minimum cell count of {REGISTRY_MIN_CELL_COUNT} or more.")
+        raise refuse(
+            "min_cell_count", f"The registry accepts a minimum cell count of {REGISTRY_MIN_CELL_COUNT} or more."
+        )
     if problems := _small_cells(report):
         raise ValidationError(problems)
     identities = set(version.outcomes.values_list("identity", flat=True))
     seen: set[uuid.UUID] = set()
     for i, outcome in enumerate(report.outcomes):
         if outcome.identity not in identities:
-            raise refuse(f"outcomes.{i}.identity", f"{outcome.identity} is not an outcome of version {version.version}.")
+            raise refuse(
+                f"outcomes.{i}.identity", f"{outcome.identity} is not an outcome of version {version.version}."
+            )
         if outcome.identity in seen:
             raise refuse(f"outcomes.{i}.identity", f"{outcome.identity} is reported twice.")
         seen.add(outcome.identity)

@@ -61,7 +61,7 @@ def test_a_partner_runs_the_runner_uploads_the_report_and_the_set_page_shows_the
     assert {o["status"] for o in plain["outcomes"]} == {"not_mapped"}
 
     # 2. The same document with concept sets as the mapping revisions will carry them (synthetic codes).
-    with urllib.request.urlopen(version_url) as response:  # noqa: S310 - the live test server
+    with urllib.request.urlopen(version_url) as response:  # noqa: S310 - the live test server (http)
         document = json.loads(response.read())
     mapped = with_concept_sets(
         document,
@@ -76,10 +76,8 @@ def test_a_partner_runs_the_runner_uploads_the_report_and_the_set_page_shows_the
     report = run_runner(str(tmp_path / "version.json"), url, schema, tmp_path / "report.json")
 
     # 3. Uploaded with the data source's token.
-    source, token = data_source_create(
-        name="E2E synthetic CDM", country="NL", contact="dp@example.org", by=CuratorFactory()
-    )
-    upload = urllib.request.Request(
+    _, token = data_source_create(name="E2E synthetic CDM", country="NL", contact="dp@example.org", by=CuratorFactory())
+    upload = urllib.request.Request(  # noqa: S310 - the live test server (http)
         site + reverse("api:version-report-upload", args=[SET, document["version"]]),
         data=json.dumps(report).encode(),
         headers={"Content-Type": "application/json", "Authorization": f"DataSource {token}"},
@@ -91,10 +89,11 @@ def test_a_partner_runs_the_runner_uploads_the_report_and_the_set_page_shows_the
     # 4. The set page's matrix.
     page.goto(site + reverse("web:set-detail", args=[SET]))
     table = page.locator("table.table-network")
+    body_rows = table.locator("tbody tr")
     rows = {
-        table.locator("tbody tr").nth(i).locator("th").inner_text(): table.locator("tbody tr").nth(i).locator("td").all_inner_texts()
-        for i in range(table.locator("tbody tr").count())
-    }  # fmt: skip
+        body_rows.nth(i).locator("th").inner_text(): body_rows.nth(i).locator("td").all_inner_texts()
+        for i in range(body_rows.count())
+    }
     assert "E2E synthetic CDM" in table.locator("thead").inner_text()
     assert rows["Population (persons)"][1] == "5–99"
     assert rows["Survival"] == ["1 of 1", "5–99"]  # six deaths in the population

@@ -55,7 +55,9 @@ def document(heart_failure_document) -> dict:
         heart_failure_document,
         {
             "Survival": concept_set([], revision=4, counts_all_deaths=True),
-            "Burden of care": concept_set([], revision=2, counts_all_deaths=True, window={"start_day": 0, "end_day": 365}),
+            "Burden of care": concept_set(
+                [], revision=2, counts_all_deaths=True, window={"start_day": 0, "end_day": 365}
+            ),
         },
     )
     doc["outcomes"] += [synthetic_outcome(name, cs) for name, cs in SYNTHETIC_OUTCOMES.items()]
@@ -164,7 +166,7 @@ def test_the_runners_connection_refuses_every_write(cdm):
     conn = runner.connect(url)
     try:
         with conn.cursor() as cur, pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
-            cur.execute(f'DELETE FROM "{cdm_schema}".person')
+            cur.execute(f'DELETE FROM "{cdm_schema}".person')  # noqa: S608 - the test's own schema name
         conn.rollback()
         with conn.cursor() as cur, pytest.raises(psycopg2.errors.ReadOnlySqlTransaction):
             cur.execute(f'CREATE TABLE "{cdm_schema}".scratch (id integer)')

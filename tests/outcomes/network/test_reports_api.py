@@ -127,7 +127,7 @@ def test_the_network_view_shows_bands_small_cells_not_found_and_not_mapped(versi
     _, token = source
     persons = {"Survival": 321, "Burden of care": "< 5", "Symptom burden": 0, "Functional status": 12_345}
     upload(version, report_for(version, persons=persons), token)
-    second, token2 = data_source_create(name="Another synthetic source", country="DE", contact="x@example.org", by=curator)
+    _, token2 = data_source_create(name="Another synthetic source", country="DE", contact="x@example.org", by=curator)
     upload(version, report_for(version, persons={"Survival": 50}), token2)
     body = client.get(reverse("api:version-network", args=[SET, version.version])).json()
     assert [s["name"] for s in body["data_sources"]] == ["Another synthetic source", "Synthetic hospital network"]
@@ -149,12 +149,16 @@ def test_the_network_view_of_a_version_without_reports_is_empty(version, client)
     assert all(o["cells"] == [] for o in body["outcomes"])
 
 
-def test_the_network_views_query_count_does_not_grow_with_data_sources(version, curator, client, django_assert_max_num_queries):
+def test_the_network_views_query_count_does_not_grow_with_data_sources(
+    version, curator, client, django_assert_max_num_queries
+):
     url = reverse("api:version-network", args=[SET, version.version])
 
     def add_sources(n: int, start: int) -> None:
         for i in range(start, start + n):
-            source, _ = data_source_create(name=f"Synthetic source {i}", country="NL", contact="x@example.org", by=curator)
+            source, _ = data_source_create(
+                name=f"Synthetic source {i}", country="NL", contact="x@example.org", by=curator
+            )
             FeasibilityReport.objects.create(
                 data_source=source,
                 version=version,
