@@ -312,7 +312,7 @@ def _resolve_items(cur, schema: str, items: list[Item]) -> set[int]:
     return result
 
 
-def _population_cte(cdm: str, population: set[int]):
+def _population_cte(cdm: str):
     from psycopg2 import sql
 
     return sql.SQL(
@@ -324,7 +324,7 @@ def _population_cte(cdm: str, population: set[int]):
 def count_population(cur, cdm: str, population: set[int]) -> int:
     from psycopg2 import sql
 
-    query = _population_cte(cdm, population) + sql.SQL("SELECT COUNT(*) FROM population")
+    query = _population_cte(cdm) + sql.SQL("SELECT COUNT(*) FROM population")
     cur.execute(query, {"population": list(population)})
     return int(cur.fetchone()[0])
 
@@ -350,7 +350,7 @@ def count_outcome(cur, cdm: str, population: set[int], by_domain: dict[str, set[
     if not parts:
         return 0
     query = (
-        _population_cte(cdm, population)
+        _population_cte(cdm)
         + sql.SQL("SELECT COUNT(DISTINCT person_id) FROM (")
         + sql.SQL(" UNION ").join(parts)
         + sql.SQL(") AS found")

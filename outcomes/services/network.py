@@ -17,7 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, Strict, StringConstraints, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from outcomes.models import CoreOutcomeSetVersion, DataSource, FeasibilityReport
@@ -36,7 +36,9 @@ SMALL_CELL_RE = re.compile(r"^< ([1-9][0-9]*)$")
 # --- The report's schema (pydantic): unknown fields are refused, so nothing but aggregates can be uploaded --------
 
 Text = Annotated[str, StringConstraints(max_length=300)]
-Count = Annotated[int, Field(ge=0)] | Annotated[str, StringConstraints(pattern=r"^< [1-9][0-9]*$")]
+# A count is a JSON integer (strictly: not "12", not 12.0, not true) or a suppressed cell "< N".
+Number = Annotated[int, Strict(), Field(ge=0)]
+Count = Number | Annotated[str, Strict(), StringConstraints(pattern=r"^< [1-9][0-9]*$")]
 
 
 class _Strict(BaseModel):
@@ -57,7 +59,7 @@ class ReportCdm(_Strict):
 
 
 class ReportPopulation(_Strict):
-    concepts: Annotated[int, Field(ge=0)]
+    concepts: Number
     persons: Count
 
 
@@ -70,17 +72,27 @@ class ReportOutcome(_Strict):
     identity: uuid.UUID
     name: Text
     status: Literal["counted", "not_mapped"]
-    mapping_revision: Annotated[int, Field(ge=1)] | None
-    concepts: Annotated[int, Field(ge=0)]
+    mapping_revision: Annotated[int, Strict(), Field(ge=1)] | None
+    concepts: Number
     persons: Count | None
     window: ReportWindow | None = None
+
+    @model_validator(mode="after")
+    def _counted_or_not_mapped(self) -> ReportOutcome:
+        # A counted outcome has a count and the mapping revision it used; an outcome not mapped has neither.
+        counted = self.status == "counted"
+        if counted != (self.persons is not None) or counted != (self.mapping_revision is not None):
+            raise ValueError(
+                "a counted outcome needs persons and mapping_revision; an outcome not mapped has neither (null)"
+            )
+        return self
 
 
 class ReportDocument(_Strict):
     format: Literal["cos-registry/feasibility-report/1"]
     runner_version: Text
     generated_at: AwareDatetime
-    min_cell_count: Annotated[int, Field(ge=1, le=1000)]
+    min_cell_count: Annotated[int, Strict(), Field(ge=1, le=1000)]
     set: ReportSet
     cdm: ReportCdm
     population: ReportPopulation
@@ -222,6 +234,8 @@ def feasibility_report_submit(
         seen.add(outcome.identity)
     stored = report.model_dump(mode="json")
     now = timezone.now()
+    # One upload per data source at a time: two concurrent first uploads would both find no previous report.
+    DataSource.objects.select_for_update().filter(pk=data_source.pk).first()
     previous = FeasibilityReport.objects.select_for_update().filter(data_source=data_source, version=version).first()
     if previous is None:
         saved = FeasibilityReport.objects.create(
