@@ -17,7 +17,7 @@ from django.urls import reverse
 from outcomes.feasibility import cos_feasibility
 from outcomes.feasibility.synthetic_cdm import VISIT_700, synthetic_cdm_build
 from outcomes.services.network import data_source_create
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import PHONE, axe_violations
 from tests.conftest import is_postgres
 from tests.factories import CuratorFactory
 from tests.outcomes.feasibility.conftest import concept_set, database_url, item, with_concept_sets
@@ -101,4 +101,10 @@ def test_a_partner_runs_the_runner_uploads_the_report_and_the_set_page_shows_the
     assert rows["Symptom burden"] == ["1 of 1", "< 5"]  # three procedures
     assert rows["Functional status"] == ["0 of 1", "not found"]
     assert rows["Psychosocial wellbeing"] == ["0 of 1", "not mapped"]
+    assert axe_violations(page, site) == []
+
+    # 5. On a phone the matrix scrolls inside its own region, not the page.
+    page.set_viewport_size(PHONE)
+    page.reload()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert axe_violations(page, site) == []
