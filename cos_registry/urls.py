@@ -16,6 +16,7 @@ admin.site.login = login_limit(admin.site.login)
 urlpatterns = [
     path("", include("outcomes.web.urls")),
     path("", include("outcomes.web.audit")),
+    path("", include("outcomes.web.network")),
     path("api/v1/", include("outcomes.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),

@@ -17,6 +17,8 @@ from outcomes.models import (
     ConsensusProcess,
     CoreOutcomeSet,
     CoreOutcomeSetVersion,
+    DataSource,
+    FeasibilityReport,
     Instrument,
     Item,
     ItemOption,
@@ -501,3 +503,49 @@ class SetSearchIndexAdmin(ReadOnlyAdmin):
     list_filter = ["disease_area"]
     list_select_related = ["core_outcome_set", "disease_area"]
     search_fields = ["core_outcome_set__title", "core_outcome_set__slug"]
+
+
+@admin.register(DataSource)
+class DataSourceAdmin(admin.ModelAdmin):
+    """Data sources of the network (docs/network.md). A new one gets its upload token from the service, shown once in
+    a message; the action rotates tokens the same way. The token itself is never stored, only its hash."""
+
+    list_display = ["name", "country", "cdm_version", "is_demo", "token_issued_at", "created_at"]
+    search_fields = ["name", "country", "contact"]
+    fields = ["name", "country", "cdm_version", "contact", "description", "is_demo", "token_issued_at"]
+    readonly_fields = ["token_issued_at"]
+    actions = ["rotate_tokens"]
+
+    def save_model(self, request: HttpRequest, obj: DataSource, form, change: bool) -> None:
+        from outcomes.services.network import data_source_create
+
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created, token = data_source_create(
+            name=obj.name,
+            country=obj.country,
+            contact=obj.contact,
+            cdm_version=obj.cdm_version,
+            description=obj.description,
+            is_demo=obj.is_demo,
+            by=request.user,
+        )
+        obj.pk = created.pk
+        obj.refresh_from_db()
+        messages.warning(request, f"Upload token of {created.name} (shown only now): {token}")
+
+    @admin.action(description="Rotate the upload token (the old one stops working)")
+    def rotate_tokens(self, request: HttpRequest, queryset: QuerySet[DataSource]) -> None:
+        from outcomes.services.network import data_source_token_rotate
+
+        for source in queryset:
+            token = data_source_token_rotate(data_source=source, by=request.user)
+            messages.warning(request, f"New upload token of {source.name} (shown only now): {token}")
+
+
+@admin.register(FeasibilityReport)
+class FeasibilityReportAdmin(ReadOnlyAdmin):
+    list_display = ["data_source", "version", "generated_at", "received_at"]
+    list_select_related = ["data_source", "version__core_outcome_set"]
+    readonly_fields = ["data_source", "version", "document", "generated_at", "received_at"]

@@ -15,8 +15,9 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from outcomes.models import ConsensusProcess, CoreOutcomeSet, Panelist, RegistryDump, Round
+from outcomes.models import ConsensusProcess, CoreOutcomeSet, DataSource, Panelist, RegistryDump, Round
 from outcomes.services import consensus as svc
+from outcomes.services.network import data_source_create
 from outcomes.services.tally import round_tally
 from tests.factories import (
     CoreOutcomeSetFactory,
@@ -54,6 +55,7 @@ class World:
     members_b: list[Member]
     dump: RegistryDump
     public_set: CoreOutcomeSet
+    data_source: DataSource | None = None
     secrets: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -142,6 +144,9 @@ def world_build() -> World:
     for member, score in zip(members_a, (9, 2), strict=True):
         _rate(member, round_a, score)
     dump = RegistryDump.objects.create(format="json", requested_by=users["curator"])
+    data_source, _ = data_source_create(
+        name="Matrix synthetic data source", country="NL", contact="dp@example.org", by=users["curator"]
+    )
     return World(
         users=users,
         process_a=process_a,
@@ -153,6 +158,7 @@ def world_build() -> World:
         members_b=members_b,
         dump=dump,
         public_set=public_set,
+        data_source=data_source,
     )
 
 

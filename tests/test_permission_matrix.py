@@ -70,6 +70,9 @@ API_PANELIST_EMPTY_SESSION = (401, 400, 400, 401, 401, 401, 401)
 API_PANELIST_NOT_ALLOWED_SESSION = (401, 405, 405, 401, 401, 401, 401)
 API_PANELIST = (401, 200, 200, 403, 403, 403, 403)
 API_PANELIST_EMPTY = (401, 400, 400, 403, 403, 403, 403)
+CURATOR_PAGE = (LOGIN, LOGIN, LOGIN, 403, 403, 200, 200)
+CURATOR_EMPTY_FORM = (LOGIN, LOGIN, LOGIN, 403, 403, 400, 400)
+API_DATA_SOURCE_ONLY = (401, 401, 401, 401, 401, 401, 401)
 
 # --- Every URL name: its GET and POST rows ------------------------------------------------------------------------
 
@@ -92,6 +95,11 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "web:instrument-detail": {"GET": EVERYONE, "POST": EVERYONE},
     "web:compare": {"GET": EVERYONE, "POST": EVERYONE},
     "web:set-suggestions": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:feasibility-runner": {"GET": EVERYONE, "POST": NOT_ALLOWED},
+    # the data network: curators register data sources (the POST of an empty form is a 400; on the detail page a
+    # POST rotates the token and shows the new one)
+    "network:data-sources": {"GET": CURATOR_PAGE, "POST": CURATOR_EMPTY_FORM},
+    "network:data-source": {"GET": CURATOR_PAGE, "POST": CURATOR_PAGE},
     # audit log
     "audit:log": {"GET": ADMINS_ONLY_PAGE, "POST": ADMINS_ONLY_PAGE},
     "audit:process-log": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
@@ -111,6 +119,9 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api:version-detail": {"GET": EVERYONE, "POST": API_READ_ONLY},
     "api:version-diff": {"GET": EVERYONE, "POST": API_READ_ONLY},
     "api:version-export": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:version-network": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    # A data source's token only: no one of the matrix holds one, so everyone is unauthenticated (401).
+    "api:version-report-upload": {"GET": API_DATA_SOURCE_ONLY, "POST": API_DATA_SOURCE_ONLY},
     "api:dump-list": {"GET": API_SIGNED_IN, "POST": API_SIGNED_IN_EMPTY},
     "api:dump-detail": {"GET": API_CURATORS_DUMP, "POST": API_SIGNED_IN_NOT_ALLOWED},
     "api:dump-download": {"GET": API_CURATORS_DUMP_NOT_READY, "POST": API_SIGNED_IN_NOT_ALLOWED},
@@ -210,6 +221,7 @@ URL_OVERRIDES: dict[str, dict] = {
     "api:consensus-suggestion-decide": {"pk": lambda w: w.round_a1.suggestions.order_by("pk").first().pk},
     "api:consensus-meeting-counts": {"pk": lambda w: w.round_a.round_items.order_by("pk").first().pk},
     "api:dump-detail": {"pk": lambda w: w.dump.pk},
+    "network:data-source": {"pk": lambda w: w.data_source.pk},
     "api:dump-download": {"pk": lambda w: w.dump.pk},
 }
 
@@ -238,6 +250,8 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/core-outcome-sets/{slug}/versions/{version}/", "get"): EVERYONE,
     ("/api/v1/core-outcome-sets/{slug}/versions/{a}/diff/{b}/", "get"): EVERYONE,
     ("/api/v1/core-outcome-sets/{slug}/versions/{version}/export/{format}/", "get"): EVERYONE,
+    ("/api/v1/core-outcome-sets/{slug}/versions/{version}/network/", "get"): EVERYONE,
+    ("/api/v1/core-outcome-sets/{slug}/versions/{version}/reports/", "post"): API_DATA_SOURCE_ONLY,
     ("/api/v1/dumps/", "get"): API_SIGNED_IN,
     ("/api/v1/dumps/", "post"): API_SIGNED_IN_EMPTY,
     ("/api/v1/dumps/{id}/", "get"): API_CURATORS_DUMP,

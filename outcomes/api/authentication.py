@@ -79,3 +79,47 @@ class PanelistThrottle(SimpleRateThrottle):
         if isinstance(request.auth, Panelist):
             return f"throttle_panelist_{request.auth.pk}"
         return self.get_ident(request)
+
+
+class DataSourceTokenAuthentication(BaseAuthentication):
+    """`Authorization: DataSource <token>`: a data source's upload token (docs/network.md). request.auth is the
+    DataSource; there is no user. Failures count towards the same per-IP limit as panelist tokens."""
+
+    keyword = b"datasource"
+
+    def authenticate(self, request: Request):
+        from outcomes.services.network import data_source_authenticate
+
+        parts = get_authorization_header(request).split()
+        if not parts or parts[0].lower() != self.keyword:
+            return None
+        limit, period = parse_rate(settings.PANEL_API_AUTH_RATE_LIMIT)
+        client = client_ip(request)
+        if attempts_so_far(group="datasource-api-auth", key=client, period=period) >= limit:
+            raise exceptions.Throttled(wait=seconds_left(period))
+        source = None
+        if len(parts) == 2:
+            try:
+                source = data_source_authenticate(token=parts[1].decode())
+            except UnicodeDecodeError:
+                source = None
+        if source is None:
+            attempt_count(group="datasource-api-auth", key=client, period=period)
+            raise exceptions.AuthenticationFailed("Unknown or rotated data source token.")
+        return AnonymousUser(), source
+
+    def authenticate_header(self, request: Request) -> str:
+        return "DataSource"
+
+
+class DataSourceTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "outcomes.api.authentication.DataSourceTokenAuthentication"
+    name = "dataSourceToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": "A data source's upload token, prefixed with 'DataSource ': `DataSource <token>`.",
+        }

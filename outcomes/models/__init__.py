@@ -14,6 +14,7 @@ from .consensus import (
     StakeholderGroup,
     Suggestion,
 )
+from .network import DataSource, FeasibilityReport
 from .operations import OutboxMessage, RegistryDump
 from .search import SearchSynonym, SearchWord, SetSearchIndex
 from .sets import (
@@ -33,6 +34,8 @@ __all__ = [
     "CoreArea",
     "CoreOutcomeSet",
     "CoreOutcomeSetVersion",
+    "DataSource",
+    "FeasibilityReport",
     "Instrument",
     "Item",
     "ItemOption",

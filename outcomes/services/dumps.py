@@ -9,6 +9,7 @@ import os
 import zipfile
 from pathlib import Path
 
+import orjson
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from django.utils import timezone
 from outcomes import selectors
 from outcomes.exports import EXPORT_FORMAT_NAMES, csv_text, export_format
 from outcomes.models import RegistryDump
+from outcomes.selectors.network import network_view_document, network_views
 from outcomes.services.audit import audit_record
 from outcomes.services.outbox import task_enqueue
 
@@ -52,7 +54,8 @@ def registry_dump_build(*, dump: RegistryDump) -> RegistryDump:
 
     1. Claim the dump (pending -> running); a dump already claimed by another worker is left alone.
     2. Stream each set's current version (the published one, else its withdrawn one) in chunks (prefetched per
-       chunk) into a temporary file in the dumps folder, one archive member per version, plus a manifest.
+       chunk) into a temporary file in the dumps folder, one archive member per version, plus a manifest and the
+       network view of each version that data sources reported on (NETWORK.json, two queries per chunk).
     3. Move the finished file into place, record its size, SHA-256 and version count; on any error record it
        as failed and remove the partial file.
     """
@@ -75,16 +78,25 @@ def registry_dump_build(*, dump: RegistryDump) -> RegistryDump:
         fmt = export_format(dump.format)
         with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             manifest = []
+            network: list[dict] = []
+            chunk: list = []
             for version in versions:
                 name = f"{version.core_outcome_set.slug}/{fmt.filename(version)}"
                 archive.writestr(name, fmt.render(version))
                 manifest.append((version.core_outcome_set.slug, version.version, version.status, name))
                 count += 1
+                chunk.append(version)
+                if len(chunk) == DUMP_CHUNK_SIZE:
+                    network += [network_view_document(view) for view in network_views(chunk)]
+                    chunk = []
+            network += [network_view_document(view) for view in network_views(chunk)]
+            archive.writestr("NETWORK.json", orjson.dumps(network, option=orjson.OPT_INDENT_2))
             archive.writestr("MANIFEST.csv", csv_text(("set_slug", "version", "status", "file"), manifest))
             archive.writestr(
                 "README.txt",
                 f"COS Registry dump of the current version of {count} sets (the published version, or after a "
-                f"withdrawal the withdrawn one: see MANIFEST.csv) in the {fmt.name} format.\n"
+                f"withdrawal the withdrawn one: see MANIFEST.csv) in the {fmt.name} format. NETWORK.json: where their "
+                f"outcomes are measurable in the data network (count bands per data source).\n"
                 f"Source: {settings.SITE_URL}\nCreated: {timezone.now().isoformat()}\n",
             )
         digest = hashlib.sha256()

@@ -8,6 +8,8 @@ from django.conf import settings
 from django.urls import reverse
 
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, Measurement, Outcome
+from outcomes.selectors.network import network_view
+from outcomes.services.network import REPORTABLE_STATUSES
 from outcomes.web.charts import outcome_wheel
 
 EXPORT_FORMATS = [
@@ -101,6 +103,13 @@ def version_links_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion) -
     }
 
 
+def network_context(version: CoreOutcomeSetVersion) -> dict:
+    """The network view (outcome x data source) of a published or superseded version, for _network.html."""
+    if version.status not in REPORTABLE_STATUSES:
+        return {}
+    return {"network": network_view(version, outcomes=version.outcomes.all())}
+
+
 def set_page_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion | None, core_areas: list) -> dict:
     """Context for the set page's includes (_method, _domain_wheel, _instruments, _export_buttons, _how_to_cite)."""
     context: dict = {"method": method_summary(cos.method)}
@@ -112,5 +121,6 @@ def set_page_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion | None,
         instrument_uses=instruments,
         timing_only=timing_only,
         **version_links_context(cos, version),
+        **network_context(version),
     )
     return context

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from outcomes.web import browse, versions, views
+from outcomes.web import browse, network, versions, views
 
 app_name = "web"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("instruments/", browse.instrument_list, name="instrument-list"),
     path("instruments/<str:acronym>/", browse.instrument_detail, name="instrument-detail"),
     path("compare/", browse.compare, name="compare"),
+    path("network/cos_feasibility.py", network.feasibility_runner, name="feasibility-runner"),
     path("compare/sets/", browse.set_suggestions, name="set-suggestions"),
     path("sets/<slug:slug>/v/<str:version>/", versions.version_detail, name="version-detail"),
     path("sets/<slug:slug>/v/<str:version>/publish/", versions.version_publish_page, name="version-publish"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from diseases.urls import urlpatterns as condition_urlpatterns
-from outcomes.api.registry import search, views
+from outcomes.api.registry import network, search, views
 
 urlpatterns = [
     path("disease-areas/", views.DiseaseAreaList.as_view(), name="disease-area-list"),
@@ -32,6 +32,16 @@ urlpatterns = [
         "core-outcome-sets/<slug:slug>/versions/<str:version>/export/<str:format>/",
         views.VersionExport.as_view(),
         name="version-export",
+    ),
+    path(
+        "core-outcome-sets/<slug:slug>/versions/<str:version>/network/",
+        network.VersionNetwork.as_view(),
+        name="version-network",
+    ),
+    path(
+        "core-outcome-sets/<slug:slug>/versions/<str:version>/reports/",
+        network.VersionReportUpload.as_view(),
+        name="version-report-upload",
     ),
     path("search/", search.Search.as_view(), name="search"),
     path("dumps/", views.DumpList.as_view(), name="dump-list"),

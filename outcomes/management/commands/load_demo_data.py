@@ -1,4 +1,6 @@
-"""Load a clearly labelled SYNTHETIC consensus demo: an update of the ICHOM heart-failure set.
+"""Load a clearly labelled SYNTHETIC consensus demo: an update of the ICHOM heart-failure set, and one synthetic data
+source with a made-up feasibility report on the set's published version (outcomes/data/demo_feasibility_report.json),
+so the set page shows the network view.
 
 Idempotent: a second run creates nothing new (it resets the demo logins' passwords and issues fresh links for the
 two panelists it prints, since only the hash of a link is stored). Every row it creates is marked is_demo or lives
@@ -8,7 +10,9 @@ under the demo process; no real person or rating is involved.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
+from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -17,12 +21,14 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from outcomes.models import ConsensusProcess, CoreOutcomeSet, ItemResult, Round
+from outcomes.models import ConsensusProcess, CoreOutcomeSet, CoreOutcomeSetVersion, DataSource, ItemResult, Round
 from outcomes.permissions import CURATORS_GROUP
 from outcomes.services import consensus as svc
+from outcomes.services.network import data_source_create, feasibility_report_submit
 from outcomes.services.tally import round_tally
 
 SET_SLUG = "ichom-heart-failure"
+DEMO_REPORT = Path(__file__).resolve().parents[2] / "data" / "demo_feasibility_report.json"
 PROCESS_TITLE = "DEMO (synthetic): updating the ICHOM heart failure set"
 DEMO_USERS = {
     # username: (password, role)
@@ -72,7 +78,24 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"Created the synthetic demo process: {process.title}"))
         else:
             self.stdout.write("The synthetic demo process is already loaded; nothing new created.")
+        self._network(cos, users["demo-curator"])
         self._print(process, options["quiet_links"])
+
+    @transaction.atomic
+    def _network(self, cos: CoreOutcomeSet, curator) -> None:
+        """The demo data source and its synthetic report, once."""
+        if DataSource.objects.filter(is_demo=True).exists():
+            self.stdout.write("The synthetic demo data source is already loaded.")
+            return
+        demo = json.loads(DEMO_REPORT.read_text(encoding="utf-8"))
+        report = demo["report"]
+        version = cos.versions.get(version=report["set"]["version"], status=CoreOutcomeSetVersion.Status.PUBLISHED)
+        identities = dict(version.outcomes.values_list("name", "identity"))
+        for outcome in report["outcomes"]:
+            outcome["identity"] = str(identities[outcome["name"]])
+        source, _ = data_source_create(by=curator, is_demo=True, **demo["data_source"])
+        feasibility_report_submit(data_source=source, version=version, document=report)
+        self.stdout.write(self.style.SUCCESS(f"Created the synthetic demo data source: {source}"))
 
     def _users(self) -> dict:
         User = get_user_model()

@@ -40,3 +40,16 @@ def test_demo_data_loads_a_synthetic_heart_failure_update_once_with_logins_and_l
     assert ConsensusProcess.objects.filter(is_demo=True).count() == 1
     assert Rating.objects.count() == ratings
     assert Round.objects.filter(process=process).count() == 3
+
+
+def test_demo_data_loads_one_synthetic_data_source_whose_report_shows_on_the_set_page(reference_data, client):
+    call_command("load_demo_data", "--quiet-links", stdout=io.StringIO())
+    call_command("load_demo_data", "--quiet-links", stdout=io.StringIO())
+    from outcomes.models import DataSource, FeasibilityReport
+
+    source = DataSource.objects.get()
+    assert source.is_demo and "synthetic" in source.name.lower()
+    assert FeasibilityReport.objects.get().data_source == source
+    page = client.get("/sets/ichom-heart-failure/").content.decode()
+    assert "Demo synthetic OMOP data source" in page and "demo, synthetic" in page
+    assert "1,000–9,999" in page and "&lt; 5" in page and "not mapped" in page and "not found" in page
