@@ -340,7 +340,6 @@ class Matcher:
     # --- the check ----------------------------------------------------------------------------------------------
 
     def check(self, core_outcomes: Sequence[CoreOutcomeSpec], trial_outcomes: Sequence[TrialOutcome]) -> CheckResult:
-        s = self.settings
         trials = [self._trial(t) for t in trial_outcomes]
         names = [[self._core_terms(a) for a in name_alternatives(c.name)] for c in core_outcomes]
         vocabularies = [
