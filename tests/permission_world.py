@@ -15,9 +15,12 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from outcomes.models import ConsensusProcess, CoreOutcomeSet, Panelist, RegistryDump, Round
+from outcomes.models import ConsensusProcess, CoreOutcomeSet, Panelist, RegistryDump, Round, TrialAdoption, TrialCheck
 from outcomes.services import consensus as svc
 from outcomes.services.tally import round_tally
+from outcomes.services.trials import adoption_declare, trial_check_create
+from outcomes.trials.inputs import ParsedTrial
+from outcomes.trials.matching import TrialOutcome
 from tests.factories import (
     CoreOutcomeSetFactory,
     CuratorFactory,
@@ -55,6 +58,8 @@ class World:
     dump: RegistryDump
     public_set: CoreOutcomeSet
     secrets: dict[str, str] = field(default_factory=dict)
+    trial_check: TrialCheck | None = None  # a check against the public set, and a declaration awaiting a curator
+    adoption: TrialAdoption | None = None
 
     @property
     def panelist_a(self) -> Member:
@@ -142,6 +147,11 @@ def world_build() -> World:
     for member, score in zip(members_a, (9, 2), strict=True):
         _rate(member, round_a, score)
     dump = RegistryDump.objects.create(format="json", requested_by=users["curator"])
+    version = public_set.versions.get(version="1.1.0")
+    trial_check = trial_check_create(
+        version=version, trial=ParsedTrial([TrialOutcome("Overall survival")]), source=TrialCheck.Source.LINES
+    )
+    adoption = adoption_declare(version=version, registry_id="NCT00000042", by=users["facilitator_b"])
     return World(
         users=users,
         process_a=process_a,
@@ -153,6 +163,8 @@ def world_build() -> World:
         members_b=members_b,
         dump=dump,
         public_set=public_set,
+        trial_check=trial_check,
+        adoption=adoption,
     )
 
 

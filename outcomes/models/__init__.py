@@ -26,6 +26,7 @@ from .sets import (
     OutcomeDomain,
     Reference,
 )
+from .trials import TrialAdoption, TrialCheck
 
 __all__ = [
     "AuditEvent",
@@ -53,4 +54,6 @@ __all__ = [
     "SetSearchIndex",
     "StakeholderGroup",
     "Suggestion",
+    "TrialAdoption",
+    "TrialCheck",
 ]

@@ -225,14 +225,14 @@ def http_fetch(url: str) -> bytes:
         raise FetchError(str(exc)) from None
 
 
-def fetch_ctgov(nct: str, *, fetcher: Fetcher = http_fetch) -> ParsedTrial:
+def fetch_ctgov(nct: str, *, fetcher: Fetcher | None = None) -> ParsedTrial:
     """The study record of an NCT number from ClinicalTrials.gov API v2. The server may be offline or not allowed
     out: that is a clear ValidationError, never a 500."""
     trial_id = trial_id_parse(nct)
     if trial_id.registry != "nct":
         raise ValidationError("Only ClinicalTrials.gov records can be fetched: give an NCT number.", code="invalid")
     try:
-        body = fetcher(CTGOV_STUDY_URL.format(nct=trial_id.value))
+        body = (fetcher or http_fetch)(CTGOV_STUDY_URL.format(nct=trial_id.value))
     except LookupError:
         raise ValidationError(f"ClinicalTrials.gov has no study {trial_id.value}.", code="not_found") from None
     except FetchError:
