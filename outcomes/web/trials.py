@@ -91,12 +91,11 @@ def trial_check(request: HttpRequest) -> HttpResponse:
         form = CheckForm(request.POST, request.FILES)
         form.is_valid()
     except RequestDataTooBig:
-        form = CheckForm()
-        form.add_error(
-            None,
-            f"The input is too large: paste or upload at most {inputs.MAX_INPUT_BYTES:,} bytes. Nothing was stored.",
+        # Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE before the form sees it: nothing was read or stored.
+        too_large = (
+            f"The input is too large: paste or upload at most {inputs.MAX_INPUT_BYTES:,} bytes. Nothing was stored."
         )
-        return render(request, "public/trials/check.html", {"form": form}, status=413)
+        return render(request, "public/trials/check.html", {"form": CheckForm(), "page_error": too_large}, status=413)
     if form.errors:
         return render(request, "public/trials/check.html", {"form": form}, status=400)
     version = form.versions[form.cleaned_data["version"]]
