@@ -300,7 +300,7 @@ class AdoptionList(generics.ListAPIView):
                 description="verified (default); others: curators.",
             ),
         ],
-        responses={200: AdoptionSerializer(many=True), **errors(400, 403)},
+        responses={200: AdoptionSerializer(many=True), **errors(400, 403, 404)},
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
@@ -392,6 +392,9 @@ class UptakeList(generics.ListAPIView):
     def get_queryset(self):
         return trial_selectors.sets_by_uptake()
 
-    @extend_schema(summary="Sets by uptake: verified adoptions and checks meeting the Kirkham rule")
+    @extend_schema(
+        summary="Sets by uptake: verified adoptions and checks meeting the Kirkham rule",
+        responses={200: UptakeRowSerializer(many=True), **errors(400, 404)},
+    )
     def get(self, request: Request, *args, **kwargs) -> Response:
         return super().get(request, *args, **kwargs)
