@@ -131,6 +131,8 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api:trial-check-csv": {"GET": EVERYONE, "POST": NOT_ALLOWED},
     "api:trial-check-fhir": {"GET": EVERYONE, "POST": NOT_ALLOWED},
     "api:adoption-list": {"GET": EVERYONE, "POST": API_SIGNED_IN_EMPTY},
+    # The world's adoption awaits a curator: its ResearchStudy is not public yet.
+    "api:adoption-fhir": {"GET": (404, 404, 404, 404, 404, 200, 200), "POST": NOT_ALLOWED},
     "api:adoption-verify": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_CURATORS_ACTION},
     "api:adoption-reject": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_CURATORS_EMPTY},
     "api:set-uptake": {"GET": EVERYONE, "POST": NOT_ALLOWED},
@@ -245,6 +247,7 @@ URL_OVERRIDES: dict[str, dict] = {
         )
     },
     "api:adoption-verify": {"pk": lambda w: w.adoption.pk},
+    "api:adoption-fhir": {"pk": lambda w: w.adoption.pk},
     "api:adoption-reject": {"pk": lambda w: w.adoption.pk},
     "api:dump-download": {"pk": lambda w: w.dump.pk},
 }
@@ -284,6 +287,7 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/trial-checks/{id}/fhir/", "get"): EVERYONE,
     ("/api/v1/adoptions/", "get"): EVERYONE,
     ("/api/v1/adoptions/", "post"): API_SIGNED_IN_EMPTY,
+    ("/api/v1/adoptions/{id}/fhir/", "get"): (404, 404, 404, 404, 404, 200, 200),
     ("/api/v1/adoptions/{id}/verify/", "post"): API_CURATORS_ACTION,
     ("/api/v1/adoptions/{id}/reject/", "post"): API_CURATORS_EMPTY,
     ("/api/v1/core-outcome-sets/{slug}/uptake/", "get"): EVERYONE,
@@ -339,6 +343,7 @@ API_OVERRIDES: dict[str, dict] = {
     "/api/v1/trial-checks/{id}/csv/": {"id": lambda w: w.trial_check.pk},
     "/api/v1/trial-checks/{id}/fhir/": {"id": lambda w: w.trial_check.pk},
     "/api/v1/adoptions/{id}/verify/": {"id": lambda w: w.adoption.pk},
+    "/api/v1/adoptions/{id}/fhir/": {"id": lambda w: w.adoption.pk},
     "/api/v1/adoptions/{id}/reject/": {"id": lambda w: w.adoption.pk},
     "/api/v1/consensus/processes/{id}/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/processes/{id}/rounds/": {"id": lambda w: w.process_a.pk},

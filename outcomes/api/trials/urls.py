@@ -10,6 +10,7 @@ urlpatterns = [
     path("trial-checks/<uuid:pk>/csv/", views.TrialCheckCsv.as_view(), name="trial-check-csv"),
     path("trial-checks/<uuid:pk>/fhir/", views.TrialCheckFhir.as_view(), name="trial-check-fhir"),
     path("adoptions/", views.AdoptionList.as_view(), name="adoption-list"),
+    path("adoptions/<int:pk>/fhir/", views.AdoptionFhir.as_view(), name="adoption-fhir"),
     path("adoptions/<int:pk>/verify/", views.AdoptionVerify.as_view(), name="adoption-verify"),
     path("adoptions/<int:pk>/reject/", views.AdoptionReject.as_view(), name="adoption-reject"),
     path("core-outcome-sets/<slug:slug>/uptake/", views.SetUptake.as_view(), name="set-uptake"),

@@ -330,6 +330,35 @@ class AdoptionList(generics.ListAPIView):
         return Response(AdoptionSerializer(adoption).data, status=status.HTTP_201_CREATED)
 
 
+class AdoptionFhir(APIView):
+    permission_classes = [permissions.AllowAny]
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        summary="A FHIR R5 ResearchStudy for an adopting trial",
+        description="The trial (its registry identifier) with one outcomeMeasure per core outcome of the adopted "
+        "version, each referencing the set's EvidenceVariable. Verified adoptions are public; others: curators.",
+        responses={(200, "application/fhir+json"): OpenApiTypes.OBJECT, **errors(404)},
+    )
+    def get(self, request: Request, pk: int):
+        adoptions = trial_selectors.adoption_queryset()
+        if not is_curator(request.user):
+            adoptions = adoptions.filter(status=TrialAdoption.Status.VERIFIED)
+        adoption = get_object_or_404(adoptions, pk=pk)
+        version = version_queryset().get(pk=adoption.version_id)
+        study = research_study(
+            version,
+            trial_id=inputs.TrialId(adoption.registry, adoption.registry_id),
+            title=adoption.trial_title,
+            check=adoption.check_result,
+        )
+        return attachment(
+            research_study_bytes(study),
+            filename=f"research-study-{adoption.registry_id}.json",
+            content_type="application/fhir+json",
+        )
+
+
 class _Decision(APIView):
     permission_classes = [permissions.IsAuthenticated]
 
