@@ -38,7 +38,9 @@ def adoptions_pending() -> QuerySet[TrialAdoption]:
 
 
 def verified_adoption_count(cos: CoreOutcomeSet) -> int:
-    return TrialAdoption.objects.filter(version__core_outcome_set=cos, status=Verified).count()
+    """Trials using the set: a trial verified for two of its versions counts once."""
+    adoptions = TrialAdoption.objects.filter(version__core_outcome_set=cos, status=Verified)
+    return adoptions.values("registry_id").distinct().count()
 
 
 @dataclass

@@ -3,9 +3,10 @@ from __future__ import annotations
 from django.urls import path
 
 from outcomes.api.trials import views
+from outcomes.web.urls import trial_check_limit
 
 urlpatterns = [
-    path("trial-checks/", views.TrialCheckCreate.as_view(), name="trial-check-create"),
+    path("trial-checks/", trial_check_limit(views.TrialCheckCreate.as_view()), name="trial-check-create"),
     path("trial-checks/<uuid:pk>/", views.TrialCheckDetail.as_view(), name="trial-check-detail"),
     path("trial-checks/<uuid:pk>/csv/", views.TrialCheckCsv.as_view(), name="trial-check-csv"),
     path("trial-checks/<uuid:pk>/fhir/", views.TrialCheckFhir.as_view(), name="trial-check-fhir"),

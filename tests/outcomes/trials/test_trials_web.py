@@ -129,3 +129,12 @@ def test_the_uptake_pages_take_the_same_number_of_queries_whatever_the_adoptions
         adoption = adoption_declare(version=_hf_version(), registry_id=f"NCT1234567{n}", by=OutsiderFactory())
         adoption_verify(adoption=adoption, by=curator)
     assert counts() == before
+
+
+def test_checks_beyond_the_limit_answer_429_on_the_page_and_the_api_together():
+    client = Client()
+    for _ in range(15):
+        assert client.post(reverse("web:trial-check"), {}).status_code == 400
+        assert client.post(reverse("api:trial-check-create"), {}, content_type="application/json").status_code == 400
+    assert client.post(reverse("web:trial-check"), {}).status_code == 429
+    assert client.post(reverse("api:trial-check-create"), {}, content_type="application/json").status_code == 429
