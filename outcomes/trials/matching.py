@@ -81,9 +81,13 @@ class Settings:
     # Stem sequences of an equivalent phrase -> (its concept token, the token of the concept it implies or "").
     phrases: tuple[tuple[tuple[str, ...], str, str], ...]
     # Instruments outside the registry: (acronym words, name stems, the stems of each outcome they measure).
+    instruments: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, ...], ...]], ...]
     # COMET domain names the `domain` reason never uses.
     domains_not_matched: frozenset[str]
-    instruments: tuple[tuple[tuple[str, ...], tuple[str, ...], tuple[tuple[str, ...], ...]], ...]
+    # Concepts that, naming a core outcome alone, mean all of it ("Mortality": any death), and the concepts of
+    # their all-inclusive forms ("all-cause death").
+    broad: frozenset[str] = frozenset()
+    broad_all: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -124,7 +128,8 @@ def default_settings(path: Path = MATCHING_FILE) -> Settings:
         token = _concept_token(group["concept"])
         implies = _concept_token(group["implies"]) if group.get("implies") else ""
         for phrase in group["phrases"]:
-            stems = tuple(s for s in _stems(phrase) if s not in ignored)
+            # Phrases keep their ignored words: "overall survival" is not "survival".
+            stems = _stems(phrase)
             if stems:
                 phrases.append((stems, token, implies))
     instruments = []
@@ -149,6 +154,8 @@ def default_settings(path: Path = MATCHING_FILE) -> Settings:
         phrases=tuple(sorted(phrases, key=lambda p: -len(p[0]))),
         instruments=tuple(instruments),
         domains_not_matched=frozenset(data.get("domains_not_matched") or ()),
+        broad=frozenset(_concept_token(b["concept"]) for b in data.get("broad_alone") or ()),
+        broad_all=frozenset(_concept_token(b["all"]) for b in data.get("broad_alone") or ()),
     )
 
 
@@ -185,21 +192,21 @@ class Vocabulary:
         return [stem(w) for w in text_words], extra
 
     def concepts(self, stems: Sequence[str]) -> list[str]:
-        """`stems` with ignored words dropped and each equivalent phrase replaced by its concept token (and the
-        token of the concept it implies)."""
-        kept = [s for s in stems if s not in self.settings.ignored]
+        """`stems` with each equivalent phrase replaced by its concept token (and the token of the concept it
+        implies), then the ignored words dropped."""
         out: list[str] = []
         i = 0
-        while i < len(kept):
+        while i < len(stems):
             for phrase, token, implies in self.settings.phrases:
-                if tuple(kept[i : i + len(phrase)]) == phrase:
+                if tuple(stems[i : i + len(phrase)]) == phrase:
                     out.append(token)
                     if implies:
                         out.append(implies)
                     i += len(phrase)
                     break
             else:
-                out.append(kept[i])
+                if stems[i] not in self.settings.ignored:
+                    out.append(stems[i])
                 i += 1
         return out
 
@@ -317,20 +324,27 @@ class Matcher:
         name_stems = _stems(re.sub(r"\([^)]*\)", " ", name))
         return len(name_stems) > 1 and _contains([stem(w) for w in trial.all_words], name_stems)
 
-    def _instrument_residues(self, measure: str, acronym: str, name: str) -> list[set[str]]:
+    def _instrument_residues(self, measure: str, acronym: str, name: str, shared: set[str]) -> list[set[str]]:
         """The trial outcome's own words once the instrument's words and the generic ones are set aside: what
         it says it measures with the instrument ("urinary" in "EPIC-26 urinary domain"), per item of a list
-        ("EPIC-26 urinary, bowel and sexual domains" has three)."""
+        ("EPIC-26 urinary, bowel and sexual domains" has three). A weak word stays when it names a core outcome
+        measured with the same instrument (`shared`: "symptom" in "KCCQ total symptom score" is about symptom
+        burden, not functional status), and goes otherwise ("clinical" in "KCCQ clinical summary score")."""
         instrument_terms = {stem(w) for w in words(acronym)} | set(_stems(name))
+        text = re.sub(r"[()\[\]]", " ", measure)
+        # The instrument's acronym with a suffix naming its version or subscale (KCCQ-TSS, EQ-5D-5L, NPI-Q).
+        for form in self._acronym_forms(acronym):
+            pattern = r"\b" + r"[-\s]?".join(re.escape(w) for w in form) + r"(?:-[0-9a-z]+)*\b"
+            text = re.sub(pattern, " ", text, flags=re.IGNORECASE)
         residues = []
-        for item in _ITEM_SPLIT.split(re.sub(r"[()\[\]]", " ", measure)):
+        for item in _ITEM_SPLIT.split(text):
             plain, _ = self.vocabulary.expand(item)
             residues.append(
                 {
                     t
                     for t in self.vocabulary.concepts(plain)
                     if t not in instrument_terms
-                    and t not in self.settings.weak
+                    and (t not in self.settings.weak or t in shared)
                     and len(t) >= 3
                     and not any(ch.isdigit() for ch in t)
                 }
@@ -345,6 +359,16 @@ class Matcher:
         vocabularies = [
             {t for alt in names[k] for t in alt} | set(self._core_terms(c.note)) for k, c in enumerate(core_outcomes)
         ]
+        # Per core outcome, the words of the other core outcomes that it does not share.
+        others = [
+            {t for m, v in enumerate(vocabularies) if m != k for t in v} - vocabularies[k]
+            for k in range(len(core_outcomes))
+        ]
+        # Per instrument, the words of every core outcome measured with it.
+        shared: dict[str, set[str]] = {}
+        for k, c in enumerate(core_outcomes):
+            for acronym, _ in c.instruments:
+                shared.setdefault(acronym, set()).update(vocabularies[k])
         domain_owners: dict[str, int] = {}
         for c in core_outcomes:
             for domain in c.domains:
@@ -354,7 +378,9 @@ class Matcher:
         for k, core in enumerate(core_outcomes):
             best: OutcomeVerdict | None = None
             for j, trial in enumerate(trials):
-                candidate = self._compare(core, names[k], vocabularies[k], domain_owners, trial, trial_outcomes[j], j)
+                candidate = self._compare(
+                    core, names[k], vocabularies[k], others[k], shared, domain_owners, trial, trial_outcomes[j], j
+                )
                 if candidate is not None and (best is None or _rank(candidate) > _rank(best)):
                     best = candidate
             if best is None:
@@ -374,6 +400,8 @@ class Matcher:
         core: CoreOutcomeSpec,
         alternatives: list[list[str]],
         vocabulary: set[str],
+        others: set[str],
+        shared: dict[str, set[str]],
         domain_owners: dict[str, int],
         trial: _Trial,
         outcome: TrialOutcome,
@@ -389,32 +417,49 @@ class Matcher:
         def best(terms: set[str], description: set[str] | None = None) -> tuple[float, list[str]]:
             return max(((self.coverage(alt, terms, description), alt) for alt in alternatives), key=lambda x: x[0])
 
+        def narrower(score: float, name_terms: list[str]) -> str:
+            """Why a match by name is only possible: the trial outcome is a narrower one ("" when it is not)."""
+            own = {t for t in trial.measure_plain if t not in s.weak and not any(ch.isdigit() for ch in t)}
+            if set(name_terms) <= s.broad and own & s.broad and own - s.broad and not own & s.broad_all:
+                return "Names a narrower form of this outcome (this outcome alone means all of it)."
+            if score < 1 and (own - vocabulary) & others:
+                return "Names something narrower, closer to another core outcome of the set."
+            return ""
+
+        # A match by name that names a narrower outcome is only possible, unless an instrument or the domain
+        # says more below.
+        demoted: OutcomeVerdict | None = None
         plain, name_terms = best(trial.measure_plain)
+        synonym, synonym_terms = best(trial.measure_synonyms)
+        expanded, _ = best(trial.measure_terms)
         if plain >= s.measured:
             literal = all(not t.startswith(_CONCEPT) for t in name_terms)
-            reason = SAME if literal else SYNONYM
-            return verdict(MEASURED, plain, reason, "The trial outcome names this outcome.")
-        synonym, _ = best(trial.measure_synonyms)
-        if synonym >= s.measured:
-            return verdict(MEASURED, synonym, SYNONYM, "Named by an abbreviation or a synonym.")
-        expanded, _ = best(trial.measure_terms)
-        if expanded >= s.measured:
+            if not (why := narrower(plain, name_terms)):
+                return verdict(MEASURED, plain, SAME if literal else SYNONYM, "The trial outcome names this outcome.")
+            demoted = verdict(POSSIBLY, plain, SIMILAR, why)
+        elif synonym >= s.measured:
+            if not (why := narrower(synonym, synonym_terms)):
+                return verdict(MEASURED, synonym, SYNONYM, "Named by an abbreviation or a synonym.")
+            demoted = verdict(POSSIBLY, synonym, SIMILAR, why)
+        elif expanded >= s.measured:
             return verdict(MEASURED, expanded, INSTRUMENT, "Names an instrument that measures this outcome.")
         for acronym, name in core.instruments:
             if self._names_instrument(trial, acronym, name):
-                residues = self._instrument_residues(outcome.measure, acronym, name)
+                residues = self._instrument_residues(outcome.measure, acronym, name, shared.get(acronym, set()))
                 # The whole instrument, or a part of it that this outcome covers.
                 if all(not r for r in residues) or any(r and r <= vocabulary for r in residues):
                     return verdict(
                         MEASURED, 1.0, INSTRUMENT, f"Measured with {acronym}, an instrument of this outcome."
                     )
         for domain in core.domains:
-            if domain_owners.get(domain) == 1 and domain not in s.domains_not_matched:
+            if demoted is None and domain_owners.get(domain) == 1 and domain not in s.domains_not_matched:
                 domain_terms = [t for t in self._core_terms(domain) if t != stem("outcomes")]
                 if domain_terms and self.coverage(domain_terms, trial.measure_terms) >= s.measured:
                     return verdict(
                         MEASURED, 1.0, DOMAIN, f"Names the COMET domain {domain}, which holds only this outcome."
                     )
+        if demoted is not None:
+            return demoted
         with_description, _ = best(trial.measure_terms, trial.description_terms)
         score = max(expanded, with_description)
         similarity = max(

@@ -104,3 +104,29 @@ def test_a_name_listing_events_of_two_words_each_is_read_as_alternatives():
     assert name_alternatives("Acute complications within 30 days of AMI, CABG or PCI") == [
         "Acute complications within 30 days of AMI, CABG or PCI"
     ]
+
+
+def test_an_outcome_named_by_death_alone_is_all_cause_so_a_cause_specific_death_is_only_possibly_it():
+    cardiovascular, _ = _one(CoreOutcomeSpec("1", "Mortality"), "Cardiovascular death")
+    any_cause, _ = _one(CoreOutcomeSpec("1", "Mortality"), "Death from any cause at 12 months")
+    assert cardiovascular.verdict == POSSIBLY
+    assert any_cause.verdict == MEASURED
+
+
+def test_a_narrower_outcome_that_another_core_outcome_names_is_only_possibly_the_broader_one():
+    cores = [CoreOutcomeSpec("1", "Urinary function"), CoreOutcomeSpec("2", "Stress urinary incontinence")]
+    result = check(cores, [TrialOutcome("Urinary incontinence")], synonyms={})
+    assert result.verdicts[0].verdict == POSSIBLY
+    alone = check(cores[:1], [TrialOutcome("Urinary incontinence")], synonyms={})
+    assert alone.verdicts[0].verdict == MEASURED
+
+
+def test_an_instrument_acronym_with_a_subscale_suffix_still_names_the_instrument():
+    kccq = ("KCCQ-12", "Kansas City Cardiomyopathy Questionnaire (12-item)")
+    cores = [
+        CoreOutcomeSpec("1", "Symptom burden", instruments=(kccq,)),
+        CoreOutcomeSpec("2", "Functional status", instruments=(kccq,)),
+    ]
+    result = check(cores, [TrialOutcome("Change From Baseline in KCCQ-TSS Total Symptom Score")], synonyms={})
+    assert result.verdicts[0].verdict == MEASURED
+    assert result.verdicts[1].verdict != MEASURED  # the symptom score does not measure function
