@@ -153,6 +153,8 @@ LOGIN_RATE_LIMIT = env_str("LOGIN_RATE_LIMIT", "10/m")
 PANEL_LINK_RATE_LIMIT = env_str("PANEL_LINK_RATE_LIMIT", "20/m")
 # Failed `Authorization: Panelist <token>` attempts on the API per client IP (successful ones are not counted).
 PANEL_API_AUTH_RATE_LIMIT = env_str("PANEL_API_AUTH_RATE_LIMIT", "20/m")
+# Trial checks (page and API) per client IP: each stores a result, and anyone may check.
+TRIAL_CHECK_RATE_LIMIT = env_str("TRIAL_CHECK_RATE_LIMIT", "30/m")
 # The request header holding the client IP when behind a proxy (e.g. HTTP_X_REAL_IP); unset: REMOTE_ADDR.
 RATELIMIT_IP_HEADER = env_str("RATELIMIT_IP_HEADER", "")
 LOGIN_URL = "login"

@@ -39,6 +39,8 @@ from outcomes.models import (
     SetSearchIndex,
     StakeholderGroup,
     Suggestion,
+    TrialAdoption,
+    TrialCheck,
 )
 from outcomes.permissions import is_curator
 from outcomes.services.diff import version_diff
@@ -549,3 +551,22 @@ class FeasibilityReportAdmin(ReadOnlyAdmin):
     list_display = ["data_source", "version", "generated_at", "received_at"]
     list_select_related = ["data_source", "version__core_outcome_set"]
     readonly_fields = ["data_source", "version", "document", "generated_at", "received_at"]
+
+
+@admin.register(TrialCheck)
+class TrialCheckAdmin(ReadOnlyAdmin):
+    """Stored results of trial checks (docs/trials.md): never edited, a shared address must keep its result."""
+
+    list_display = ["id", "version", "source", "registry_id", "meets_kirkham", "created_at"]
+    list_filter = ["meets_kirkham", "source"]
+    list_select_related = ["version__core_outcome_set"]
+
+
+@admin.register(TrialAdoption)
+class TrialAdoptionAdmin(ReadOnlyAdmin):
+    """Declared adoptions: curators decide them on the site (/trials/adoptions/), where each decision is audited."""
+
+    list_display = ["registry_id", "version", "status", "declared_by", "declared_at", "decided_by", "decided_at"]
+    list_filter = ["status", "registry"]
+    search_fields = ["registry_id", "trial_title"]
+    list_select_related = ["version__core_outcome_set", "declared_by", "decided_by"]

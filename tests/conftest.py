@@ -12,6 +12,7 @@ from cos_registry.cache import FaultTolerantRedisCache
 from cos_registry.celery import app as celery_app
 from outcomes.models import OutcomeDomain
 from outcomes.services.reference_data import reference_data_load
+from outcomes.trials import inputs as trial_inputs
 from tests.factories import CuratorFactory, FacilitatorFactory, OutsiderFactory
 
 
@@ -122,13 +123,20 @@ def outsider(db):
     return OutsiderFactory()
 
 
+def _no_network(url: str) -> bytes:
+    raise trial_inputs.FetchError(f"tests do not reach {url}")
+
+
 @pytest.fixture(autouse=True)
-def _isolated_side_effects(settings):
-    """Tasks run in-process and the cache starts empty, whatever REDIS_URL says."""
+def _isolated_side_effects(settings, monkeypatch):
+    """Tasks run in-process, the cache starts empty, whatever REDIS_URL says, and nothing is fetched from the
+    internet."""
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     cache.clear()
+    # No test reaches ClinicalTrials.gov: a test that fetches a record replaces this with a recorded response.
+    monkeypatch.setattr(trial_inputs, "http_fetch", _no_network)
     yield
     cache.clear()
 

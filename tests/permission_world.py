@@ -15,10 +15,22 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from outcomes.models import ConsensusProcess, CoreOutcomeSet, DataSource, Panelist, RegistryDump, Round
+from outcomes.models import (
+    ConsensusProcess,
+    CoreOutcomeSet,
+    DataSource,
+    Panelist,
+    RegistryDump,
+    Round,
+    TrialAdoption,
+    TrialCheck,
+)
 from outcomes.services import consensus as svc
 from outcomes.services.network import data_source_create
 from outcomes.services.tally import round_tally
+from outcomes.services.trials import adoption_declare, trial_check_create
+from outcomes.trials.inputs import ParsedTrial
+from outcomes.trials.matching import TrialOutcome
 from tests.factories import (
     CoreOutcomeSetFactory,
     CuratorFactory,
@@ -57,6 +69,8 @@ class World:
     public_set: CoreOutcomeSet
     data_source: DataSource | None = None
     secrets: dict[str, str] = field(default_factory=dict)
+    trial_check: TrialCheck | None = None  # a check against the public set, and a declaration awaiting a curator
+    adoption: TrialAdoption | None = None
 
     @property
     def panelist_a(self) -> Member:
@@ -147,6 +161,11 @@ def world_build() -> World:
     data_source, _ = data_source_create(
         name="Matrix synthetic data source", country="NL", contact="dp@example.org", by=users["curator"]
     )
+    version = public_set.versions.get(version="1.1.0")
+    trial_check = trial_check_create(
+        version=version, trial=ParsedTrial([TrialOutcome("Overall survival")]), source=TrialCheck.Source.LINES
+    )
+    adoption = adoption_declare(version=version, registry_id="NCT00000042", by=users["facilitator_b"])
     return World(
         users=users,
         process_a=process_a,
@@ -159,6 +178,8 @@ def world_build() -> World:
         dump=dump,
         public_set=public_set,
         data_source=data_source,
+        trial_check=trial_check,
+        adoption=adoption,
     )
 
 

@@ -44,6 +44,7 @@ REDIRECT = (302, 302, 302, 302, 302, 302, 302)
 NOT_ALLOWED = (405, 405, 405, 405, 405, 405, 405)
 CURATORS_ONLY = (403, 403, 403, 403, 403, 400, 400)  # an empty form: a 400 with its errors for curators
 ADMINS_ONLY_PAGE = (LOGIN, LOGIN, LOGIN, 403, 403, 403, 200)
+CURATORS_EMPTY_PAGE = (LOGIN, LOGIN, LOGIN, 403, 403, 400, 400)
 SIGNED_IN_PAGE = (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200)
 FACILITATOR_A_PAGE = (LOGIN, LOGIN, LOGIN, 200, 403, 403, 200)
 FACILITATOR_A_EMPTY_FORM = (LOGIN, LOGIN, LOGIN, 400, 403, 403, 400)
@@ -58,6 +59,7 @@ API_SIGNED_IN_NOT_ALLOWED = (403, 403, 403, 405, 405, 405, 405)
 API_FACILITATOR_A = (403, 403, 403, 200, 403, 403, 200)
 # Curators start processes (as on the page /facilitate/new/): an empty body is a 400 with its errors for them.
 API_CURATORS_EMPTY = (403, 403, 403, 403, 403, 400, 400)
+API_CURATORS_ACTION = (403, 403, 403, 403, 403, 200, 200)
 API_FACILITATOR_A_EMPTY = (403, 403, 403, 400, 403, 403, 400)
 # The CSV import takes a file (multipart/form-data or text/csv): an empty JSON body is the wrong media type.
 API_FACILITATOR_A_JSON_REFUSED = (403, 403, 403, 415, 403, 403, 415)
@@ -100,6 +102,17 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     # POST rotates the token and shows the new one)
     "network:data-sources": {"GET": CURATOR_PAGE, "POST": CURATOR_EMPTY_FORM},
     "network:data-source": {"GET": CURATOR_PAGE, "POST": CURATOR_PAGE},
+    # trials: anyone checks a trial; signed-in users declare adoption; curators verify or reject
+    "web:trial-check": {"GET": EVERYONE, "POST": (400, 400, 400, 400, 400, 400, 400)},  # an empty form
+    "web:trial-check-result": {"GET": EVERYONE, "POST": NOT_ALLOWED},
+    "web:trial-check-csv": {"GET": EVERYONE, "POST": NOT_ALLOWED},
+    "web:adoption-declare": {
+        "GET": (LOGIN, LOGIN, LOGIN, 405, 405, 405, 405),
+        "POST": (LOGIN, LOGIN, LOGIN, 400, 400, 400, 400),
+    },
+    "web:adoption-queue": {"GET": (LOGIN, LOGIN, LOGIN, 403, 403, 200, 200), "POST": CURATORS_EMPTY_PAGE},
+    "web:set-uptake": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:uptake": {"GET": EVERYONE, "POST": EVERYONE},
     # audit log
     "audit:log": {"GET": ADMINS_ONLY_PAGE, "POST": ADMINS_ONLY_PAGE},
     "audit:process-log": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
@@ -123,6 +136,18 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     # A data source's token only: no one of the matrix holds one, so everyone is unauthenticated (401).
     "api:version-report-upload": {"GET": API_DATA_SOURCE_ONLY, "POST": API_DATA_SOURCE_ONLY},
     "api:dump-list": {"GET": API_SIGNED_IN, "POST": API_SIGNED_IN_EMPTY},
+    # trials API
+    "api:trial-check-create": {"GET": NOT_ALLOWED, "POST": (400, 400, 400, 400, 400, 400, 400)},
+    "api:trial-check-detail": {"GET": EVERYONE, "POST": NOT_ALLOWED},
+    "api:trial-check-csv": {"GET": EVERYONE, "POST": NOT_ALLOWED},
+    "api:trial-check-fhir": {"GET": EVERYONE, "POST": NOT_ALLOWED},
+    "api:adoption-list": {"GET": EVERYONE, "POST": API_SIGNED_IN_EMPTY},
+    # The world's adoption awaits a curator: its ResearchStudy is not public yet.
+    "api:adoption-fhir": {"GET": (404, 404, 404, 404, 404, 200, 200), "POST": NOT_ALLOWED},
+    "api:adoption-verify": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_CURATORS_ACTION},
+    "api:adoption-reject": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_CURATORS_EMPTY},
+    "api:set-uptake": {"GET": EVERYONE, "POST": NOT_ALLOWED},
+    "api:uptake-list": {"GET": EVERYONE, "POST": NOT_ALLOWED},
     "api:dump-detail": {"GET": API_CURATORS_DUMP, "POST": API_SIGNED_IN_NOT_ALLOWED},
     "api:dump-download": {"GET": API_CURATORS_DUMP_NOT_READY, "POST": API_SIGNED_IN_NOT_ALLOWED},
     # consensus API: facilitators (session) and panelists (token header)
@@ -222,6 +247,20 @@ URL_OVERRIDES: dict[str, dict] = {
     "api:consensus-meeting-counts": {"pk": lambda w: w.round_a.round_items.order_by("pk").first().pk},
     "api:dump-detail": {"pk": lambda w: w.dump.pk},
     "network:data-source": {"pk": lambda w: w.data_source.pk},
+    **{
+        name: {"pk": lambda w: w.trial_check.pk}
+        for name in (
+            "web:trial-check-result",
+            "web:trial-check-csv",
+            "web:adoption-declare",
+            "api:trial-check-detail",
+            "api:trial-check-csv",
+            "api:trial-check-fhir",
+        )
+    },
+    "api:adoption-verify": {"pk": lambda w: w.adoption.pk},
+    "api:adoption-fhir": {"pk": lambda w: w.adoption.pk},
+    "api:adoption-reject": {"pk": lambda w: w.adoption.pk},
     "api:dump-download": {"pk": lambda w: w.dump.pk},
 }
 
@@ -256,6 +295,17 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/dumps/", "post"): API_SIGNED_IN_EMPTY,
     ("/api/v1/dumps/{id}/", "get"): API_CURATORS_DUMP,
     ("/api/v1/dumps/{id}/download/", "get"): API_CURATORS_DUMP_NOT_READY,
+    ("/api/v1/trial-checks/", "post"): (400, 400, 400, 400, 400, 400, 400),
+    ("/api/v1/trial-checks/{id}/", "get"): EVERYONE,
+    ("/api/v1/trial-checks/{id}/csv/", "get"): EVERYONE,
+    ("/api/v1/trial-checks/{id}/fhir/", "get"): EVERYONE,
+    ("/api/v1/adoptions/", "get"): EVERYONE,
+    ("/api/v1/adoptions/", "post"): API_SIGNED_IN_EMPTY,
+    ("/api/v1/adoptions/{id}/fhir/", "get"): (404, 404, 404, 404, 404, 200, 200),
+    ("/api/v1/adoptions/{id}/verify/", "post"): API_CURATORS_ACTION,
+    ("/api/v1/adoptions/{id}/reject/", "post"): API_CURATORS_EMPTY,
+    ("/api/v1/core-outcome-sets/{slug}/uptake/", "get"): EVERYONE,
+    ("/api/v1/uptake/", "get"): EVERYONE,
     ("/api/v1/consensus/processes/", "get"): API_SIGNED_IN,
     ("/api/v1/consensus/processes/", "post"): API_CURATORS_EMPTY,
     ("/api/v1/consensus/processes/{id}/", "get"): API_FACILITATOR_A,
@@ -303,6 +353,12 @@ API_OVERRIDES: dict[str, dict] = {
     "/api/v1/conditions/{slug}/": {"slug": "prostate-cancer"},
     "/api/v1/dumps/{id}/": {"id": lambda w: w.dump.pk},
     "/api/v1/dumps/{id}/download/": {"id": lambda w: w.dump.pk},
+    "/api/v1/trial-checks/{id}/": {"id": lambda w: w.trial_check.pk},
+    "/api/v1/trial-checks/{id}/csv/": {"id": lambda w: w.trial_check.pk},
+    "/api/v1/trial-checks/{id}/fhir/": {"id": lambda w: w.trial_check.pk},
+    "/api/v1/adoptions/{id}/verify/": {"id": lambda w: w.adoption.pk},
+    "/api/v1/adoptions/{id}/fhir/": {"id": lambda w: w.adoption.pk},
+    "/api/v1/adoptions/{id}/reject/": {"id": lambda w: w.adoption.pk},
     "/api/v1/consensus/processes/{id}/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/processes/{id}/rounds/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/rounds/{id}/": {"id": lambda w: w.round_a.pk},

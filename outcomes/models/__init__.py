@@ -27,6 +27,7 @@ from .sets import (
     OutcomeDomain,
     Reference,
 )
+from .trials import TrialAdoption, TrialCheck
 
 __all__ = [
     "AuditEvent",
@@ -56,4 +57,6 @@ __all__ = [
     "SetSearchIndex",
     "StakeholderGroup",
     "Suggestion",
+    "TrialAdoption",
+    "TrialCheck",
 ]

@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+from django.conf import settings
 from django.urls import path
 
-from outcomes.web import browse, network, versions, views
+from outcomes.ratelimit import ratelimit
+from outcomes.web import browse, network, trials, versions, views
+
+# Each check stores a result: POSTs are limited per client IP (TRIAL_CHECK_RATE_LIMIT), pages and API together.
+trial_check_limit = ratelimit(group="trial-check", rate=settings.TRIAL_CHECK_RATE_LIMIT)
 
 app_name = "web"
 
@@ -23,6 +28,13 @@ urlpatterns = [
     path("sets/<slug:slug>/v/<str:version>/publish/", versions.version_publish_page, name="version-publish"),
     path("sets/<slug:slug>/v/<str:version>/withdraw/", versions.version_withdraw_page, name="version-withdraw"),
     path("sets/<slug:slug>/v/<str:version>/draft/", versions.version_draft_create_page, name="version-draft-create"),
+    path("sets/<slug:slug>/uptake/", trials.set_uptake, name="set-uptake"),
+    path("trials/check/", trial_check_limit(trials.trial_check), name="trial-check"),
+    path("trials/checks/<uuid:pk>/", trials.trial_check_result, name="trial-check-result"),
+    path("trials/checks/<uuid:pk>/csv/", trials.trial_check_csv, name="trial-check-csv"),
+    path("trials/checks/<uuid:pk>/declare/", trials.adoption_declare, name="adoption-declare"),
+    path("trials/adoptions/", trials.adoption_queue, name="adoption-queue"),
+    path("trials/uptake/", trials.uptake, name="uptake"),
     path("sets/<slug:slug>/latest/", versions.version_latest, name="version-latest"),
     path("sets/<slug:slug>/diff/<str:a>/<str:b>/", versions.version_diff_page, name="version-diff"),
 ]

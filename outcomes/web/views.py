@@ -11,6 +11,7 @@ from diseases.models import DiseaseArea
 from outcomes import selectors
 from outcomes.models import CoreOutcomeSet
 from outcomes.selectors import public as public_selectors
+from outcomes.selectors.trials import verified_adoption_count
 from outcomes.web.setpage import set_page_context
 
 
@@ -42,6 +43,7 @@ def set_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "version": version,
         "core_areas": selectors.outcomes_by_core_area(version) if version else [],
         "history": selectors.version_history(cos, user=request.user),
+        "adoption_count": verified_adoption_count(cos),
     }
     context.update(set_page_context(cos, version, context["core_areas"]))
     return render(request, "public/set_detail.html", context)
