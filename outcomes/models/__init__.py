@@ -14,6 +14,7 @@ from .consensus import (
     StakeholderGroup,
     Suggestion,
 )
+from .notifications import Subscription, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .operations import OutboxMessage, RegistryDump
 from .search import SearchSynonym, SearchWord, SetSearchIndex
 from .sets import (
@@ -52,5 +53,9 @@ __all__ = [
     "SearchWord",
     "SetSearchIndex",
     "StakeholderGroup",
+    "Subscription",
     "Suggestion",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
