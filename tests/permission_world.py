@@ -15,7 +15,15 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from rest_framework.test import APIClient
 
-from outcomes.models import ConsensusProcess, CoreOutcomeSet, Panelist, RegistryDump, Round
+from outcomes.models import (
+    ConsensusProcess,
+    CoreOutcomeSet,
+    Panelist,
+    RegistryDump,
+    Round,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
 from outcomes.services import consensus as svc
 from outcomes.services.tally import round_tally
 from tests.factories import (
@@ -24,6 +32,7 @@ from tests.factories import (
     DiseaseAreaFactory,
     FacilitatorFactory,
     SiteAdminFactory,
+    WebhookEndpointFactory,
 )
 
 ROLES = ("anonymous", "panelist_a", "panelist_b", "facilitator_a", "facilitator_b", "curator", "admin")
@@ -54,6 +63,8 @@ class World:
     members_b: list[Member]
     dump: RegistryDump
     public_set: CoreOutcomeSet
+    webhook: WebhookEndpoint  # facilitator A's: only they and admins may see or manage it
+    webhook_delivery: WebhookDelivery  # a finished delivery of it (replayable)
     secrets: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -142,6 +153,14 @@ def world_build() -> World:
     for member, score in zip(members_a, (9, 2), strict=True):
         _rate(member, round_a, score)
     dump = RegistryDump.objects.create(format="json", requested_by=users["curator"])
+    webhook = WebhookEndpointFactory(owner=users["facilitator_a"], url="https://hooks.example.org/matrix-webhook")
+    webhook_delivery = WebhookDelivery.objects.create(
+        endpoint=webhook,
+        message_id="msg_matrix",
+        event_type="version.published",
+        payload={"type": "version.published", "data": {}},
+        status=WebhookDelivery.Status.SUCCEEDED,
+    )
     return World(
         users=users,
         process_a=process_a,
@@ -153,19 +172,22 @@ def world_build() -> World:
         members_b=members_b,
         dump=dump,
         public_set=public_set,
+        webhook=webhook,
+        webhook_delivery=webhook_delivery,
     )
 
 
 def secrets_hidden_from(world: World, role: str) -> list[str]:
-    """What `role` must never read: the identity and the comments of process A's panelists.
+    """What `role` must never read: the identity and the comments of process A's panelists; and nobody, not even its
+    owner, the signing secret of a webhook once it was shown (pages and the API show its first characters only).
 
-    A's facilitators and admins may; panelist A (the first member) may read their own name, email and comments, never
-    the other member's.
+    A's facilitators and admins may read the panelists; panelist A (the first member) may read their own name, email
+    and comments, never the other member's.
     """
     if role in ("facilitator_a", "admin"):
-        return []
+        return [world.webhook.secret]
     members = world.members_a[1:] if role == "panelist_a" else world.members_a
-    hidden = []
+    hidden = [world.webhook.secret]
     for member in members:
         hidden += [member.panelist.name, member.panelist.email, member.comment]
     return hidden

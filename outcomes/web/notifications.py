@@ -156,16 +156,16 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "notifications/webhook_detail.html", context, status=status)
 
 
-@login_required
 @require_POST
+@login_required
 def webhook_rotate(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint_or_404(request, pk)
     secret = webhooks.webhook_secret_rotate(endpoint=endpoint, by=request.user)
     return _secret_shown(request, endpoint, secret, rotated=True)
 
 
-@login_required
 @require_POST
+@login_required
 def webhook_enable(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint_or_404(request, pk)
     try:
@@ -177,8 +177,8 @@ def webhook_enable(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("web:webhook-detail", pk=endpoint.pk)
 
 
-@login_required
 @require_POST
+@login_required
 def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     endpoint = _endpoint_or_404(request, pk)
     webhooks.webhook_endpoint_delete(endpoint=endpoint, by=request.user)
@@ -186,8 +186,8 @@ def webhook_delete(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("web:webhook-list")
 
 
-@login_required
 @require_POST
+@login_required
 def webhook_delivery_replay(request: HttpRequest, pk: int) -> HttpResponse:
     delivery = selectors.webhook_delivery_for(request.user, pk)
     if delivery is None:
