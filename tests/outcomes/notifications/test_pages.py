@@ -114,3 +114,18 @@ def test_deleting_on_the_page_removes_the_endpoint():
     response = _signed_in(endpoint.owner).post(reverse("web:webhook-delete", args=[endpoint.pk]))
     assert response.status_code == 302 and response["Location"] == reverse("web:webhook-list")
     assert not WebhookEndpoint.objects.exists()
+
+
+def test_admins_see_endpoints_and_deliveries_in_the_admin_without_their_secrets():
+    from tests.factories import SiteAdminFactory
+
+    endpoint = WebhookEndpointFactory()
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, message_id="msg_admin", event_type="version.published", payload={}
+    )
+    WebhookAttempt.objects.create(delivery=delivery, status_code=500, response_excerpt="oops")
+    client = _signed_in(SiteAdminFactory())
+    page = client.get(reverse("admin:outcomes_webhookendpoint_change", args=[endpoint.pk]))
+    assert page.status_code == 200 and endpoint.secret not in page.content.decode()
+    page = client.get(reverse("admin:outcomes_webhookdelivery_change", args=[delivery.pk]))
+    assert page.status_code == 200 and "oops" in page.content.decode()
