@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 
@@ -11,4 +11,4 @@ def email_send(*, template: str, context: dict, to: list[str], headers: dict[str
     with extra `headers` (e.g. List-Unsubscribe)."""
     subject = render_to_string(f"emails/{template}_subject.txt", context).rstrip("\n")
     body = render_to_string(f"emails/{template}_body.txt", context).rstrip("\n")
-    EmailMessage(subject, body, None, to, headers=headers).send()
+    EmailMultiAlternatives(subject, body, None, to, headers=headers).send()
