@@ -10,6 +10,7 @@ from django.urls import reverse
 from outcomes.exports import set_page_url, version_page_url
 from outcomes.models import CoreOutcomeSetVersion
 from outcomes.services.outbox import task_enqueue
+from outcomes.services.subscriptions import subscribers_exist
 from outcomes.services.webhooks import VERSION_PUBLISHED, VERSION_WITHDRAWN, webhook_event_emit
 
 
@@ -40,10 +41,14 @@ def version_event_payload(*, version: CoreOutcomeSetVersion) -> dict:
 
 
 def version_change_announce(*, version: CoreOutcomeSetVersion, event_type: str) -> None:
-    """Email the subscribers of the set and of its disease area, and call the webhooks that chose the event."""
+    """Email the subscribers of the set and of its disease area, and call the webhooks that chose the event.
+
+    The emails are fanned out by a task (one email task per subscriber), enqueued only when someone subscribes:
+    a publication nobody follows writes no outbox row."""
     if event_type not in (VERSION_PUBLISHED, VERSION_WITHDRAWN):
         raise ValueError(f"Not a version event: {event_type!r}")
-    task_enqueue(
-        task_name="outcomes.tasks.subscribers_notify", kwargs={"version_id": version.pk, "event_type": event_type}
-    )
+    if subscribers_exist(version):
+        task_enqueue(
+            task_name="outcomes.tasks.subscribers_notify", kwargs={"version_id": version.pk, "event_type": event_type}
+        )
     webhook_event_emit(event_type=event_type, payload=version_event_payload(version=version))

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core import signing
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -180,15 +180,21 @@ def subscription_unsubscribe(*, token: str) -> Subscription:
     return subscription
 
 
-def subscribers_of(version: CoreOutcomeSetVersion) -> list[int]:
-    """The active subscriptions that hear about this version: to its set, or to its set's disease area."""
+def _active_subscriptions(version: CoreOutcomeSetVersion) -> QuerySet[Subscription]:
+    """The confirmed subscriptions that hear about this version: to its set, or to its set's disease area."""
     cos = version.core_outcome_set
-    rows = (
-        Subscription.objects.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True)
-        .filter(Q(core_outcome_set=cos) | Q(disease_area_id=cos.disease_area_id))
-        .order_by("id")
-        .values_list("pk", "email")
+    return Subscription.objects.filter(confirmed_at__isnull=False, unsubscribed_at__isnull=True).filter(
+        Q(core_outcome_set=cos) | Q(disease_area_id=cos.disease_area_id)
     )
+
+
+def subscribers_exist(version: CoreOutcomeSetVersion) -> bool:
+    return _active_subscriptions(version).exists()
+
+
+def subscribers_of(version: CoreOutcomeSetVersion) -> list[int]:
+    """The subscriptions to email about this version, one per address."""
+    rows = _active_subscriptions(version).order_by("id").values_list("pk", "email")
     # One email per address, even when it follows both the set and its disease area.
     first: dict[str, int] = {}
     for pk, email in rows:

@@ -313,3 +313,12 @@ def test_subscription_requests_are_rate_limited_per_client_address_on_the_page_a
     )
     assert api.status_code == 429 and api.json()["error"]["code"] == "throttled"
     assert not Subscription.objects.filter(email__in=["one.more@example.org", "api@example.org"]).exists()
+
+
+def test_a_publication_nobody_follows_writes_nothing_to_the_outbox(reference_data, django_capture_on_commit_callbacks):
+    version = version_with_content(publish=False)
+    _subscribe(django_capture_on_commit_callbacks, core_outcome_set=version.core_outcome_set)  # never confirmed
+    before = OutboxMessage.objects.count()
+    with django_capture_on_commit_callbacks(execute=True):
+        version_publish(version=version)
+    assert OutboxMessage.objects.count() == before
