@@ -134,6 +134,15 @@ def subscription_request(
     if user is not None and subscription.user_id is None:
         subscription.user = user
     subscription.save()
+    # The address stays out of the log: the event names the row, and the row may be erased on request.
+    audit_record(
+        action="subscription.request",
+        obj=subscription,
+        actor=user,
+        actor_label="" if user else "visitor",
+        core_outcome_set=core_outcome_set,
+        after={"target": str(subscription.target)},
+    )
     task_enqueue(task_name="outcomes.tasks.subscription_confirmation_send", kwargs={"subscription_id": subscription.pk})
 
 

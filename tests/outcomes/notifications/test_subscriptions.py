@@ -322,3 +322,12 @@ def test_a_publication_nobody_follows_writes_nothing_to_the_outbox(reference_dat
     with django_capture_on_commit_callbacks(execute=True):
         version_publish(version=version)
     assert OutboxMessage.objects.count() == before
+
+
+def test_a_request_is_audited_without_the_address(django_capture_on_commit_callbacks):
+    cos = CoreOutcomeSetFactory()
+    _subscribe(django_capture_on_commit_callbacks, email="private.person@example.org", core_outcome_set=cos)
+    event = AuditEvent.objects.get(action="subscription.request")
+    assert event.object_id == str(Subscription.objects.get().pk) and event.actor_label == "visitor"
+    assert event.core_outcome_set_id == cos.pk
+    assert "private.person" not in f"{event.before_text} {event.after_text} {event.actor_label}"
