@@ -22,6 +22,7 @@ import hmac
 import http.client
 import ipaddress
 import json
+import re
 import secrets
 import socket
 import ssl
@@ -133,6 +134,23 @@ def address_refusal(text: str) -> str | None:
     return None
 
 
+_DNS_LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+
+
+def _host_is_valid(host: str) -> bool:
+    """An IP address, or a DNS name (internationalised names in their IDNA form) of at most 253 characters."""
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+        return True
+    except ValueError:
+        pass
+    try:
+        name = host.encode("idna").decode("ascii").lower().removesuffix(".")
+    except UnicodeError:
+        return False
+    return 0 < len(name) <= 253 and all(_DNS_LABEL.match(label) for label in name.split("."))
+
+
 def _resolve(host: str, port: int) -> list[str]:
     """Every address the host name resolves to (an IP literal resolves to itself), in the resolver's order."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -148,11 +166,13 @@ class Target:
     addresses: list[str]
 
 
-def webhook_target(url: str) -> Target:
+def webhook_target(url: str, *, must_resolve: bool = True) -> Target:
     """Check a webhook URL and resolve it; ValueError with a sentence for people when it may not be used.
 
     https:// only (http:// with WEBHOOK_ALLOW_PRIVATE_TARGETS), no user name or password in the URL, and every
     address of the host allowed by `address_refusal`: a name that also resolves to a private address is refused.
+    With `must_resolve=False` (saving an endpoint) a name that does not resolve yet passes with no address: each
+    delivery resolves and checks it again.
     """
     parts = urlsplit(url)
     allowed_schemes = ("https", "http") if settings.WEBHOOK_ALLOW_PRIVATE_TARGETS else ("https",)
@@ -163,14 +183,20 @@ def webhook_target(url: str) -> Target:
     host = parts.hostname
     if not host:
         raise ValueError("The URL has no host name.")
+    if not _host_is_valid(host):
+        raise ValueError(f"The host name {host} is not valid.")
     try:
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
         raise ValueError("The URL's port is not a number between 0 and 65535.") from None
     try:
         addresses = _resolve(host, port)
+    except socket.gaierror:
+        if must_resolve:
+            raise ValueError(f"The host name {host} does not resolve to an address.") from None
+        addresses = []
     except (OSError, UnicodeError):
-        raise ValueError(f"The host name {host} does not resolve to an address.") from None
+        raise ValueError(f"The host name {host} is not valid.") from None
     for address in addresses:
         problem = address_refusal(address)
         if problem:
@@ -189,7 +215,7 @@ def _checked_url(url: str) -> str:
     if len(url) > WebhookEndpoint._meta.get_field("url").max_length:
         raise refuse("url", "The URL is too long (at most 500 characters).")
     try:
-        webhook_target(url)
+        webhook_target(url, must_resolve=False)
     except ValueError as exc:
         raise refuse("url", str(exc)) from None
     return url

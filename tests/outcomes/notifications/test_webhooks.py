@@ -108,6 +108,9 @@ def test_the_test_setting_allows_loopback_and_private_but_never_unspecified_or_m
         ("https://user:pw@93.184.215.14/hook", "user name or password"),
         ("https:///hook", "no host"),
         ("https://93.184.215.14:99999/hook", "port"),
+        ("https://exa mple.org/hook", "not valid"),
+        ("https://-bad-.example.org/hook", "not valid"),
+        ("https://2130706433/hook", "loopback"),  # 127.0.0.1 written as one number
         ("not a url", "https://"),
         ("", "Give the URL"),
     ],
@@ -119,6 +122,19 @@ def test_registering_an_endpoint_refuses_a_bad_or_private_url_and_creates_nothin
     assert message in _field_error(excinfo, "url")
     assert not WebhookEndpoint.objects.exists()
     assert not AuditEvent.objects.filter(action="webhook.create").exists()
+
+
+def test_a_name_that_does_not_resolve_yet_is_accepted_and_each_delivery_resolves_it_again(
+    settings, django_capture_on_commit_callbacks
+):
+    settings.WEBHOOK_RETRY_SCHEDULE = [0]
+    owner = UserFactory()
+    webhooks.webhook_endpoint_create(
+        owner=owner, url="https://hooks.registry.invalid/cos", events=["adoption.verified"]
+    )
+    (delivery,) = _emit(django_capture_on_commit_callbacks)
+    attempt = WebhookAttempt.objects.get(delivery=delivery)
+    assert attempt.status_code is None and "hooks.registry.invalid does not resolve" in attempt.error
 
 
 def test_registering_refuses_an_unknown_event_or_none():
