@@ -53,6 +53,17 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
+def env_int_list(name: str, default: list[int]) -> list[int]:
+    """Whole numbers (0 or more), comma-separated: "30,120,480"."""
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    if not all(item.isdecimal() for item in items):
+        raise ImproperlyConfigured(f"{name} must be whole numbers separated by commas, got {raw!r}")
+    return [int(item) for item in items]
+
+
 # Addresses that mean "every interface": a link to them works nowhere, so the default names this machine instead.
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}  # noqa: S104 (recognised, not bound)
 

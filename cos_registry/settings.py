@@ -8,6 +8,7 @@ from cos_registry.env import (
     env_bool,
     env_database,
     env_int,
+    env_int_list,
     env_list,
     env_redis_url,
     env_secret_key,
@@ -155,6 +156,10 @@ PANEL_LINK_RATE_LIMIT = env_str("PANEL_LINK_RATE_LIMIT", "20/m")
 PANEL_API_AUTH_RATE_LIMIT = env_str("PANEL_API_AUTH_RATE_LIMIT", "20/m")
 # Trial checks (page and API) per client IP: each stores a result, and anyone may check.
 TRIAL_CHECK_RATE_LIMIT = env_str("TRIAL_CHECK_RATE_LIMIT", "30/m")
+# Subscription requests (the form and the API) per client IP; each address also gets at most
+# SUBSCRIBE_ADDRESS_RATE_LIMIT confirmation emails, whoever asks (docs/notifications.md).
+SUBSCRIBE_RATE_LIMIT = env_str("SUBSCRIBE_RATE_LIMIT", "10/h")
+SUBSCRIBE_ADDRESS_RATE_LIMIT = env_str("SUBSCRIBE_ADDRESS_RATE_LIMIT", "3/h")
 # The request header holding the client IP when behind a proxy (e.g. HTTP_X_REAL_IP); unset: REMOTE_ADDR.
 RATELIMIT_IP_HEADER = env_str("RATELIMIT_IP_HEADER", "")
 LOGIN_URL = "login"
@@ -293,8 +298,26 @@ CELERY_BEAT_SCHEDULE = {
     "consensus-reminders": {"task": "outcomes.tasks.consensus_reminders_send", "schedule": 3600.0},
     # Sends the tasks that could not be queued while the broker was away, and again those not done in time.
     "outbox-relay": {"task": "outcomes.tasks.outbox_relay", "schedule": env_int("OUTBOX_RELAY_SECONDS", 60, minimum=1)},
+    # Webhook deliveries whose retry is due (the retry schedule lives in the database, not in the broker).
+    "webhook-retries": {"task": "outcomes.tasks.webhook_retries_send", "schedule": 30.0},
 }
 # An outbox message sent but not done this long after is sent again (the broker lost it, e.g. Redis restarted
 # without persistence). Longer than a task waits in the queue plus runs, or it is sent twice (harmless: a second
 # run of one message does nothing, outcomes/services/outbox.py).
 OUTBOX_REDELIVER_SECONDS = env_int("OUTBOX_REDELIVER_SECONDS", 900, minimum=1)
+
+# Change notifications (docs/notifications.md).
+# How long a subscription's confirmation link and an email's unsubscribe link stay valid, in seconds.
+SUBSCRIPTION_CONFIRM_MAX_AGE = env_int("SUBSCRIPTION_CONFIRM_MAX_AGE", 3 * 24 * 3600, minimum=60)
+SUBSCRIPTION_UNSUBSCRIBE_MAX_AGE = env_int("SUBSCRIPTION_UNSUBSCRIBE_MAX_AGE", 365 * 24 * 3600, minimum=60)
+# Webhooks: by default only https:// URLs on public addresses are accepted and delivered to (SSRF). True allows
+# http:// and private, loopback and link-local targets: for tests and a registry on a closed network only.
+WEBHOOK_ALLOW_PRIVATE_TARGETS = env_bool("WEBHOOK_ALLOW_PRIVATE_TARGETS", default=False)
+# Seconds to wait before each retry of a failed delivery (exponential, x4): 30 s, 2 min, 8 min, 32 min, 2 h 8 min,
+# 8 h 32 min; after the last one the delivery is given up (and can be replayed).
+WEBHOOK_RETRY_SCHEDULE = env_int_list("WEBHOOK_RETRY_SCHEDULE", [30, 120, 480, 1920, 7680, 30720])
+# An endpoint is disabled after this many failed attempts in a row, and its owner emailed.
+WEBHOOK_DISABLE_AFTER_FAILURES = env_int("WEBHOOK_DISABLE_AFTER_FAILURES", 10, minimum=1)
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 10, minimum=1)
+# After a secret rotation the previous secret still signs (a second signature) for this long, in seconds.
+WEBHOOK_SECRET_GRACE_SECONDS = env_int("WEBHOOK_SECRET_GRACE_SECONDS", 24 * 3600, minimum=0)

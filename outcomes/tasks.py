@@ -13,7 +13,7 @@ from pathlib import Path
 from celery import shared_task
 from celery.signals import worker_ready
 
-from outcomes.models import Panelist, RegistryDump, Round
+from outcomes.models import CoreOutcomeSetVersion, Panelist, RegistryDump, Round, Subscription, WebhookEndpoint
 from outcomes.services import outbox
 from outcomes.services.backup import registry_backup_write
 from outcomes.services.dumps import registry_dump_build as registry_dump_build_service
@@ -81,3 +81,85 @@ def registry_dump_build(dump_id: str, outbox_message_id: int | None = None) -> s
 
     # The dump claims itself (pending -> running) and shows its progress: it runs outside the outbox lock.
     return outbox.outbox_task_run(message_id=outbox_message_id, work=work, exclusive=False) or "skipped"
+
+
+# --- Change notifications (docs/notifications.md) -----------------------------------------------------------------
+
+
+@shared_task(name="outcomes.tasks.subscription_confirmation_send", autoretry_for=(OSError,), retry_backoff=True)
+def subscription_confirmation_send(subscription_id: int, outbox_message_id: int | None = None) -> bool:
+    """The double opt-in email of a subscription request; once per outbox message."""
+    from outcomes.services.subscriptions import subscription_confirmation_email
+
+    def work() -> bool:
+        subscription = (
+            Subscription.objects.select_related("core_outcome_set", "disease_area").filter(pk=subscription_id).first()
+        )
+        if subscription is None or subscription.is_active:
+            return False
+        subscription_confirmation_email(subscription=subscription)
+        return True
+
+    return bool(outbox.outbox_task_run(message_id=outbox_message_id, work=work))
+
+
+@shared_task(name="outcomes.tasks.subscribers_notify")
+def subscribers_notify(version_id: int, event_type: str, outbox_message_id: int | None = None) -> int:
+    """Fan a publication or withdrawal out to one email task per subscriber, in the outbox message's transaction."""
+    from outcomes.services.subscriptions import subscribers_notify as notify
+
+    def work() -> int:
+        return notify(version_id=version_id, event_type=event_type)
+
+    return outbox.outbox_task_run(message_id=outbox_message_id, work=work) or 0
+
+
+@shared_task(name="outcomes.tasks.subscription_notification_send", autoretry_for=(OSError,), retry_backoff=True)
+def subscription_notification_send(
+    subscription_id: int, version_id: int, event_type: str, outbox_message_id: int | None = None
+) -> bool:
+    """One subscriber's email about one publication or withdrawal; once per outbox message."""
+    from outcomes.services.subscriptions import subscription_notification_email
+
+    def work() -> bool:
+        subscription = (
+            Subscription.objects.select_related("core_outcome_set", "disease_area").filter(pk=subscription_id).first()
+        )
+        version = CoreOutcomeSetVersion.objects.select_related("core_outcome_set").filter(pk=version_id).first()
+        if subscription is None or version is None:
+            return False
+        return subscription_notification_email(subscription=subscription, version=version, event_type=event_type)
+
+    return bool(outbox.outbox_task_run(message_id=outbox_message_id, work=work))
+
+
+@shared_task(name="outcomes.tasks.webhook_deliver")
+def webhook_deliver(endpoint_id: int, outbox_message_id: int | None = None) -> int:
+    """Send an endpoint's due deliveries in order. Each attempt commits on its own (with the endpoint locked), so
+    the work runs outside the outbox lock and the message is recorded done after it."""
+    from outcomes.services.webhooks import webhook_endpoint_deliver
+
+    def work() -> int:
+        return webhook_endpoint_deliver(endpoint_id=endpoint_id)
+
+    return outbox.outbox_task_run(message_id=outbox_message_id, work=work, exclusive=False) or 0
+
+
+@shared_task(name="outcomes.tasks.webhook_retries_send")
+def webhook_retries_send() -> int:
+    """Run by beat (CELERY_BEAT_SCHEDULE): deliveries whose retry is due are sent again."""
+    from outcomes.services.webhooks import webhook_retries_enqueue
+
+    return webhook_retries_enqueue()
+
+
+@shared_task(name="outcomes.tasks.webhook_disabled_email_send", autoretry_for=(OSError,), retry_backoff=True)
+def webhook_disabled_email_send(endpoint_id: int, outbox_message_id: int | None = None) -> bool:
+    """Tell an endpoint's owner it was disabled after repeated failures; once per outbox message."""
+    from outcomes.services.webhooks import webhook_disabled_email
+
+    def work() -> bool:
+        endpoint = WebhookEndpoint.objects.select_related("owner").filter(pk=endpoint_id).first()
+        return endpoint is not None and webhook_disabled_email(endpoint=endpoint)
+
+    return bool(outbox.outbox_task_run(message_id=outbox_message_id, work=work))

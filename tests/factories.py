@@ -18,9 +18,11 @@ from outcomes.models import (
     Outcome,
     OutcomeDomain,
     Reference,
+    WebhookEndpoint,
 )
 from outcomes.permissions import CURATORS_GROUP
 from outcomes.services.search import set_search_index_refresh
+from outcomes.services.webhooks import WEBHOOK_EVENTS, webhook_secret_generate
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -161,3 +163,16 @@ class ReferenceFactory(factory.django.DjangoModelFactory):
     version = factory.SubFactory(VersionFactory)
     citation = "Author A, et al. Journal 2024;1:1-10"
     doi = factory.Sequence(lambda n: f"10.1000/test.{n}")
+
+
+class WebhookEndpointFactory(factory.django.DjangoModelFactory):
+    """An endpoint made without the URL checks (synthetic host); tests that deliver point it at their own receiver
+    on 127.0.0.1 with WEBHOOK_ALLOW_PRIVATE_TARGETS."""
+
+    class Meta:
+        model = WebhookEndpoint
+
+    owner = factory.SubFactory(UserFactory)
+    url = "https://hooks.example.org/cos"
+    events = factory.LazyFunction(lambda: list(WEBHOOK_EVENTS))
+    secret = factory.LazyFunction(webhook_secret_generate)

@@ -24,6 +24,8 @@ from outcomes.models import (
     Round,
     TrialAdoption,
     TrialCheck,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from outcomes.services import consensus as svc
 from outcomes.services.network import data_source_create
@@ -37,6 +39,7 @@ from tests.factories import (
     DiseaseAreaFactory,
     FacilitatorFactory,
     SiteAdminFactory,
+    WebhookEndpointFactory,
 )
 
 ROLES = ("anonymous", "panelist_a", "panelist_b", "facilitator_a", "facilitator_b", "curator", "admin")
@@ -68,6 +71,8 @@ class World:
     dump: RegistryDump
     public_set: CoreOutcomeSet
     data_source: DataSource | None = None
+    webhook: WebhookEndpoint | None = None  # facilitator A's: only they and admins may see or manage it
+    webhook_delivery: WebhookDelivery | None = None  # a finished delivery of it (replayable)
     secrets: dict[str, str] = field(default_factory=dict)
     trial_check: TrialCheck | None = None  # a check against the public set, and a declaration awaiting a curator
     adoption: TrialAdoption | None = None
@@ -166,6 +171,14 @@ def world_build() -> World:
         version=version, trial=ParsedTrial([TrialOutcome("Overall survival")]), source=TrialCheck.Source.LINES
     )
     adoption = adoption_declare(version=version, registry_id="NCT00000042", by=users["facilitator_b"])
+    webhook = WebhookEndpointFactory(owner=users["facilitator_a"], url="https://hooks.example.org/matrix-webhook")
+    webhook_delivery = WebhookDelivery.objects.create(
+        endpoint=webhook,
+        message_id="msg_matrix",
+        event_type="version.published",
+        payload={"type": "version.published", "data": {}},
+        status=WebhookDelivery.Status.SUCCEEDED,
+    )
     return World(
         users=users,
         process_a=process_a,
@@ -180,19 +193,22 @@ def world_build() -> World:
         data_source=data_source,
         trial_check=trial_check,
         adoption=adoption,
+        webhook=webhook,
+        webhook_delivery=webhook_delivery,
     )
 
 
 def secrets_hidden_from(world: World, role: str) -> list[str]:
-    """What `role` must never read: the identity and the comments of process A's panelists.
+    """What `role` must never read: the identity and the comments of process A's panelists; and nobody, not even its
+    owner, the signing secret of a webhook once it was shown (pages and the API show its first characters only).
 
-    A's facilitators and admins may; panelist A (the first member) may read their own name, email and comments, never
-    the other member's.
+    A's facilitators and admins may read the panelists; panelist A (the first member) may read their own name, email
+    and comments, never the other member's.
     """
     if role in ("facilitator_a", "admin"):
-        return []
+        return [world.webhook.secret]
     members = world.members_a[1:] if role == "panelist_a" else world.members_a
-    hidden = []
+    hidden = [world.webhook.secret]
     for member in members:
         hidden += [member.panelist.name, member.panelist.email, member.comment]
     return hidden

@@ -76,6 +76,15 @@ CURATOR_PAGE = (LOGIN, LOGIN, LOGIN, 403, 403, 200, 200)
 CURATOR_EMPTY_FORM = (LOGIN, LOGIN, LOGIN, 403, 403, 400, 400)
 API_DATA_SOURCE_ONLY = (401, 401, 401, 401, 401, 401, 401)
 
+# Change notifications: anyone may ask to subscribe (an empty form is a 400); a link with a bad token is a 400 page.
+EVERYONE_EMPTY_FORM = (400, 400, 400, 400, 400, 400, 400)
+# A webhook endpoint is its owner's (facilitator A) and admins'; other users get a 404, not a hint that it exists.
+WEBHOOK_OWNER_PAGE = (LOGIN, LOGIN, LOGIN, 200, 404, 404, 200)
+WEBHOOK_OWNER_EMPTY_FORM = (LOGIN, LOGIN, LOGIN, 400, 404, 404, 400)
+WEBHOOK_OWNER_ACTION = (LOGIN, LOGIN, LOGIN, 302, 404, 404, 302)
+SIGNED_IN_EMPTY_FORM = (LOGIN, LOGIN, LOGIN, 400, 400, 400, 400)
+API_WEBHOOK_OWNER = (403, 403, 403, 200, 404, 404, 200)
+
 # --- Every URL name: its GET and POST rows ------------------------------------------------------------------------
 
 EXPECTED: dict[str, dict[str, tuple]] = {
@@ -217,6 +226,26 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "facilitator:ratings-csv": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},
     "facilitator:results-csv": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},  # public once published
     "facilitator:report-csv": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_PAGE},  # public once published
+    # change notifications
+    "web:subscribe-set": {"GET": EVERYONE, "POST": EVERYONE_EMPTY_FORM},
+    "web:subscribe-area": {"GET": EVERYONE, "POST": EVERYONE_EMPTY_FORM},
+    "web:subscription-confirm": {"GET": EVERYONE_EMPTY_FORM, "POST": EVERYONE_EMPTY_FORM},  # not a valid token
+    "web:unsubscribe": {"GET": EVERYONE_EMPTY_FORM, "POST": EVERYONE_EMPTY_FORM},  # not a valid token
+    "web:webhook-list": {"GET": SIGNED_IN_PAGE, "POST": SIGNED_IN_EMPTY_FORM},
+    "web:webhook-detail": {"GET": WEBHOOK_OWNER_PAGE, "POST": WEBHOOK_OWNER_EMPTY_FORM},
+    "web:webhook-rotate": {"GET": NOT_ALLOWED, "POST": WEBHOOK_OWNER_PAGE},  # shows the new secret once
+    "web:webhook-enable": {"GET": NOT_ALLOWED, "POST": WEBHOOK_OWNER_ACTION},  # enabled already: a message
+    "web:webhook-delete": {"GET": NOT_ALLOWED, "POST": WEBHOOK_OWNER_ACTION},
+    "web:webhook-delivery-replay": {"GET": NOT_ALLOWED, "POST": WEBHOOK_OWNER_ACTION},
+    "api:subscription-request": {"GET": NOT_ALLOWED, "POST": EVERYONE_EMPTY_FORM},
+    "api:subscription-confirm": {"GET": NOT_ALLOWED, "POST": EVERYONE_EMPTY_FORM},
+    "api:subscription-unsubscribe": {"GET": NOT_ALLOWED, "POST": EVERYONE_EMPTY_FORM},
+    "api:webhook-list": {"GET": API_SIGNED_IN, "POST": API_SIGNED_IN_EMPTY},
+    "api:webhook-detail": {"GET": API_WEBHOOK_OWNER, "POST": API_SIGNED_IN_NOT_ALLOWED},  # PATCH, DELETE
+    "api:webhook-rotate": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_WEBHOOK_OWNER},
+    "api:webhook-enable": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": (403, 403, 403, 400, 404, 404, 400)},
+    "api:webhook-deliveries": {"GET": API_WEBHOOK_OWNER, "POST": API_SIGNED_IN_NOT_ALLOWED},
+    "api:webhook-delivery-replay": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": (403, 403, 403, 202, 404, 404, 202)},
     # accounts
     "login": {"GET": EVERYONE, "POST": EVERYONE},  # an empty sign-in form is shown again with its errors
     "logout": {"GET": NOT_ALLOWED, "POST": REDIRECT},
@@ -262,6 +291,22 @@ URL_OVERRIDES: dict[str, dict] = {
     "api:adoption-fhir": {"pk": lambda w: w.adoption.pk},
     "api:adoption-reject": {"pk": lambda w: w.adoption.pk},
     "api:dump-download": {"pk": lambda w: w.dump.pk},
+    "web:subscribe-area": {"slug": "prostate-cancer"},
+    **{
+        name: {"pk": lambda w: w.webhook.pk}
+        for name in (
+            "web:webhook-detail",
+            "web:webhook-rotate",
+            "web:webhook-enable",
+            "web:webhook-delete",
+            "api:webhook-detail",
+            "api:webhook-rotate",
+            "api:webhook-enable",
+            "api:webhook-deliveries",
+        )
+    },
+    "web:webhook-delivery-replay": {"pk": lambda w: w.webhook_delivery.pk},
+    "api:webhook-delivery-replay": {"pk": lambda w: w.webhook_delivery.pk},
 }
 
 # Query strings for pages that read them (compare two sets; search the registry).
@@ -346,6 +391,18 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/consensus/panel/rounds/{number}/", "post"): API_PANELIST_EMPTY,
     ("/api/v1/consensus/panel/suggestions/", "get"): API_PANELIST,
     ("/api/v1/consensus/panel/suggestions/", "post"): API_PANELIST_EMPTY,
+    ("/api/v1/subscriptions/", "post"): EVERYONE_EMPTY_FORM,
+    ("/api/v1/subscriptions/confirm/", "post"): EVERYONE_EMPTY_FORM,
+    ("/api/v1/subscriptions/unsubscribe/", "post"): EVERYONE_EMPTY_FORM,
+    ("/api/v1/webhooks/", "get"): API_SIGNED_IN,
+    ("/api/v1/webhooks/", "post"): API_SIGNED_IN_EMPTY,
+    ("/api/v1/webhooks/{id}/", "get"): API_WEBHOOK_OWNER,
+    ("/api/v1/webhooks/{id}/", "patch"): API_WEBHOOK_OWNER,  # an empty PATCH changes nothing
+    ("/api/v1/webhooks/{id}/", "delete"): (403, 403, 403, 204, 404, 404, 204),
+    ("/api/v1/webhooks/{id}/rotate-secret/", "post"): API_WEBHOOK_OWNER,
+    ("/api/v1/webhooks/{id}/enable/", "post"): (403, 403, 403, 400, 404, 404, 400),  # enabled already
+    ("/api/v1/webhooks/{id}/deliveries/", "get"): API_WEBHOOK_OWNER,
+    ("/api/v1/webhooks/deliveries/{id}/replay/", "post"): (403, 403, 403, 202, 404, 404, 202),
 }
 
 API_OVERRIDES: dict[str, dict] = {
@@ -379,6 +436,16 @@ API_OVERRIDES: dict[str, dict] = {
     "/api/v1/consensus/processes/{id}/finalise/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/processes/{id}/publish/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/panel/rounds/{number}/": {"number": 2},
+    **{
+        path: {"id": lambda w: w.webhook.pk}
+        for path in (
+            "/api/v1/webhooks/{id}/",
+            "/api/v1/webhooks/{id}/rotate-secret/",
+            "/api/v1/webhooks/{id}/enable/",
+            "/api/v1/webhooks/{id}/deliveries/",
+        )
+    },
+    "/api/v1/webhooks/deliveries/{id}/replay/": {"id": lambda w: w.webhook_delivery.pk},
     **{
         f"/api/v1/consensus/processes/{{id}}/{download}/": {"id": lambda w: w.process_a.pk}
         for download in ("ratings", "ratings/csv", "results", "results/csv", "report", "report/csv")

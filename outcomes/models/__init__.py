@@ -15,6 +15,7 @@ from .consensus import (
     Suggestion,
 )
 from .network import DataSource, FeasibilityReport
+from .notifications import Subscription, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from .operations import OutboxMessage, RegistryDump
 from .search import SearchSynonym, SearchWord, SetSearchIndex
 from .sets import (
@@ -56,7 +57,11 @@ __all__ = [
     "SearchWord",
     "SetSearchIndex",
     "StakeholderGroup",
+    "Subscription",
     "Suggestion",
     "TrialAdoption",
     "TrialCheck",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

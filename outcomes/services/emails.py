@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from django.core.mail import send_mail
+from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 
 
-def email_send(*, template: str, context: dict, to: list[str]) -> None:
-    """Render emails/<template>_subject.txt and emails/<template>_body.txt with `context` and send them to `to`."""
+def email_send(*, template: str, context: dict, to: list[str], headers: dict[str, str] | None = None) -> None:
+    """Render emails/<template>_subject.txt and emails/<template>_body.txt with `context` and send them to `to`,
+    with extra `headers` (e.g. List-Unsubscribe)."""
     subject = render_to_string(f"emails/{template}_subject.txt", context).rstrip("\n")
     body = render_to_string(f"emails/{template}_body.txt", context).rstrip("\n")
-    send_mail(subject, body, None, to)
+    EmailMultiAlternatives(subject, body, None, to, headers=headers).send()

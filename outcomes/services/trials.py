@@ -18,6 +18,7 @@ from outcomes.models import CoreOutcomeSetVersion, SearchSynonym, TrialAdoption,
 from outcomes.permissions import is_curator
 from outcomes.selectors import PUBLIC_STATUSES
 from outcomes.services.audit import audit_record
+from outcomes.services.notifications import adoption_verified_announce
 from outcomes.trials import matching
 from outcomes.trials.inputs import ParsedTrial, trial_id_parse
 
@@ -152,6 +153,7 @@ def adoption_verify(*, adoption: TrialAdoption, by: User) -> TrialAdoption:
         before=before,
         after=_snapshot(adoption),
     )
+    adoption_verified_announce(adoption=adoption)
     return adoption
 
 

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import path
 
 from outcomes.ratelimit import ratelimit
-from outcomes.web import browse, network, trials, versions, views
+from outcomes.web import browse, network, notifications, trials, versions, views
 
 # Each check stores a result: POSTs are limited per client IP (TRIAL_CHECK_RATE_LIMIT), pages and API together.
 trial_check_limit = ratelimit(group="trial-check", rate=settings.TRIAL_CHECK_RATE_LIMIT)
@@ -37,4 +37,15 @@ urlpatterns = [
     path("trials/uptake/", trials.uptake, name="uptake"),
     path("sets/<slug:slug>/latest/", versions.version_latest, name="version-latest"),
     path("sets/<slug:slug>/diff/<str:a>/<str:b>/", versions.version_diff_page, name="version-diff"),
+    # change notifications (docs/notifications.md)
+    path("sets/<slug:slug>/subscribe/", notifications.subscribe_set, name="subscribe-set"),
+    path("areas/<slug:slug>/subscribe/", notifications.subscribe_area, name="subscribe-area"),
+    path("subscriptions/confirm/<str:token>/", notifications.subscription_confirm, name="subscription-confirm"),
+    path("subscriptions/unsubscribe/<str:token>/", notifications.unsubscribe, name="unsubscribe"),
+    path("webhooks/", notifications.webhook_list, name="webhook-list"),
+    path("webhooks/<int:pk>/", notifications.webhook_detail, name="webhook-detail"),
+    path("webhooks/<int:pk>/rotate-secret/", notifications.webhook_rotate, name="webhook-rotate"),
+    path("webhooks/<int:pk>/enable/", notifications.webhook_enable, name="webhook-enable"),
+    path("webhooks/<int:pk>/delete/", notifications.webhook_delete, name="webhook-delete"),
+    path("webhooks/deliveries/<int:pk>/replay/", notifications.webhook_delivery_replay, name="webhook-delivery-replay"),
 ]

@@ -9,13 +9,13 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from outcomes.exports.trials import ready_paragraph, research_study, research_study_validate
-from outcomes.models import AuditEvent, CoreOutcomeSetVersion, SearchSynonym, TrialAdoption
+from outcomes.models import AuditEvent, CoreOutcomeSetVersion, SearchSynonym, TrialAdoption, WebhookDelivery
 from outcomes.selectors import version_queryset
 from outcomes.services.trials import adoption_declare, adoption_reject, adoption_verify, trial_check_create
 from outcomes.services.versions import version_withdraw
 from outcomes.trials.inputs import ParsedTrial, trial_id_parse
 from outcomes.trials.matching import TrialOutcome
-from tests.factories import CuratorFactory, OutsiderFactory
+from tests.factories import CuratorFactory, OutsiderFactory, WebhookEndpointFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +94,32 @@ def test_declaring_verifying_and_rejecting_are_audited_with_the_set():
     assert [e.action for e in events] == ["adoption.declare", "adoption.declare", "adoption.verify", "adoption.reject"]
     assert {e.core_outcome_set_id for e in events} == {version.core_outcome_set_id}
     assert events.last().after["reason"] == "No quality-of-life outcome"
+
+
+def test_a_verified_adoption_calls_the_webhooks_that_chose_it_with_the_trial_but_not_who_declared_it():
+    version = _version()
+    chose_it = WebhookEndpointFactory(events=["adoption.verified"])
+    WebhookEndpointFactory(events=["version.published"])
+    declarer = OutsiderFactory(username="declarer", email="declarer@example.org")
+    adoption = adoption_declare(version=version, registry_id="ISRCTN12345678", by=declarer)
+    assert not WebhookDelivery.objects.exists()  # a declaration alone announces nothing
+    adoption_verify(adoption=adoption, by=CuratorFactory())
+    delivery = WebhookDelivery.objects.get()
+    assert delivery.endpoint_id == chose_it.pk
+    assert delivery.event_type == "adoption.verified"
+    data = delivery.payload["data"]
+    assert data["adoption"]["registry_id"] == "ISRCTN12345678"
+    assert data["adoption"]["registry"] == "isrctn"
+    assert data["version"]["number"] == version.version
+    assert data["core_outcome_set"]["slug"] == version.core_outcome_set.slug
+    assert "declarer" not in json.dumps(delivery.payload)
+
+
+def test_a_rejected_adoption_calls_no_webhook():
+    WebhookEndpointFactory(events=["adoption.verified"])
+    adoption = adoption_declare(version=_version(), registry_id="NCT12345678", by=OutsiderFactory())
+    adoption_reject(adoption=adoption, by=CuratorFactory(), reason="No survival outcome")
+    assert not WebhookDelivery.objects.exists()
 
 
 def test_the_paragraph_names_the_set_version_its_permanent_address_and_its_reference():
