@@ -5,6 +5,7 @@ from django.db.models.signals import post_migrate
 
 TRIGGERS_MIGRATION = ("outcomes", "0003_published_versions_immutable_triggers")
 AUDIT_TRIGGERS_MIGRATION = ("outcomes", "0004_auditevent_append_only")
+MAPPING_TRIGGERS_MIGRATION = ("outcomes", "0012_omopmap")
 
 
 def _reinstall_immutability_triggers(sender: AppConfig, using: str = "default", **kwargs) -> None:
@@ -36,6 +37,18 @@ def _reinstall_audit_triggers(sender: AppConfig, using: str = "default", **kwarg
         audit_triggers_install(connection)
 
 
+def _reinstall_mapping_triggers(sender: AppConfig, using: str = "default", **kwargs) -> None:
+    """Put the reviewed concept set triggers back after every migrate (idempotent; outcomes/mapping_triggers.py)."""
+    from django.db import connections
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from outcomes.mapping_triggers import mapping_triggers_install
+
+    connection = connections[using]
+    if MAPPING_TRIGGERS_MIGRATION in MigrationRecorder(connection).applied_migrations():
+        mapping_triggers_install(connection)
+
+
 class OutcomesConfig(AppConfig):
     name = "outcomes"
     verbose_name = "Core outcome sets"
@@ -46,5 +59,6 @@ class OutcomesConfig(AppConfig):
         allow_flush_on_sqlite()
         post_migrate.connect(_reinstall_immutability_triggers, sender=self)
         post_migrate.connect(_reinstall_audit_triggers, sender=self)
+        post_migrate.connect(_reinstall_mapping_triggers, sender=self)
         # Register the Celery tasks in every process (web too), so the outbox can send them by name.
         from outcomes import tasks  # noqa: F401

@@ -14,6 +14,8 @@ from .consensus import (
     StakeholderGroup,
     Suggestion,
 )
+from .mapping import ConceptSetItem, ConceptSetRevision
+from .omop import OmopConcept, OmopConceptAncestor, OmopConceptRelationship, OmopVocabulary
 from .operations import OutboxMessage, RegistryDump
 from .search import SearchSynonym, SearchWord, SetSearchIndex
 from .sets import (
@@ -29,6 +31,8 @@ from .sets import (
 
 __all__ = [
     "AuditEvent",
+    "ConceptSetItem",
+    "ConceptSetRevision",
     "ConsensusProcess",
     "CoreArea",
     "CoreOutcomeSet",
@@ -38,6 +42,10 @@ __all__ = [
     "ItemOption",
     "ItemResult",
     "Measurement",
+    "OmopConcept",
+    "OmopConceptAncestor",
+    "OmopConceptRelationship",
+    "OmopVocabulary",
     "OutboxMessage",
     "Outcome",
     "OutcomeDomain",

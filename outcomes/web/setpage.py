@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, Measurement, Outcome
+from outcomes.exports.concept_sets import outcome_concept_set, population_codes
+from outcomes.models import ConceptSetRevision, CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, Measurement, Outcome
 from outcomes.web.charts import outcome_wheel
 
 EXPORT_FORMATS = [
@@ -16,6 +17,7 @@ EXPORT_FORMATS = [
     ("fhir", "FHIR", "A FHIR R5 Bundle: a List and one EvidenceVariable per outcome"),
     ("redcap", "REDCap", "A REDCap data dictionary"),
     ("ctgov", "ClinicalTrials.gov", "Outcome measures for a ClinicalTrials.gov registration"),
+    ("atlas", "ATLAS", "OHDSI ATLAS concept set expressions: per outcome, and the population"),
 ]
 
 METHOD_LABELS = {
@@ -101,6 +103,22 @@ def version_links_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion) -
     }
 
 
+@dataclass
+class OutcomeConceptSet:
+    outcome: Outcome
+    revision: ConceptSetRevision | None
+
+
+def concept_sets_context(version: CoreOutcomeSetVersion) -> dict:
+    """Context for _concept_sets: each outcome's latest reviewed concept set (or none) and the population's codes."""
+    return {
+        "concept_sets": [
+            OutcomeConceptSet(outcome, outcome_concept_set(version, outcome)) for outcome in version.outcomes.all()
+        ],
+        "population_codes": population_codes(version),
+    }
+
+
 def set_page_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion | None, core_areas: list) -> dict:
     """Context for the set page's includes (_method, _domain_wheel, _instruments, _export_buttons, _how_to_cite)."""
     context: dict = {"method": method_summary(cos.method)}
@@ -112,5 +130,6 @@ def set_page_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion | None,
         instrument_uses=instruments,
         timing_only=timing_only,
         **version_links_context(cos, version),
+        **concept_sets_context(version),
     )
     return context

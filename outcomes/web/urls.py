@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from outcomes.web import browse, versions, views
+from outcomes.web import browse, mapping, versions, views
 
 app_name = "web"
 
@@ -22,6 +22,12 @@ urlpatterns = [
     path("sets/<slug:slug>/v/<str:version>/publish/", versions.version_publish_page, name="version-publish"),
     path("sets/<slug:slug>/v/<str:version>/withdraw/", versions.version_withdraw_page, name="version-withdraw"),
     path("sets/<slug:slug>/v/<str:version>/draft/", versions.version_draft_create_page, name="version-draft-create"),
+    path("sets/<slug:slug>/outcomes/<uuid:identity>/mapping/", mapping.outcome_mapping, name="outcome-mapping"),
+    path(
+        "sets/<slug:slug>/outcomes/<uuid:identity>/mapping/<int:number>/review/",
+        mapping.outcome_mapping_review,
+        name="outcome-mapping-review",
+    ),
     path("sets/<slug:slug>/latest/", versions.version_latest, name="version-latest"),
     path("sets/<slug:slug>/diff/<str:a>/<str:b>/", versions.version_diff_page, name="version-diff"),
 ]

@@ -24,7 +24,7 @@ from outcomes.services.versions import (
     version_withdraw,
 )
 from outcomes.web.forms import PublishForm, WithdrawForm, form_add_service_errors
-from outcomes.web.setpage import version_links_context
+from outcomes.web.setpage import concept_sets_context, version_links_context
 
 Status = CoreOutcomeSetVersion.Status
 
@@ -79,6 +79,7 @@ def _render_version(
         "rounds_held": consensus_selectors.rounds_held(process) if process is not None else None,
         "can_curate": curator,
         **version_links_context(cos, shown),
+        **concept_sets_context(shown),
     }
     if curator:
         # A consensus process's version is published from the process (version_publish); the page says so

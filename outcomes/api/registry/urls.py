@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from diseases.urls import urlpatterns as condition_urlpatterns
-from outcomes.api.registry import search, views
+from outcomes.api.registry import mapping, search, views
 
 urlpatterns = [
     path("disease-areas/", views.DiseaseAreaList.as_view(), name="disease-area-list"),
@@ -32,6 +32,16 @@ urlpatterns = [
         "core-outcome-sets/<slug:slug>/versions/<str:version>/export/<str:format>/",
         views.VersionExport.as_view(),
         name="version-export",
+    ),
+    path(
+        "outcomes/<uuid:identity>/concept-sets/",
+        mapping.OutcomeConceptSets.as_view(),
+        name="outcome-concept-sets",
+    ),
+    path(
+        "outcomes/<uuid:identity>/concept-sets/<int:number>/review/",
+        mapping.OutcomeConceptSetReview.as_view(),
+        name="outcome-concept-set-review",
     ),
     path("search/", search.Search.as_view(), name="search"),
     path("dumps/", views.DumpList.as_view(), name="dump-list"),
