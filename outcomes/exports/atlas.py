@@ -35,14 +35,16 @@ def _concept(concept: OmopConcept) -> dict:
 
 
 def _given(*, concept_id: int | None, name: str, vocabulary: str, code: str, domain: str) -> dict:
-    """An item's concept as the registry knows it without the vocabulary's row."""
+    """An item's concept as the registry knows it without the vocabulary's row: an OMOP concept id given directly
+    has no known code or vocabulary (empty strings; ATLAS reads the concept by its id), and the domain is the one
+    the outcome is expected in."""
     return {
         "CONCEPT_ID": concept_id,
         "CONCEPT_NAME": name,
         "STANDARD_CONCEPT": None,
-        "CONCEPT_CODE": code,
+        "CONCEPT_CODE": "" if vocabulary == OMOP else code,
         "CONCEPT_CLASS_ID": None,
-        "VOCABULARY_ID": None if vocabulary == OMOP else vocabulary,
+        "VOCABULARY_ID": "" if vocabulary == OMOP else vocabulary,
         "DOMAIN_ID": OMOP_DOMAIN_ID.get(domain, domain),
         "INVALID_REASON": None,
     }
