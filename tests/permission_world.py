@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 
 from outcomes.models import ConsensusProcess, CoreOutcomeSet, Panelist, RegistryDump, Round
 from outcomes.services import consensus as svc
+from outcomes.services.mapping import ItemInput, mapping_propose
 from outcomes.services.tally import round_tally
 from tests.factories import (
     CoreOutcomeSetFactory,
@@ -55,6 +56,8 @@ class World:
     dump: RegistryDump
     public_set: CoreOutcomeSet
     secrets: dict[str, str] = field(default_factory=dict)
+    # An outcome of the public set with a proposed (not yet reviewed) concept set revision 1.
+    mapped_identity: str = ""
 
     @property
     def panelist_a(self) -> Member:
@@ -142,6 +145,12 @@ def world_build() -> World:
     for member, score in zip(members_a, (9, 2), strict=True):
         _rate(member, round_a, score)
     dump = RegistryDump.objects.create(format="json", requested_by=users["curator"])
+    mapped = public_set.versions.get(version="1.0.0").outcomes.first()
+    mapping_propose(
+        outcome=mapped,
+        items=[ItemInput(vocabulary="OMOP", code="4306655", name="Death", domain="death")],
+        by=users["curator"],
+    )
     return World(
         users=users,
         process_a=process_a,
@@ -153,6 +162,7 @@ def world_build() -> World:
         members_b=members_b,
         dump=dump,
         public_set=public_set,
+        mapped_identity=str(mapped.identity),
     )
 
 
@@ -257,6 +267,7 @@ def sample_values(world: World) -> dict[str, object]:
         "format": "json",
         "token": world.panelist_a.token,
         "action": "close",
+        "identity": world.mapped_identity,
     }
 
 

@@ -43,6 +43,8 @@ EVERYONE = (200, 200, 200, 200, 200, 200, 200)
 REDIRECT = (302, 302, 302, 302, 302, 302, 302)
 NOT_ALLOWED = (405, 405, 405, 405, 405, 405, 405)
 CURATORS_ONLY = (403, 403, 403, 403, 403, 400, 400)  # an empty form: a 400 with its errors for curators
+CURATORS_PAGE = (403, 403, 403, 403, 403, 200, 200)
+CURATORS_ACTION = (403, 403, 403, 403, 403, 302, 302)
 ADMINS_ONLY_PAGE = (LOGIN, LOGIN, LOGIN, 403, 403, 403, 200)
 SIGNED_IN_PAGE = (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200)
 FACILITATOR_A_PAGE = (LOGIN, LOGIN, LOGIN, 200, 403, 403, 200)
@@ -58,6 +60,7 @@ API_SIGNED_IN_NOT_ALLOWED = (403, 403, 403, 405, 405, 405, 405)
 API_FACILITATOR_A = (403, 403, 403, 200, 403, 403, 200)
 # Curators start processes (as on the page /facilitate/new/): an empty body is a 400 with its errors for them.
 API_CURATORS_EMPTY = (403, 403, 403, 403, 403, 400, 400)
+API_CURATORS = (403, 403, 403, 403, 403, 200, 200)
 API_FACILITATOR_A_EMPTY = (403, 403, 403, 400, 403, 403, 400)
 # The CSV import takes a file (multipart/form-data or text/csv): an empty JSON body is the wrong media type.
 API_FACILITATOR_A_JSON_REFUSED = (403, 403, 403, 415, 403, 403, 415)
@@ -84,6 +87,9 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "web:version-publish": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
     "web:version-withdraw": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
     "web:version-draft-create": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
+    # a curator's mapping page of an outcome (its concept sets); reviewing the proposed revision 1 redirects back
+    "web:outcome-mapping": {"GET": CURATORS_PAGE, "POST": CURATORS_ONLY},
+    "web:outcome-mapping-review": {"GET": NOT_ALLOWED, "POST": CURATORS_ACTION},
     "web:condition-detail": {"GET": EVERYONE, "POST": EVERYONE},
     "web:search": {"GET": EVERYONE, "POST": EVERYONE},
     "web:domain-list": {"GET": EVERYONE, "POST": EVERYONE},
@@ -111,6 +117,8 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api:version-detail": {"GET": EVERYONE, "POST": API_READ_ONLY},
     "api:version-diff": {"GET": EVERYONE, "POST": API_READ_ONLY},
     "api:version-export": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:outcome-concept-sets": {"GET": EVERYONE, "POST": API_CURATORS_EMPTY},
+    "api:outcome-concept-set-review": {"GET": NOT_ALLOWED, "POST": API_CURATORS},
     "api:dump-list": {"GET": API_SIGNED_IN, "POST": API_SIGNED_IN_EMPTY},
     "api:dump-detail": {"GET": API_CURATORS_DUMP, "POST": API_SIGNED_IN_NOT_ALLOWED},
     "api:dump-download": {"GET": API_CURATORS_DUMP_NOT_READY, "POST": API_SIGNED_IN_NOT_ALLOWED},
@@ -199,6 +207,8 @@ URL_OVERRIDES: dict[str, dict] = {
     "facilitator:meeting": {"number": 1},
     "facilitator:round-action": {"number": 2},
     "facilitator:panelist-action": {"action": "revoke"},
+    "web:outcome-mapping-review": {"number": 1},
+    "api:outcome-concept-set-review": {"number": 1},
     "api:consensus-round-detail": {"pk": lambda w: w.round_a.pk},
     "api:consensus-round-open": {"pk": lambda w: w.round_a.pk},
     "api:consensus-round-close": {"pk": lambda w: w.round_a.pk},
@@ -238,6 +248,9 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/core-outcome-sets/{slug}/versions/{version}/", "get"): EVERYONE,
     ("/api/v1/core-outcome-sets/{slug}/versions/{a}/diff/{b}/", "get"): EVERYONE,
     ("/api/v1/core-outcome-sets/{slug}/versions/{version}/export/{format}/", "get"): EVERYONE,
+    ("/api/v1/outcomes/{identity}/concept-sets/", "get"): EVERYONE,
+    ("/api/v1/outcomes/{identity}/concept-sets/", "post"): API_CURATORS_EMPTY,
+    ("/api/v1/outcomes/{identity}/concept-sets/{number}/review/", "post"): API_CURATORS,
     ("/api/v1/dumps/", "get"): API_SIGNED_IN,
     ("/api/v1/dumps/", "post"): API_SIGNED_IN_EMPTY,
     ("/api/v1/dumps/{id}/", "get"): API_CURATORS_DUMP,
@@ -309,6 +322,7 @@ API_OVERRIDES: dict[str, dict] = {
     "/api/v1/consensus/processes/{id}/finalise/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/processes/{id}/publish/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/panel/rounds/{number}/": {"number": 2},
+    "/api/v1/outcomes/{identity}/concept-sets/{number}/review/": {"number": 1},
     **{
         f"/api/v1/consensus/processes/{{id}}/{download}/": {"id": lambda w: w.process_a.pk}
         for download in ("ratings", "ratings/csv", "results", "results/csv", "report", "report/csv")

@@ -71,7 +71,7 @@ def _expression(entries: list[dict], concepts: dict[int, OmopConcept], reason: s
 
 
 def _population(version: CoreOutcomeSetVersion) -> list[dict]:
-    codes = population_codes(version)
+    codes = population_codes(version.core_outcome_set)
     resolved = codes_resolve([(c.vocabulary, c.code) for c in codes])
     entries = []
     for code in codes:

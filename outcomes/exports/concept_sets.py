@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from outcomes.models import ConceptSetRevision, CoreOutcomeSetVersion, Outcome
+from outcomes.models import ConceptSetRevision, CoreOutcomeSet, CoreOutcomeSetVersion, Outcome
 from outcomes.selectors.mapping import version_concept_sets
 from outcomes.vocabularies import ICD10, SNOMED
 
@@ -48,11 +48,11 @@ class PopulationCode:
     condition: str
 
 
-def population_codes(version: CoreOutcomeSetVersion) -> list[PopulationCode]:
-    """The set's conditions' codes (prefetched with the version: selectors.version_queryset), SNOMED CT first."""
+def population_codes(cos: CoreOutcomeSet) -> list[PopulationCode]:
+    """The set's conditions' codes (prefetch `conditions__icd10_codes`), SNOMED CT first."""
     codes: list[PopulationCode] = []
     seen = set()
-    for condition in version.core_outcome_set.conditions.all():
+    for condition in cos.conditions.all():
         pairs = [(SNOMED, condition.snomed_ct_id)] if condition.snomed_ct_id else []
         pairs += [(ICD10, code.code) for code in condition.icd10_codes.all()]
         for vocabulary, code in pairs:

@@ -109,13 +109,13 @@ class OutcomeConceptSet:
     revision: ConceptSetRevision | None
 
 
-def concept_sets_context(version: CoreOutcomeSetVersion) -> dict:
+def concept_sets_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion) -> dict:
     """Context for _concept_sets: each outcome's latest reviewed concept set (or none) and the population's codes."""
     return {
         "concept_sets": [
             OutcomeConceptSet(outcome, outcome_concept_set(version, outcome)) for outcome in version.outcomes.all()
         ],
-        "population_codes": population_codes(version),
+        "population_codes": population_codes(cos),
     }
 
 
@@ -130,6 +130,6 @@ def set_page_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion | None,
         instrument_uses=instruments,
         timing_only=timing_only,
         **version_links_context(cos, version),
-        **concept_sets_context(version),
+        **concept_sets_context(cos, version),
     )
     return context

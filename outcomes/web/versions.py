@@ -79,7 +79,7 @@ def _render_version(
         "rounds_held": consensus_selectors.rounds_held(process) if process is not None else None,
         "can_curate": curator,
         **version_links_context(cos, shown),
-        **concept_sets_context(shown),
+        **concept_sets_context(cos, shown),
     }
     if curator:
         # A consensus process's version is published from the process (version_publish); the page says so
