@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from outcomes.models import ConceptSetItem, ConceptSetRevision, Outcome
+from outcomes.models import ConceptSetItem, ConceptSetRevision, CoreOutcomeSet, Outcome
 from outcomes.services.audit import audit_record
 from outcomes.services.errors import refuse
 from outcomes.services.omop_vocabulary import concept_resolve, vocabulary_loaded
@@ -178,7 +178,8 @@ def mapping_propose(
 
     1. Check every item (vocabulary, code form, domain, duplicates) and the window; refuse naming each field.
     2. With a loaded OMOP vocabulary, resolve each code to its standard concept and collect warnings.
-    3. Lock the outcome's revisions; replace the pending proposal if there is one, else open the next number.
+    3. Lock the set and the outcome's revisions; replace the pending proposal if there is one, else open the next
+       number.
     4. Store the items and record the proposal in the audit log.
     """
     cleaned = mapping_check(items=items, counts_all_deaths=counts_all_deaths, window=window)
@@ -194,6 +195,9 @@ def mapping_propose(
             )
             for i in cleaned
         ]
+    # Lock the set's row: two first proposals for one outcome would otherwise both take number 1 (there is no
+    # revision row yet to lock).
+    cos = CoreOutcomeSet.objects.select_for_update().get(pk=outcome.version.core_outcome_set_id)
     revisions = list(
         ConceptSetRevision.objects.select_for_update().filter(outcome_identity=outcome.identity).order_by("-number")
     )
@@ -207,7 +211,7 @@ def mapping_propose(
     else:
         revision = ConceptSetRevision(
             outcome_identity=outcome.identity,
-            core_outcome_set_id=outcome.version.core_outcome_set_id,
+            core_outcome_set=cos,
             number=revisions[0].number + 1 if revisions else 1,
         )
     revision.counts_all_deaths = counts_all_deaths
@@ -222,7 +226,7 @@ def mapping_propose(
         action="conceptset.propose",
         obj=revision,
         actor=by,
-        core_outcome_set=outcome.version.core_outcome_set,
+        core_outcome_set=cos,
         before=before,
         after={**_snapshot(revision), "outcome": str(outcome.identity), "warnings": warnings},
     )
