@@ -60,6 +60,14 @@ class ItemForm(forms.Form):
     include_mapped = forms.BooleanField(required=False)
     is_excluded = forms.BooleanField(required=False)
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The rows are a table whose header names the columns; each input still needs its own accessible name.
+        for name, field in self.fields.items():
+            field.widget.attrs["aria-label"] = (
+                f"{field.label or name.replace('_', ' ').capitalize()}, row {self.prefix}"
+            )
+
     @property
     def is_blank(self) -> bool:
         data = getattr(self, "cleaned_data", {})

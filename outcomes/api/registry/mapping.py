@@ -22,7 +22,7 @@ from outcomes.exports.json import ConceptSetItemDocumentSerializer, ConceptWindo
 from outcomes.models import ConceptSetRevision, Outcome
 from outcomes.permissions import is_curator
 from outcomes.selectors.mapping import outcome_by_identity, outcome_revisions
-from outcomes.services.mapping import ItemInput, mapping_propose, mapping_review
+from outcomes.services.mapping import MAX_ITEMS, ItemInput, mapping_propose, mapping_review
 from outcomes.vocabularies import DOMAIN_CHOICES, VOCABULARY_CHOICES
 
 IDENTITY_PARAM = path_param("identity", uuid.UUID, "The outcome's identity (stable across versions).")
@@ -89,7 +89,7 @@ class WindowWriteSerializer(StrictSerializer):
 
 
 class ProposalWriteSerializer(StrictSerializer):
-    items = ItemWriteSerializer(many=True)
+    items = ItemWriteSerializer(many=True, max_length=MAX_ITEMS)
     counts_all_deaths = serializers.BooleanField(required=False, default=False)
     window = WindowWriteSerializer(required=False, allow_null=True, default=None)
     note = serializers.CharField(required=False, allow_blank=True, default="", max_length=2000)
