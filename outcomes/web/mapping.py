@@ -63,10 +63,11 @@ class ItemForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # The rows are a table whose header names the columns; each input still needs its own accessible name.
+        position = (self.prefix or "").rsplit("-", 1)[-1]
+        row = f", row {int(position) + 1}" if position.isdigit() else ""
         for name, field in self.fields.items():
-            field.widget.attrs["aria-label"] = (
-                f"{field.label or name.replace('_', ' ').capitalize()}, row {self.prefix}"
-            )
+            label = field.label or name.replace("_", " ").capitalize()
+            field.widget.attrs["aria-label"] = f"{label}{row}"
 
     @property
     def is_blank(self) -> bool:
