@@ -17,7 +17,7 @@ from django.utils import timezone
 from outcomes.models import ConceptSetItem, ConceptSetRevision, CoreOutcomeSet, Outcome
 from outcomes.services.audit import audit_record
 from outcomes.services.errors import refuse
-from outcomes.services.omop_vocabulary import concept_resolve, vocabulary_loaded
+from outcomes.services.omop_vocabulary import Resolution, codes_resolve, vocabulary_loaded
 from outcomes.vocabularies import DOMAINS, OMOP, OMOP_CONCEPT_ID_MAX, OMOP_DOMAIN_ID, VOCABULARIES, code_problem
 
 MAX_ITEMS = 200
@@ -115,11 +115,10 @@ def mapping_check(
     ]
 
 
-def _resolved(item: ItemInput, warnings: list[str]) -> ItemInput:
+def _resolved(item: ItemInput, found: Resolution | None, warnings: list[str]) -> ItemInput:
     """The item with its standard concept id and name from the loaded vocabulary, adding a warning for every
     disagreement (unknown code, other name, no standard concept, other domain). Without a vocabulary, as given."""
     concept_id = int(item.code) if item.vocabulary == OMOP else item.concept_id
-    found = concept_resolve(item.vocabulary, item.code)
     label = f"{item.vocabulary} {item.code}"
     name = item.name
     if found is None:
@@ -185,7 +184,8 @@ def mapping_propose(
     cleaned = mapping_check(items=items, counts_all_deaths=counts_all_deaths, window=window)
     warnings: list[str] = []
     if vocabulary_loaded():
-        cleaned = [_resolved(item, warnings) for item in cleaned]
+        resolved = codes_resolve([(i.vocabulary, i.code) for i in cleaned])
+        cleaned = [_resolved(i, resolved.get((i.vocabulary, i.code)), warnings) for i in cleaned]
     else:
         cleaned = [
             replace(
