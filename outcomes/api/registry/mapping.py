@@ -51,7 +51,7 @@ class RevisionSerializer(serializers.Serializer):
         return display_name(revision.reviewed_by)
 
 
-class OutcomeRefSerializer(serializers.Serializer):
+class MappedOutcomeSerializer(serializers.Serializer):
     identity = serializers.UUIDField()
     name = serializers.CharField()
     set = serializers.CharField(source="version.core_outcome_set.slug")
@@ -59,7 +59,7 @@ class OutcomeRefSerializer(serializers.Serializer):
 
 
 class OutcomeConceptSetsSerializer(serializers.Serializer):
-    outcome = OutcomeRefSerializer()
+    outcome = MappedOutcomeSerializer()
     current = RevisionSerializer(
         allow_null=True, help_text="The latest reviewed revision, which exports use; null: not yet mapped."
     )
