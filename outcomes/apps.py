@@ -5,7 +5,6 @@ from django.db.models.signals import post_migrate
 
 TRIGGERS_MIGRATION = ("outcomes", "0003_published_versions_immutable_triggers")
 AUDIT_TRIGGERS_MIGRATION = ("outcomes", "0004_auditevent_append_only")
-MAPPING_TRIGGERS_MIGRATION = ("outcomes", "0012_omopmap")
 
 
 def _reinstall_immutability_triggers(sender: AppConfig, using: str = "default", **kwargs) -> None:
@@ -38,14 +37,15 @@ def _reinstall_audit_triggers(sender: AppConfig, using: str = "default", **kwarg
 
 
 def _reinstall_mapping_triggers(sender: AppConfig, using: str = "default", **kwargs) -> None:
-    """Put the reviewed concept set triggers back after every migrate (idempotent; outcomes/mapping_triggers.py)."""
+    """Put the reviewed concept set triggers back after every migrate (idempotent; outcomes/mapping_triggers.py),
+    once the migration that creates the concept set tables (and installs them first) has run."""
     from django.db import connections
-    from django.db.migrations.recorder import MigrationRecorder
 
-    from outcomes.mapping_triggers import mapping_triggers_install
+    from outcomes.mapping_triggers import ITEM_TABLE, REVISION_TABLE, mapping_triggers_install
 
     connection = connections[using]
-    if MAPPING_TRIGGERS_MIGRATION in MigrationRecorder(connection).applied_migrations():
+    tables = set(connection.introspection.table_names())
+    if {REVISION_TABLE, ITEM_TABLE} <= tables:
         mapping_triggers_install(connection)
 
 

@@ -179,3 +179,18 @@ def test_a_proposed_revision_can_still_change_and_be_deleted(outcome, curator):
     ConceptSetItem.objects.filter(revision=revision).update(name="Heart failure (renamed)")
     revision.delete()
     assert not ConceptSetItem.objects.exists()
+
+
+def test_triggers_lost_in_a_table_rebuild_are_put_back_after_migrate(reviewed):
+    """SQLite drops a table's triggers when a migration rebuilds it; every migrate re-installs them."""
+    from django.apps import apps
+    from django.db.models.signals import post_migrate
+
+    from outcomes.mapping_triggers import mapping_triggers_remove
+
+    mapping_triggers_remove(connection)
+    ConceptSetItem.objects.filter(revision=reviewed).update(name="unguarded")  # the hole the rebuild would leave
+    post_migrate.send(
+        sender=apps.get_app_config("outcomes"), app_config=apps.get_app_config("outcomes"), using="default"
+    )
+    _refused(lambda: ConceptSetItem.objects.filter(revision=reviewed).update(name="guarded again"))
