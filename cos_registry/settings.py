@@ -246,6 +246,7 @@ SPECTACULAR_SETTINGS = {
         "ItemKindEnum": "outcomes.models.consensus.Item.Kind",
         "RoundKindEnum": "outcomes.models.consensus.Round.Kind",
         "RoundStatusEnum": "outcomes.models.consensus.Round.Status",
+        "ConceptSetRevisionStatusEnum": "outcomes.models.mapping.ConceptSetRevision.Status",
     },
 }
 

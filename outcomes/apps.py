@@ -36,6 +36,19 @@ def _reinstall_audit_triggers(sender: AppConfig, using: str = "default", **kwarg
         audit_triggers_install(connection)
 
 
+def _reinstall_mapping_triggers(sender: AppConfig, using: str = "default", **kwargs) -> None:
+    """Put the reviewed concept set triggers back after every migrate (idempotent; outcomes/mapping_triggers.py),
+    once the migration that creates the concept set tables (and installs them first) has run."""
+    from django.db import connections
+
+    from outcomes.mapping_triggers import ITEM_TABLE, REVISION_TABLE, mapping_triggers_install
+
+    connection = connections[using]
+    tables = set(connection.introspection.table_names())
+    if {REVISION_TABLE, ITEM_TABLE} <= tables:
+        mapping_triggers_install(connection)
+
+
 class OutcomesConfig(AppConfig):
     name = "outcomes"
     verbose_name = "Core outcome sets"
@@ -46,5 +59,6 @@ class OutcomesConfig(AppConfig):
         allow_flush_on_sqlite()
         post_migrate.connect(_reinstall_immutability_triggers, sender=self)
         post_migrate.connect(_reinstall_audit_triggers, sender=self)
+        post_migrate.connect(_reinstall_mapping_triggers, sender=self)
         # Register the Celery tasks in every process (web too), so the outbox can send them by name.
         from outcomes import tasks  # noqa: F401

@@ -28,6 +28,7 @@ from outcomes.models import (
     WebhookEndpoint,
 )
 from outcomes.services import consensus as svc
+from outcomes.services.mapping import ItemInput, mapping_propose
 from outcomes.services.network import data_source_create
 from outcomes.services.tally import round_tally
 from outcomes.services.trials import adoption_declare, trial_check_create
@@ -76,6 +77,8 @@ class World:
     secrets: dict[str, str] = field(default_factory=dict)
     trial_check: TrialCheck | None = None  # a check against the public set, and a declaration awaiting a curator
     adoption: TrialAdoption | None = None
+    # An outcome of the public set with a proposed (not yet reviewed) concept set revision 1.
+    mapped_identity: str = ""
 
     @property
     def panelist_a(self) -> Member:
@@ -179,6 +182,12 @@ def world_build() -> World:
         payload={"type": "version.published", "data": {}},
         status=WebhookDelivery.Status.SUCCEEDED,
     )
+    mapped = public_set.versions.get(version="1.0.0").outcomes.first()
+    mapping_propose(
+        outcome=mapped,
+        items=[ItemInput(vocabulary="OMOP", code="4306655", name="Death", domain="death")],
+        by=users["curator"],
+    )
     return World(
         users=users,
         process_a=process_a,
@@ -195,6 +204,7 @@ def world_build() -> World:
         adoption=adoption,
         webhook=webhook,
         webhook_delivery=webhook_delivery,
+        mapped_identity=str(mapped.identity),
     )
 
 
@@ -300,6 +310,7 @@ def sample_values(world: World) -> dict[str, object]:
         "format": "json",
         "token": world.panelist_a.token,
         "action": "close",
+        "identity": world.mapped_identity,
     }
 
 

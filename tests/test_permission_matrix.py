@@ -43,6 +43,8 @@ EVERYONE = (200, 200, 200, 200, 200, 200, 200)
 REDIRECT = (302, 302, 302, 302, 302, 302, 302)
 NOT_ALLOWED = (405, 405, 405, 405, 405, 405, 405)
 CURATORS_ONLY = (403, 403, 403, 403, 403, 400, 400)  # an empty form: a 400 with its errors for curators
+CURATORS_PAGE = (403, 403, 403, 403, 403, 200, 200)
+CURATORS_ACTION = (403, 403, 403, 403, 403, 302, 302)
 ADMINS_ONLY_PAGE = (LOGIN, LOGIN, LOGIN, 403, 403, 403, 200)
 CURATORS_EMPTY_PAGE = (LOGIN, LOGIN, LOGIN, 403, 403, 400, 400)
 SIGNED_IN_PAGE = (LOGIN, LOGIN, LOGIN, 200, 200, 200, 200)
@@ -98,6 +100,9 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "web:version-publish": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
     "web:version-withdraw": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
     "web:version-draft-create": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
+    # a curator's mapping page of an outcome (its concept sets); reviewing the proposed revision 1 redirects back
+    "web:outcome-mapping": {"GET": CURATORS_PAGE, "POST": CURATORS_ONLY},
+    "web:outcome-mapping-review": {"GET": NOT_ALLOWED, "POST": CURATORS_ACTION},
     "web:condition-detail": {"GET": EVERYONE, "POST": EVERYONE},
     "web:search": {"GET": EVERYONE, "POST": EVERYONE},
     "web:domain-list": {"GET": EVERYONE, "POST": EVERYONE},
@@ -144,6 +149,8 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api:version-network": {"GET": EVERYONE, "POST": API_READ_ONLY},
     # A data source's token only: no one of the matrix holds one, so everyone is unauthenticated (401).
     "api:version-report-upload": {"GET": API_DATA_SOURCE_ONLY, "POST": API_DATA_SOURCE_ONLY},
+    "api:outcome-concept-sets": {"GET": EVERYONE, "POST": API_CURATORS_EMPTY},
+    "api:outcome-concept-set-review": {"GET": NOT_ALLOWED, "POST": API_CURATORS_ACTION},
     "api:dump-list": {"GET": API_SIGNED_IN, "POST": API_SIGNED_IN_EMPTY},
     # trials API
     "api:trial-check-create": {"GET": NOT_ALLOWED, "POST": (400, 400, 400, 400, 400, 400, 400)},
@@ -264,6 +271,8 @@ URL_OVERRIDES: dict[str, dict] = {
     "facilitator:meeting": {"number": 1},
     "facilitator:round-action": {"number": 2},
     "facilitator:panelist-action": {"action": "revoke"},
+    "web:outcome-mapping-review": {"number": 1},
+    "api:outcome-concept-set-review": {"number": 1},
     "api:consensus-round-detail": {"pk": lambda w: w.round_a.pk},
     "api:consensus-round-open": {"pk": lambda w: w.round_a.pk},
     "api:consensus-round-close": {"pk": lambda w: w.round_a.pk},
@@ -336,6 +345,9 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/core-outcome-sets/{slug}/versions/{version}/export/{format}/", "get"): EVERYONE,
     ("/api/v1/core-outcome-sets/{slug}/versions/{version}/network/", "get"): EVERYONE,
     ("/api/v1/core-outcome-sets/{slug}/versions/{version}/reports/", "post"): API_DATA_SOURCE_ONLY,
+    ("/api/v1/outcomes/{identity}/concept-sets/", "get"): EVERYONE,
+    ("/api/v1/outcomes/{identity}/concept-sets/", "post"): API_CURATORS_EMPTY,
+    ("/api/v1/outcomes/{identity}/concept-sets/{number}/review/", "post"): API_CURATORS_ACTION,
     ("/api/v1/dumps/", "get"): API_SIGNED_IN,
     ("/api/v1/dumps/", "post"): API_SIGNED_IN_EMPTY,
     ("/api/v1/dumps/{id}/", "get"): API_CURATORS_DUMP,
@@ -436,6 +448,7 @@ API_OVERRIDES: dict[str, dict] = {
     "/api/v1/consensus/processes/{id}/finalise/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/processes/{id}/publish/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/panel/rounds/{number}/": {"number": 2},
+    "/api/v1/outcomes/{identity}/concept-sets/{number}/review/": {"number": 1},
     **{
         path: {"id": lambda w: w.webhook.pk}
         for path in (

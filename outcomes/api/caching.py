@@ -1,8 +1,9 @@
 """HTTP caching of frozen versions (published, superseded, withdrawn): a strong ETag, Cache-Control, 304 answers,
 and rendered documents kept in the Django cache (Redis in production).
 
-A frozen version's content never changes, but its status does (published -> superseded or withdrawn) and a later
-version can be derived from it (a new successor link). The fingerprint covers exactly what can still change, so
+A frozen version's content never changes, but its status does (published -> superseded or withdrawn), a later
+version can be derived from it (a new successor link), and its outcomes' concept sets get reviewed revisions.
+The fingerprint covers exactly what can still change, so
 the ETag and the cache key change with it and nothing stale is ever served.
 """
 
@@ -21,14 +22,15 @@ from outcomes.models import CoreOutcomeSetVersion
 logger = logging.getLogger(__name__)
 
 # Bump when the rendering of a document changes, so caches and ETags built by older code are not reused.
-DOCUMENT_REVISION = "1"
+DOCUMENT_REVISION = "2"
 CACHE_SECONDS = 60 * 60 * 24
 MAX_AGE_VERSION = 300
 MAX_AGE_LATEST = 60
 
 
 def version_fingerprint(version: CoreOutcomeSetVersion) -> str:
-    """Needs version.core_outcome_set and the `successor_changed_at` annotation (views.version_lookup)."""
+    """Needs version.core_outcome_set and the `successor_changed_at`, `concept_sets_changed_at` and
+    `vocabulary_loaded_at` annotations (views.version_lookup)."""
     parts = (
         DOCUMENT_REVISION,
         settings.SITE_URL,
@@ -37,6 +39,9 @@ def version_fingerprint(version: CoreOutcomeSetVersion) -> str:
         version.updated_at.isoformat(),
         version.core_outcome_set.updated_at.isoformat(),
         str(getattr(version, "successor_changed_at", "") or ""),
+        # The documents carry each outcome's latest reviewed concept set, resolved with the loaded OMOP vocabulary.
+        str(getattr(version, "concept_sets_changed_at", "") or ""),
+        str(getattr(version, "vocabulary_loaded_at", "") or ""),
     )
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 

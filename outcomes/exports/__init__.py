@@ -76,7 +76,7 @@ class ExportFormat:
 
 
 def _formats() -> dict[str, ExportFormat]:
-    from outcomes.exports import csv, ctgov, fhir, json, redcap
+    from outcomes.exports import atlas, csv, ctgov, fhir, json, redcap
 
     return {
         "json": ExportFormat("json", "application/json", "json", json.version_json_bytes),
@@ -84,10 +84,11 @@ def _formats() -> dict[str, ExportFormat]:
         "fhir": ExportFormat("fhir", "application/fhir+json", "json", fhir.version_bundle_bytes),
         "redcap": ExportFormat("redcap", "text/csv; charset=utf-8", "csv", redcap.data_dictionary_bytes),
         "ctgov": ExportFormat("ctgov", "application/json", "json", ctgov.outcome_measures_bytes),
+        "atlas": ExportFormat("atlas", "application/json", "json", atlas.version_atlas_bytes),
     }
 
 
-EXPORT_FORMAT_NAMES = ("json", "csv", "fhir", "redcap", "ctgov")
+EXPORT_FORMAT_NAMES = ("json", "csv", "fhir", "redcap", "ctgov", "atlas")
 
 
 def export_format(name: str) -> ExportFormat:

@@ -1,4 +1,5 @@
 """CSV: one row per outcome and measurement (an outcome without a measurement has one row), UTF-8 with a header.
+The last two columns give the outcome's concept set: its mapping revision and codes, or "not yet mapped".
 
 Every row names the set, version, status and canonical URL, so a file found later traces back to its source.
 Cells that a spreadsheet would run as a formula are escaped with a leading apostrophe by the one CSV writer,
@@ -8,6 +9,7 @@ outcomes.exports.csv_text (OWASP CSV injection).
 from __future__ import annotations
 
 from outcomes.exports import csv_text, version_page_url
+from outcomes.exports.concept_sets import codes_text, outcome_concept_set
 from outcomes.models import CoreOutcomeSetVersion
 
 HEADER = (
@@ -27,6 +29,8 @@ HEADER = (
     "instrument_kind",
     "timing",
     "measurement_note",
+    "concept_set_revision",
+    "concept_set_codes",
 )
 
 
@@ -43,9 +47,11 @@ def version_rows(version: CoreOutcomeSetVersion) -> list[list[object]]:
     for position, outcome in enumerate(version.outcomes.all(), start=1):
         domains = "; ".join(f"{d.number}. {d.name}" for d in outcome.domains.all())
         base = [*head, position, outcome.identity, outcome.name, outcome.definition, domains, outcome.applies_to]
+        revision = outcome_concept_set(version, outcome)
+        mapping = [revision.number if revision else "", codes_text(revision) if revision else "not yet mapped"]
         measurements = list(outcome.measurements.all())
         if not measurements:
-            rows.append([*base, "", "", "", "", ""])
+            rows.append([*base, "", "", "", "", "", *mapping])
         for m in measurements:
             instrument = m.instrument
             rows.append(
@@ -56,6 +62,7 @@ def version_rows(version: CoreOutcomeSetVersion) -> list[list[object]]:
                     instrument.kind if instrument else "",
                     m.timing,
                     m.note,
+                    *mapping,
                 ]
             )
     return rows

@@ -15,8 +15,10 @@ import orjson
 from django.conf import settings
 
 from outcomes.exports import is_draft, version_page_url
-from outcomes.models import CoreArea, CoreOutcomeSetVersion, Instrument, Outcome
+from outcomes.exports.concept_sets import outcome_concept_set
+from outcomes.models import ConceptSetItem, ConceptSetRevision, CoreArea, CoreOutcomeSetVersion, Instrument, Outcome
 from outcomes.selectors import corrected_in
+from outcomes.vocabularies import FHIR_SYSTEMS, OMOP
 
 Status = CoreOutcomeSetVersion.Status
 
@@ -151,6 +153,46 @@ def _characteristic(outcome: Outcome, position: int, measurement) -> dict:
     return characteristic
 
 
+def _coding(item: ConceptSetItem) -> list[dict]:
+    codings = [{"system": FHIR_SYSTEMS[item.vocabulary], "code": item.code, "display": item.name}]
+    if item.concept_id is not None and item.vocabulary != OMOP:
+        codings.append({"system": FHIR_SYSTEMS[OMOP], "code": str(item.concept_id)})
+    return codings
+
+
+def concept_set_characteristics(revision: ConceptSetRevision | None) -> list[dict]:
+    """The outcome's codes (its latest reviewed concept set) as characteristics: the codes it includes, and the
+    codes it excludes (`exclude`), each naming the mapping revision."""
+    if revision is None:
+        return []
+    characteristics = []
+    label = f"OMOP concept set, mapping revision {revision.number}"
+    if revision.counts_all_deaths:
+        characteristics.append(
+            {
+                "linkId": "concept-set-death",
+                "description": f"{label}: any death counts (OMOP CDM death table)",
+                "definitionCodeableConcept": {"text": "Death from any cause"},
+            }
+        )
+    for exclude in (False, True):
+        items = [item for item in revision.items.all() if item.is_excluded == exclude]
+        if not items:
+            continue
+        characteristic = {
+            "linkId": "concept-set-excluded" if exclude else "concept-set",
+            "description": f"{label}{', excluded codes' if exclude else ''}",
+            "definitionCodeableConcept": {
+                "coding": [coding for item in items for coding in _coding(item)],
+                "text": "; ".join(item.name for item in items),
+            },
+        }
+        if exclude:
+            characteristic["exclude"] = True
+        characteristics.append(characteristic)
+    return characteristics
+
+
 def evidence_variable(version: CoreOutcomeSetVersion, outcome: Outcome, *, resource_id: str) -> dict:
     categories = []
     for domain in outcome.domains.all():
@@ -207,6 +249,7 @@ def evidence_variable(version: CoreOutcomeSetVersion, outcome: Outcome, *, resou
     if notes:
         resource["note"] = [{"text": note} for note in notes]
     characteristics = [_characteristic(outcome, k, m) for k, m in enumerate(outcome.measurements.all(), start=1)]
+    characteristics += concept_set_characteristics(outcome_concept_set(version, outcome))
     if characteristics:
         resource["characteristic"] = characteristics
     return resource

@@ -10,8 +10,10 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from outcomes.exports import is_draft, set_page_url, version_page_url
-from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion
+from outcomes.exports.concept_sets import concept_set_document, outcome_concept_set
+from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Outcome
 from outcomes.selectors import corrected_in
+from outcomes.vocabularies import DOMAIN_CHOICES, VOCABULARY_CHOICES
 
 DOCUMENT_FORMAT = "cos-registry/version/1"
 
@@ -35,6 +37,36 @@ class MeasurementSerializer(serializers.Serializer):
     note = serializers.CharField()
 
 
+class ConceptSetItemDocumentSerializer(serializers.Serializer):
+    vocabulary = serializers.ChoiceField(
+        choices=VOCABULARY_CHOICES, help_text="OMOP vocabulary_id (OMOP: a concept id)."
+    )
+    code = serializers.CharField(help_text="The code in that vocabulary (for OMOP: the concept id).")
+    name = serializers.CharField()
+    concept_id = serializers.IntegerField(
+        allow_null=True, help_text="The standard OMOP concept id when resolved through a loaded OMOP vocabulary."
+    )
+    include_descendants = serializers.BooleanField()
+    include_mapped = serializers.BooleanField()
+    is_excluded = serializers.BooleanField()
+    domain = serializers.ChoiceField(choices=DOMAIN_CHOICES, help_text="The OMOP CDM domain it is expected in.")
+
+
+class ConceptWindowSerializer(serializers.Serializer):
+    start_day = serializers.IntegerField()
+    end_day = serializers.IntegerField()
+
+
+class ConceptSetDocumentSerializer(serializers.Serializer):
+    revision = serializers.IntegerField(help_text="The mapping revision used: cite it for a reproducible analysis.")
+    status = serializers.CharField(help_text="Always `reviewed`: only reviewed revisions are exported.")
+    counts_all_deaths = serializers.BooleanField(help_text="All-cause mortality: any row of the death table counts.")
+    window = ConceptWindowSerializer(
+        allow_null=True, help_text="Days relative to the first record of the population's condition (index date)."
+    )
+    items = ConceptSetItemDocumentSerializer(many=True)
+
+
 class OutcomeSerializer(serializers.Serializer):
     identity = serializers.UUIDField(help_text="Stable across versions and renames.")
     name = serializers.CharField()
@@ -44,6 +76,13 @@ class OutcomeSerializer(serializers.Serializer):
     order = serializers.IntegerField()
     domains = DomainSerializer(many=True)
     measurements = MeasurementSerializer(many=True)
+    concept_set = serializers.SerializerMethodField(
+        help_text="The outcome's OMOP concept set (its latest reviewed mapping revision), or null: not yet mapped."
+    )
+
+    @extend_schema_field(ConceptSetDocumentSerializer(allow_null=True))
+    def get_concept_set(self, outcome: Outcome) -> dict | None:
+        return concept_set_document(outcome_concept_set(outcome.version, outcome))
 
 
 class ReferenceSerializer(serializers.Serializer):
@@ -107,7 +146,7 @@ class ProvenanceSerializer(serializers.Serializer):
     withdrawn_reason = serializers.CharField()
 
 
-def _display_name(user) -> str | None:
+def display_name(user) -> str | None:
     if user is None:
         return None
     return user.get_full_name() or "Registry curator"
@@ -155,7 +194,7 @@ class VersionDocumentSerializer(serializers.Serializer):
         process = getattr(version, "consensus_process", None) if _has_process(version) else None
         correction = corrected_in(version, getattr(version, "public_successors", []))
         return {
-            "published_by": _display_name(version.published_by),
+            "published_by": display_name(version.published_by),
             "published_at": serializers.DateTimeField().to_representation(version.published_at)
             if version.published_at
             else None,

@@ -14,8 +14,10 @@ from .consensus import (
     StakeholderGroup,
     Suggestion,
 )
+from .mapping import ConceptSetItem, ConceptSetRevision
 from .network import DataSource, FeasibilityReport
 from .notifications import Subscription, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from .omop import OmopConcept, OmopConceptAncestor, OmopConceptRelationship, OmopVocabulary
 from .operations import OutboxMessage, RegistryDump
 from .search import SearchSynonym, SearchWord, SetSearchIndex
 from .sets import (
@@ -32,6 +34,8 @@ from .trials import TrialAdoption, TrialCheck
 
 __all__ = [
     "AuditEvent",
+    "ConceptSetItem",
+    "ConceptSetRevision",
     "ConsensusProcess",
     "CoreArea",
     "CoreOutcomeSet",
@@ -43,6 +47,10 @@ __all__ = [
     "ItemOption",
     "ItemResult",
     "Measurement",
+    "OmopConcept",
+    "OmopConceptAncestor",
+    "OmopConceptRelationship",
+    "OmopVocabulary",
     "OutboxMessage",
     "Outcome",
     "OutcomeDomain",

@@ -22,13 +22,21 @@ from django.db import connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from diseases.models import DiseaseArea
-from outcomes import immutability
+from outcomes import immutability, mapping_triggers
 from outcomes.models import AuditEvent, CoreOutcomeSet
 from outcomes.services.search import set_search_index_rebuild
 
 BACKUP_LABELS = ("auth.group", "auth.user", "authtoken", "diseases", "outcomes")
-# Derived from the rest (outcomes/services/search.py): rebuilt after a restore instead of saved.
-BACKUP_EXCLUDE = ("outcomes.SetSearchIndex", "outcomes.SearchWord")
+# Derived from the rest (outcomes/services/search.py): rebuilt after a restore instead of saved. The OMOP
+# vocabulary is not the registry's data either: it is licensed per user and loaded again from its Athena download.
+BACKUP_EXCLUDE = (
+    "outcomes.SetSearchIndex",
+    "outcomes.SearchWord",
+    "outcomes.OmopVocabulary",
+    "outcomes.OmopConcept",
+    "outcomes.OmopConceptRelationship",
+    "outcomes.OmopConceptAncestor",
+)
 
 
 COMPRESSIONS = ("", ".gz", ".bz2", ".xz", ".lzma")
@@ -100,9 +108,14 @@ def registry_restore(*, path: Path) -> None:
 
 
 def immutability_sql(connection: BaseDatabaseWrapper, *, install: bool) -> list[str]:
+    """The version and reviewed concept set triggers (outcomes/immutability.py, outcomes/mapping_triggers.py)."""
     if connection.vendor == "postgresql":
-        return immutability.postgresql_install_sql() if install else immutability.postgresql_remove_sql()
-    return immutability.sqlite_install_sql() if install else immutability.sqlite_remove_sql()
+        if install:
+            return immutability.postgresql_install_sql() + mapping_triggers.postgresql_install_sql()
+        return immutability.postgresql_remove_sql() + mapping_triggers.postgresql_remove_sql()
+    if install:
+        return immutability.sqlite_install_sql() + mapping_triggers.sqlite_install_sql()
+    return immutability.sqlite_remove_sql() + mapping_triggers.sqlite_remove_sql()
 
 
 def _run(statements: list[str]) -> None:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.urls import reverse
 
-from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, Measurement, Outcome
+from outcomes.exports.concept_sets import outcome_concept_set, population_codes
+from outcomes.models import ConceptSetRevision, CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, Measurement, Outcome
 from outcomes.selectors.network import network_view
 from outcomes.services.network import REPORTABLE_STATUSES
 from outcomes.web.charts import outcome_wheel
@@ -18,6 +19,7 @@ EXPORT_FORMATS = [
     ("fhir", "FHIR", "A FHIR R5 Bundle: a List and one EvidenceVariable per outcome"),
     ("redcap", "REDCap", "A REDCap data dictionary"),
     ("ctgov", "ClinicalTrials.gov", "Outcome measures for a ClinicalTrials.gov registration"),
+    ("atlas", "ATLAS", "OHDSI ATLAS concept set expressions: per outcome, and the population"),
 ]
 
 METHOD_LABELS = {
@@ -110,6 +112,22 @@ def network_context(version: CoreOutcomeSetVersion) -> dict:
     return {"network": network_view(version, outcomes=version.outcomes.all())}
 
 
+@dataclass
+class OutcomeConceptSet:
+    outcome: Outcome
+    revision: ConceptSetRevision | None
+
+
+def concept_sets_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion) -> dict:
+    """Context for _concept_sets: each outcome's latest reviewed concept set (or none) and the population's codes."""
+    return {
+        "concept_sets": [
+            OutcomeConceptSet(outcome, outcome_concept_set(version, outcome)) for outcome in version.outcomes.all()
+        ],
+        "population_codes": population_codes(cos),
+    }
+
+
 def set_page_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion | None, core_areas: list) -> dict:
     """Context for the set page's includes (_method, _domain_wheel, _instruments, _export_buttons, _how_to_cite)."""
     context: dict = {"method": method_summary(cos.method)}
@@ -122,5 +140,6 @@ def set_page_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion | None,
         timing_only=timing_only,
         **version_links_context(cos, version),
         **network_context(version),
+        **concept_sets_context(cos, version),
     )
     return context

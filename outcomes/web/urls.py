@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import path
 
 from outcomes.ratelimit import ratelimit
-from outcomes.web import browse, network, notifications, trials, versions, views
+from outcomes.web import browse, mapping, network, notifications, trials, versions, views
 
 # Each check stores a result: POSTs are limited per client IP (TRIAL_CHECK_RATE_LIMIT), pages and API together.
 trial_check_limit = ratelimit(group="trial-check", rate=settings.TRIAL_CHECK_RATE_LIMIT)
@@ -35,6 +35,12 @@ urlpatterns = [
     path("trials/checks/<uuid:pk>/declare/", trials.adoption_declare, name="adoption-declare"),
     path("trials/adoptions/", trials.adoption_queue, name="adoption-queue"),
     path("trials/uptake/", trials.uptake, name="uptake"),
+    path("sets/<slug:slug>/outcomes/<uuid:identity>/mapping/", mapping.outcome_mapping, name="outcome-mapping"),
+    path(
+        "sets/<slug:slug>/outcomes/<uuid:identity>/mapping/<int:number>/review/",
+        mapping.outcome_mapping_review,
+        name="outcome-mapping-review",
+    ),
     path("sets/<slug:slug>/latest/", versions.version_latest, name="version-latest"),
     path("sets/<slug:slug>/diff/<str:a>/<str:b>/", versions.version_diff_page, name="version-diff"),
     # change notifications (docs/notifications.md)

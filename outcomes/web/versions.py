@@ -24,7 +24,7 @@ from outcomes.services.versions import (
     version_withdraw,
 )
 from outcomes.web.forms import PublishForm, WithdrawForm, form_add_service_errors
-from outcomes.web.setpage import network_context, version_links_context
+from outcomes.web.setpage import concept_sets_context, network_context, version_links_context
 
 Status = CoreOutcomeSetVersion.Status
 
@@ -80,6 +80,7 @@ def _render_version(
         "can_curate": curator,
         **version_links_context(cos, shown),
         **network_context(shown),
+        **concept_sets_context(cos, shown),
     }
     if curator:
         # A consensus process's version is published from the process (version_publish); the page says so

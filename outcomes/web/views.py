@@ -10,6 +10,7 @@ from diseases import selectors as disease_selectors
 from diseases.models import DiseaseArea
 from outcomes import selectors
 from outcomes.models import CoreOutcomeSet
+from outcomes.permissions import is_curator
 from outcomes.selectors import public as public_selectors
 from outcomes.selectors.trials import verified_adoption_count
 from outcomes.web.setpage import set_page_context
@@ -44,6 +45,7 @@ def set_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "core_areas": selectors.outcomes_by_core_area(version) if version else [],
         "history": selectors.version_history(cos, user=request.user),
         "adoption_count": verified_adoption_count(cos),
+        "can_curate": is_curator(request.user),
     }
     context.update(set_page_context(cos, version, context["core_areas"]))
     return render(request, "public/set_detail.html", context)

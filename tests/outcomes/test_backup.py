@@ -128,3 +128,23 @@ def test_the_restore_command_names_a_missing_file(tmp_path):
 def test_a_backup_must_be_named_as_an_xml_file(tmp_path):
     with pytest.raises(ValidationError, match="xml"):
         registry_backup_write(path=tmp_path / "registry.json")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concept_sets_survive_a_restore_still_frozen_and_the_licensed_vocabulary_is_left_out(reference_data, tmp_path):
+    from outcomes.models import ConceptSetItem, ConceptSetRevision, OmopConcept
+    from tests.outcomes.omop import SYNTHETIC_SNOMED, item, load_synthetic_vocabulary, reviewed_mapping
+
+    load_synthetic_vocabulary()
+    outcome = CoreOutcomeSet.objects.get(slug="ichom-heart-failure").versions.first().outcomes.first()
+    reviewed_mapping(outcome, CuratorFactory(), item("SNOMED", SYNTHETIC_SNOMED, name="Synthetic heart condition"))
+    before = list(ConceptSetItem.objects.values("revision__number", "revision__status", "code", "concept_id"))
+
+    path = registry_backup_write(path=tmp_path / "registry.xml.gz")
+    call_command("flush", interactive=False, verbosity=0)
+    registry_restore(path=path)
+
+    assert list(ConceptSetItem.objects.values("revision__number", "revision__status", "code", "concept_id")) == before
+    assert before[0]["concept_id"] == 2000000001 and not OmopConcept.objects.exists()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        ConceptSetRevision.objects.update(counts_all_deaths=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from diseases.urls import urlpatterns as condition_urlpatterns
-from outcomes.api.registry import network, search, views
+from outcomes.api.registry import mapping, network, search, views
 
 urlpatterns = [
     path("disease-areas/", views.DiseaseAreaList.as_view(), name="disease-area-list"),
@@ -42,6 +42,16 @@ urlpatterns = [
         "core-outcome-sets/<slug:slug>/versions/<str:version>/reports/",
         network.VersionReportUpload.as_view(),
         name="version-report-upload",
+    ),
+    path(
+        "outcomes/<uuid:identity>/concept-sets/",
+        mapping.OutcomeConceptSets.as_view(),
+        name="outcome-concept-sets",
+    ),
+    path(
+        "outcomes/<uuid:identity>/concept-sets/<int:number>/review/",
+        mapping.OutcomeConceptSetReview.as_view(),
+        name="outcome-concept-set-review",
     ),
     path("search/", search.Search.as_view(), name="search"),
     path("dumps/", views.DumpList.as_view(), name="dump-list"),

@@ -8,7 +8,7 @@ the consensus process that builds them (selectors.versions_visible_to). `latest`
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
@@ -36,9 +36,17 @@ from outcomes.api.registry.serializers import (
 )
 from outcomes.exports import EXPORT_FORMAT_NAMES, attachment, export_format
 from outcomes.exports.json import VersionDocumentSerializer, version_document
-from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, OutcomeDomain, RegistryDump
+from outcomes.models import (
+    CoreOutcomeSet,
+    CoreOutcomeSetVersion,
+    Instrument,
+    OmopVocabulary,
+    OutcomeDomain,
+    RegistryDump,
+)
 from outcomes.models.sets import SEMVER_RE
 from outcomes.permissions import is_admin
+from outcomes.selectors.mapping import concept_sets_changed_at
 from outcomes.services.diff import version_diff
 from outcomes.services.dumps import dump_file_path, registry_dump_request
 
@@ -241,7 +249,13 @@ def version_lookup(request: Request, slug: str, number: str) -> tuple[CoreOutcom
         request.user,
         queryset=CoreOutcomeSetVersion.objects.filter(core_outcome_set__slug=slug)
         .select_related("core_outcome_set")
-        .annotate(successor_changed_at=successor_changed_at),
+        .annotate(
+            successor_changed_at=successor_changed_at,
+            concept_sets_changed_at=concept_sets_changed_at(),
+            vocabulary_loaded_at=Subquery(
+                OmopVocabulary.objects.order_by(F("loaded_at").desc(nulls_last=True)).values("loaded_at")[:1]
+            ),
+        ),
     )
     if number == LATEST:
         version = selectors.current_versions(qs).first()
@@ -352,7 +366,9 @@ class VersionExport(APIView):
         summary="Export a version",
         description="`json` (the canonical document), `csv` (one row per outcome and measurement), `fhir` (a FHIR "
         "R5 Bundle: an OutcomeVariablesList List and one EvidenceVariable per outcome), `redcap` (a REDCap data "
-        "dictionary) or `ctgov` (ClinicalTrials.gov outcome measures). Each names the set, version, status and "
+        "dictionary), `ctgov` (ClinicalTrials.gov outcome measures) or `atlas` (per outcome an OHDSI ATLAS concept "
+        "set expression, and the population's; codes without a known OMOP concept id are listed as unresolved). "
+        "Each names the set, version, status and "
         "canonical URL. Drafts can be exported only by who may see them, and are marked draft.",
         parameters=[
             SLUG_PARAM,

@@ -81,7 +81,7 @@ def test_the_version_document_and_export_responses_are_described(schema):
     export = schema["paths"]["/api/v1/core-outcome-sets/{slug}/versions/{version}/export/{format}/"]["get"]
     assert set(export["responses"]["200"]["content"]) == {"application/json", "application/fhir+json", "text/csv"}
     fmt = next(p for p in export["parameters"] if p["name"] == "format")
-    assert set(fmt["schema"]["enum"]) == {"json", "csv", "fhir", "redcap", "ctgov"}
+    assert set(fmt["schema"]["enum"]) == {"json", "csv", "fhir", "redcap", "ctgov", "atlas"}
 
 
 def test_write_endpoints_document_session_and_token_authentication(schema):

@@ -113,7 +113,7 @@ def test_set_page_of_a_registry_only_entry_renders_without_outcomes_or_wheel(cli
 def test_every_export_button_of_the_set_page_downloads_the_version(client, reference_data):
     response = client.get(reverse("web:set-detail", args=[COMPACTERS]))
     exports = response.context["exports"]
-    assert [fmt for fmt, *_ in exports] == ["json", "csv", "fhir", "redcap", "ctgov"]
+    assert [fmt for fmt, *_ in exports] == ["json", "csv", "fhir", "redcap", "ctgov", "atlas"]
     for fmt, _label, _help, url in exports:
         assert url == reverse("api:version-export", args=[COMPACTERS, "1.1.0", fmt])
         download = client.get(url)
