@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, permissions, status
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +23,7 @@ from outcomes import selectors
 from outcomes.api import caching
 from outcomes.api.common import FirstRendererNegotiation, ORJSONRenderer
 from outcomes.api.errors import ErrorSerializer, error_response
+from outcomes.api.registry.cite import CITATION_RENDERERS, CitationRenderer, add_cite_as, citation_response
 from outcomes.api.registry.filters import CoreOutcomeSetFilter
 from outcomes.api.registry.serializers import (
     CoreOutcomeSetDetailSerializer,
@@ -289,16 +291,36 @@ def _caching_headers(response, *, etag: str | None, frozen: bool, latest: bool):
 
 
 class VersionDetail(APIView):
+    # JSON stays the default; a reference manager asking for BibTeX, RIS or CSL-JSON gets the citation (cite.py).
+    renderer_classes = [ORJSONRenderer, BrowsableAPIRenderer, *CITATION_RENDERERS]
+
     @extend_schema(
         summary="A version of a set, with its outcomes",
         description="The version's canonical document: outcomes with COMET domains and measurements (instrument, "
         "timing), references and provenance. Frozen versions carry a strong ETag; send it back in If-None-Match "
-        "for a 304.",
+        "for a 304. Content negotiation: `Accept: application/x-bibtex`, `application/x-research-info-systems` or "
+        "`application/vnd.citationstyles.csl+json` answers with the version's citation (as `.../cite/{format}/`); "
+        "another type the API cannot produce is a 406. The `Link` header of a published, superseded or withdrawn "
+        "version carries `cite-as`: its DOI once minted, else its permanent page.",
         parameters=[SLUG_PARAM, VERSION_PARAM, *ETAG_HEADERS],
-        responses={200: VersionDocumentSerializer, 304: NOT_MODIFIED, **errors(400, 404)},
+        responses={
+            (200, "application/json"): VersionDocumentSerializer,
+            (200, "application/x-bibtex"): OpenApiTypes.STR,
+            (200, "application/x-research-info-systems"): OpenApiTypes.STR,
+            (200, "application/vnd.citationstyles.csl+json"): OpenApiTypes.OBJECT,
+            304: NOT_MODIFIED,
+            **errors(400, 404),
+        },
     )
     def get(self, request: Request, slug: str, version: str) -> Response:
         found, latest = version_lookup(request, slug, version)
+        if isinstance(request.accepted_renderer, CitationRenderer):
+            return citation_response(
+                request, found, request.accepted_renderer.citation_format, latest=latest, download=False
+            )
+        return add_cite_as(self._document(request, found, latest), found)
+
+    def _document(self, request: Request, found: CoreOutcomeSetVersion, latest: bool) -> HttpResponse:
         if not found.is_frozen:
             response = Response(version_document(version_full(found)))
             return _caching_headers(response, etag=None, frozen=False, latest=latest)
