@@ -59,6 +59,7 @@ API_FACILITATOR_A = (403, 403, 403, 200, 403, 403, 200)
 # Curators start processes (as on the page /facilitate/new/): an empty body is a 400 with its errors for them.
 API_CURATORS_EMPTY = (403, 403, 403, 403, 403, 400, 400)
 API_FACILITATOR_A_EMPTY = (403, 403, 403, 400, 403, 403, 400)
+API_CURATORS_NOT_ALLOWED = (403, 403, 403, 403, 403, 405, 405)
 # The CSV import takes a file (multipart/form-data or text/csv): an empty JSON body is the wrong media type.
 API_FACILITATOR_A_JSON_REFUSED = (403, 403, 403, 415, 403, 403, 415)
 # The dump was requested by the curator: only they and admins see it; other users get a 404, not a hint.
@@ -111,6 +112,9 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api:version-detail": {"GET": EVERYONE, "POST": API_READ_ONLY},
     "api:version-diff": {"GET": EVERYONE, "POST": API_READ_ONLY},
     "api:version-export": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    "api:version-cite": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    # Curators record a version's DOI with a PUT; GET and POST are not operations of it.
+    "api:version-doi": {"GET": API_CURATORS_NOT_ALLOWED, "POST": API_CURATORS_NOT_ALLOWED},
     "api:dump-list": {"GET": API_SIGNED_IN, "POST": API_SIGNED_IN_EMPTY},
     "api:dump-detail": {"GET": API_CURATORS_DUMP, "POST": API_SIGNED_IN_NOT_ALLOWED},
     "api:dump-download": {"GET": API_CURATORS_DUMP_NOT_READY, "POST": API_SIGNED_IN_NOT_ALLOWED},
@@ -188,6 +192,7 @@ EXPECTED: dict[str, dict[str, tuple]] = {
 
 # Parameter values other than the defaults of permission_world.sample_values, by URL name.
 URL_OVERRIDES: dict[str, dict] = {
+    "api:version-cite": {"format": "bibtex"},
     "web:disease-area": {"slug": "prostate-cancer"},
     "web:condition-detail": {"slug": "prostate-cancer"},
     "api:disease-area-detail": {"slug": "prostate-cancer"},
@@ -238,6 +243,8 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/core-outcome-sets/{slug}/versions/{version}/", "get"): EVERYONE,
     ("/api/v1/core-outcome-sets/{slug}/versions/{a}/diff/{b}/", "get"): EVERYONE,
     ("/api/v1/core-outcome-sets/{slug}/versions/{version}/export/{format}/", "get"): EVERYONE,
+    ("/api/v1/core-outcome-sets/{slug}/versions/{version}/cite/{format}/", "get"): EVERYONE,
+    ("/api/v1/core-outcome-sets/{slug}/versions/{version}/doi/", "put"): API_CURATORS_EMPTY,
     ("/api/v1/dumps/", "get"): API_SIGNED_IN,
     ("/api/v1/dumps/", "post"): API_SIGNED_IN_EMPTY,
     ("/api/v1/dumps/{id}/", "get"): API_CURATORS_DUMP,
@@ -285,6 +292,7 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
 }
 
 API_OVERRIDES: dict[str, dict] = {
+    "/api/v1/core-outcome-sets/{slug}/versions/{version}/cite/{format}/": {"format": "bibtex"},
     "/api/v1/disease-areas/{slug}/": {"slug": "prostate-cancer"},
     "/api/v1/conditions/{slug}/": {"slug": "prostate-cancer"},
     "/api/v1/dumps/{id}/": {"id": lambda w: w.dump.pk},
