@@ -373,7 +373,9 @@ class VersionExport(APIView):
     @extend_schema(
         summary="Export a version",
         description="`json` (the canonical document), `csv` (one row per outcome and measurement), `fhir` (a FHIR "
-        "R5 Bundle: an OutcomeVariablesList List and one EvidenceVariable per outcome), `redcap` (a REDCap data "
+        "R5 Bundle, EBM-on-FHIR IG hl7.fhir.uv.ebm#1.0.0-ballot: an OutcomeList List, one VariableDefinition "
+        "EvidenceVariable per outcome and an OutcomeImportance ArtifactAssessment per outcome a consensus process "
+        "decided), `redcap` (a REDCap data "
         "dictionary) or `ctgov` (ClinicalTrials.gov outcome measures). Each names the set, version, status and "
         "canonical URL. Drafts can be exported only by who may see them, and are marked draft.",
         parameters=[
