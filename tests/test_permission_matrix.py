@@ -85,6 +85,12 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "web:version-publish": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
     "web:version-withdraw": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
     "web:version-draft-create": {"GET": NOT_ALLOWED, "POST": CURATORS_ONLY},
+    # An empty DOI form leaves the (empty) DOI as it is: curators are redirected back to the page.
+    "web:version-doi": {"GET": NOT_ALLOWED, "POST": (403, 403, 403, 403, 403, 302, 302)},
+    # Atom feeds: public facts only, the same for everyone (the syndication view answers any method).
+    "web:feed": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:feed-area": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:feed-set": {"GET": EVERYONE, "POST": EVERYONE},
     "web:condition-detail": {"GET": EVERYONE, "POST": EVERYONE},
     "web:search": {"GET": EVERYONE, "POST": EVERYONE},
     "web:domain-list": {"GET": EVERYONE, "POST": EVERYONE},
@@ -193,6 +199,7 @@ EXPECTED: dict[str, dict[str, tuple]] = {
 # Parameter values other than the defaults of permission_world.sample_values, by URL name.
 URL_OVERRIDES: dict[str, dict] = {
     "api:version-cite": {"format": "bibtex"},
+    "web:feed-area": {"slug": "prostate-cancer"},
     "web:disease-area": {"slug": "prostate-cancer"},
     "web:condition-detail": {"slug": "prostate-cancer"},
     "api:disease-area-detail": {"slug": "prostate-cancer"},
