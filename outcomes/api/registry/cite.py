@@ -1,5 +1,5 @@
-"""Citations of a version: `.../cite/{format}/` and content negotiation on the version resource, and the DOI a
-curator records for a version once the hosting organisation has minted it.
+"""Citations of a version: what the cite endpoint, content negotiation on the version resource and the DOI endpoint
+(views.VersionCite, VersionDetail, VersionDOI) share: renderers, the citation response, cite-as, the DOI bodies.
 
 Only a frozen version (published, superseded, withdrawn) is citable: a draft can still change. A citation format
 is an open list of names, so an unknown one is a 404 (like a set that does not exist) that lists the formats.
@@ -8,21 +8,15 @@ is an open list of names, so an unknown one is a 404 (like a set that does not e
 from __future__ import annotations
 
 from django.http import HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from outcomes.api import caching
-from outcomes.api.common import FirstRendererNegotiation
 from outcomes.api.consensus.serializers import StrictSerializer
-from outcomes.exports import CITATION_FORMAT_NAMES, citation_format, version_page_url
+from outcomes.exports import citation_format, version_page_url
 from outcomes.models import CoreOutcomeSetVersion
 from outcomes.permissions import is_curator
-from outcomes.services.versions import version_doi_set
 
 
 def cite_as_url(version: CoreOutcomeSetVersion) -> str:
@@ -101,53 +95,6 @@ def citation_response(
     return add_cite_as(_caching_headers(response, etag=etag, frozen=True, latest=latest), found)
 
 
-class VersionCite(APIView):
-    content_negotiation_class = FirstRendererNegotiation
-
-    @extend_schema(
-        summary="Cite a version",
-        description="The version's citation: `bibtex`, `ris` (a DATA record), `csl-json` (a list of one CSL item), "
-        "`cff` (CITATION.cff 1.2.0) or `datacite` (DataCite kernel-4 JSON metadata, to mint a DOI). Authors are "
-        "the set's developers (organisations as literal names); the original publication is named as a related "
-        "reference. Served as a file to download; the `Link` header carries `cite-as` (the version's DOI once "
-        "minted, else its permanent page). Drafts are not citable (404); an unknown format is a 404 that lists "
-        "the formats.",
-        parameters=[
-            OpenApiParameter("slug", str, OpenApiParameter.PATH, description="The set's slug."),
-            OpenApiParameter("version", str, OpenApiParameter.PATH, description="`latest` or MAJOR.MINOR.PATCH."),
-            OpenApiParameter(
-                "format",
-                str,
-                OpenApiParameter.PATH,
-                enum=list(CITATION_FORMAT_NAMES),
-                description="The citation format.",
-                examples=[OpenApiExample(name, value=name) for name in CITATION_FORMAT_NAMES],
-            ),
-        ],
-        responses={
-            (200, "application/x-bibtex"): OpenApiTypes.STR,
-            (200, "application/x-research-info-systems"): OpenApiTypes.STR,
-            (200, "application/vnd.citationstyles.csl+json"): OpenApiTypes.OBJECT,
-            (200, "application/yaml"): OpenApiTypes.STR,
-            (200, "application/vnd.datacite.datacite+json"): OpenApiTypes.OBJECT,
-            304: OpenApiResponse(description="Not modified: the ETag in If-None-Match is still current."),
-            **{
-                code: OpenApiResponse(description=text)
-                for code, text in ((400, "Malformed version."), (404, "No such set, version or format; or a draft."))
-            },
-        },
-    )
-    def get(self, request: Request, slug: str, version: str, format: str) -> HttpResponse:
-        from outcomes.api.registry.views import version_lookup
-
-        if format not in CITATION_FORMAT_NAMES:
-            raise exceptions.NotFound(
-                f"{format!r} is not a citation format: use one of {', '.join(CITATION_FORMAT_NAMES)}."
-            )
-        found, latest = version_lookup(request, slug, version)
-        return citation_response(request, found, format, latest=latest, download=True)
-
-
 class DOISerializer(StrictSerializer):
     doi = serializers.CharField(
         allow_blank=True,
@@ -170,29 +117,9 @@ class IsCurator(permissions.BasePermission):
         return is_curator(request.user)
 
 
-class VersionDOI(APIView):
-    permission_classes = [permissions.IsAuthenticated, IsCurator]
-
-    @extend_schema(
-        summary="Record a version's DOI (curators)",
-        description="Records the DOI minted for a published, superseded or withdrawn version (from its DataCite "
-        "metadata). The DOI is metadata about the record, not its content, so it can be set after publication; "
-        "every change is audited (`version.doi_set`). A malformed DOI, a DOI of another version or a draft is a "
-        "400 naming `doi`.",
-        request=DOISerializer,
-        responses={200: DOIResultSerializer},
-    )
-    def put(self, request: Request, slug: str, version: str) -> Response:
-        from outcomes.api.registry.views import version_lookup
-
-        found, _ = version_lookup(request, slug, version)
-        data = DOISerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        updated = version_doi_set(version=found, doi=data.validated_data["doi"], by=request.user)
-        return Response(
-            {
-                "doi": updated.doi,
-                "doi_url": f"https://doi.org/{updated.doi}" if updated.doi else "",
-                "cite_as": cite_as_url(updated),
-            }
-        )
+def doi_result(version: CoreOutcomeSetVersion) -> dict:
+    return {
+        "doi": version.doi,
+        "doi_url": f"https://doi.org/{version.doi}" if version.doi else "",
+        "cite_as": cite_as_url(version),
+    }

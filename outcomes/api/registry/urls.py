@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from diseases.urls import urlpatterns as condition_urlpatterns
-from outcomes.api.registry import cite, search, views
+from outcomes.api.registry import search, views
 
 urlpatterns = [
     path("disease-areas/", views.DiseaseAreaList.as_view(), name="disease-area-list"),
@@ -35,10 +35,10 @@ urlpatterns = [
     ),
     path(
         "core-outcome-sets/<slug:slug>/versions/<str:version>/cite/<str:format>/",
-        cite.VersionCite.as_view(),
+        views.VersionCite.as_view(),
         name="version-cite",
     ),
-    path("core-outcome-sets/<slug:slug>/versions/<str:version>/doi/", cite.VersionDOI.as_view(), name="version-doi"),
+    path("core-outcome-sets/<slug:slug>/versions/<str:version>/doi/", views.VersionDOI.as_view(), name="version-doi"),
     path("search/", search.Search.as_view(), name="search"),
     path("dumps/", views.DumpList.as_view(), name="dump-list"),
     path("dumps/<uuid:pk>/", views.DumpDetail.as_view(), name="dump-detail"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 
 import bibtexparser
+import jsonschema
 import pytest
 import rispy
 import yaml
@@ -177,3 +178,19 @@ def test_only_a_curator_may_record_a_doi(client, reference_data, facilitator):
         reverse("api:version-doi", args=[HF, "1.0.0"]), {"doi": "10.5555/x"}, content_type="application/json"
     )
     assert response.status_code == 403 and _hf().doi == ""
+
+
+@pytest.fixture
+def openapi(client) -> dict:
+    return yaml.safe_load(client.get(reverse("schema")).content)
+
+
+@pytest.mark.parametrize("fmt", ["bibtex", "ris", "csl-json", "cff", "datacite"])
+def test_each_citation_conforms_to_the_schema_of_the_media_type_it_is_served_as(client, reference_data, openapi, fmt):
+
+    response = client.get(reverse("api:version-cite", args=[HF, "1.0.0", fmt]))
+    media_type = response["Content-Type"].split(";")[0]
+    content = openapi["paths"]["/api/v1/core-outcome-sets/{slug}/versions/{version}/cite/{format}/"]["get"]
+    schema = content["responses"]["200"]["content"][media_type]["schema"]
+    body = json.loads(response.content) if media_type.endswith("json") else response.content.decode()
+    jsonschema.validate(body, schema)
