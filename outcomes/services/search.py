@@ -166,8 +166,9 @@ def _documents(set_ids: list[int]) -> list[_SetDocument]:
             codes[set_id].append(code)
     current = _current_version_ids(set_ids)
     outcomes = (
+        # Only version_id is read: no join on the version table, whose columns migration 0011 (which runs this
+        # rebuild) may not have yet.
         Outcome.objects.filter(version__in=current.values())
-        .select_related("version")
         .prefetch_related("domains")
         .order_by("order", "pk")
     )
