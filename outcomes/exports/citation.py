@@ -15,6 +15,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from django.http import HttpResponse
+
 from outcomes.exports import version_page_url
 from outcomes.models import CoreOutcomeSetVersion
 
@@ -149,3 +151,16 @@ def citation_record(version: CoreOutcomeSetVersion) -> CitationRecord:
         abstract=f"Core outcome set. Scope: {scope}." if scope else "Core outcome set.",
         keywords=("core outcome set", *(c.name for c in cos.conditions.all())),
     )
+
+
+def cite_as_url(version: CoreOutcomeSetVersion) -> str:
+    """The identifier to cite (RFC 8574 `cite-as`): the DOI when one was minted, else the permanent page."""
+    if version.doi:
+        return f"https://doi.org/{version.doi}"
+    return version_page_url(slug=version.core_outcome_set.slug, version=version.version)
+
+
+def add_cite_as(response: HttpResponse, version: CoreOutcomeSetVersion) -> HttpResponse:
+    if version.is_frozen:
+        response["Link"] = f'<{cite_as_url(version)}>; rel="cite-as"'
+    return response

@@ -298,6 +298,9 @@ def version_bundle(version: CoreOutcomeSetVersion) -> dict:
     }
     if version.published_on:
         cite_as["publicationDate"] = version.published_on.isoformat()
+    if version.doi:
+        cite_as["citation"] += f" doi:{version.doi}"
+        cite_as["document"] = {"url": f"https://doi.org/{version.doi}"}
     extensions = [
         {"url": EXT_ARTIFACT_URL, "valueUri": canonical},
         {"url": EXT_ARTIFACT_VERSION, "valueString": version.version},

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from outcomes import selectors
+from outcomes.exports.citation import add_cite_as
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion
 from outcomes.models.sets import SEMVER_RE
 from outcomes.permissions import is_curator
@@ -98,7 +99,8 @@ def _render_version(
 
 def version_detail(request: HttpRequest, slug: str, version: str) -> HttpResponse:
     cos = _set_or_404(slug)
-    return _render_version(request, cos, _version_or_404(request, cos, version))
+    shown = _version_or_404(request, cos, version)
+    return add_cite_as(_render_version(request, cos, shown), shown)
 
 
 def _curated(request: HttpRequest, slug: str, version: str) -> tuple[CoreOutcomeSet, CoreOutcomeSetVersion]:

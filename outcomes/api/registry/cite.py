@@ -14,22 +14,10 @@ from rest_framework.request import Request
 
 from outcomes.api import caching
 from outcomes.api.consensus.serializers import StrictSerializer
-from outcomes.exports import citation_format, version_page_url
+from outcomes.exports import citation_format
+from outcomes.exports.citation import add_cite_as, cite_as_url
 from outcomes.models import CoreOutcomeSetVersion
 from outcomes.permissions import is_curator
-
-
-def cite_as_url(version: CoreOutcomeSetVersion) -> str:
-    """The identifier to cite (RFC 8574 `cite-as`): the DOI when one was minted, else the permanent page."""
-    if version.doi:
-        return f"https://doi.org/{version.doi}"
-    return version_page_url(slug=version.core_outcome_set.slug, version=version.version)
-
-
-def add_cite_as(response: HttpResponse, version: CoreOutcomeSetVersion) -> HttpResponse:
-    if version.is_frozen:
-        response["Link"] = f'<{cite_as_url(version)}>; rel="cite-as"'
-    return response
 
 
 def require_citable(version: CoreOutcomeSetVersion) -> None:

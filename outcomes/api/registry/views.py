@@ -29,7 +29,6 @@ from outcomes.api.registry.cite import (
     DOIResultSerializer,
     DOISerializer,
     IsCurator,
-    add_cite_as,
     citation_response,
     doi_result,
 )
@@ -46,6 +45,7 @@ from outcomes.api.registry.serializers import (
     VersionListItemSerializer,
 )
 from outcomes.exports import CITATION_FORMAT_NAMES, EXPORT_FORMAT_NAMES, attachment, export_format
+from outcomes.exports.citation import add_cite_as
 from outcomes.exports.json import VersionDocumentSerializer, version_document
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, OutcomeDomain, RegistryDump
 from outcomes.models.sets import SEMVER_RE

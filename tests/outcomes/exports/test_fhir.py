@@ -126,3 +126,16 @@ def test_the_validator_reports_what_fhir_resources_rejects(valid_bundle):
     bundle = copy.deepcopy(valid_bundle)
     bundle["entry"][1]["resource"]["note"] = "Baseline"  # must be a list of Annotations
     assert any(p.startswith("entry[1] EvidenceVariable:") for p in bundle_validate(bundle))
+
+
+def test_a_version_with_a_doi_is_cited_by_it_in_the_bundle(reference_data):
+    version = load("ichom-heart-failure", "1.0.0")
+    version.doi = "10.5555/cos-hf"
+    outcome_list = version_bundle(version)["entry"][0]["resource"]
+    cite_as = next(
+        e["valueRelatedArtifact"]
+        for e in outcome_list["extension"]
+        if e.get("valueRelatedArtifact", {}).get("type") == "cite-as"
+    )
+    assert cite_as["document"] == {"url": "https://doi.org/10.5555/cos-hf"}
+    assert cite_as["citation"].endswith("doi:10.5555/cos-hf")

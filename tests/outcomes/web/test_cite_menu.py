@@ -67,3 +67,10 @@ def test_anyone_but_a_curator_is_refused_the_doi_form(client, reference_data, fa
     client.force_login(facilitator)
     assert client.post(reverse("web:version-doi", args=[HF, "1.0.0"]), {"doi": "10.5555/x"}).status_code == 403
     assert _hf().doi == ""
+
+
+def test_the_version_page_names_what_to_cite_in_its_link_header(client, reference_data):
+    url = reverse("web:version-detail", args=[HF, "1.0.0"])
+    assert client.get(url)["Link"].endswith('/sets/ichom-heart-failure/v/1.0.0/>; rel="cite-as"')
+    CoreOutcomeSetVersion.objects.filter(pk=_hf().pk).update(doi="10.5555/cos-hf")
+    assert client.get(url)["Link"] == '<https://doi.org/10.5555/cos-hf>; rel="cite-as"'
