@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from urllib.parse import quote
 
+import bibtexparser
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from diseases.models import DiseaseArea
 from tests.browser.conftest import PHONE, axe_violations, screenshot
@@ -166,9 +168,6 @@ def test_the_citation_can_be_copied_with_one_button(page, site):
 
 
 def test_the_cite_menu_opens_with_the_keyboard_and_copies_a_bibtex_entry_a_parser_reads(page, site):
-    import bibtexparser
-    from playwright.sync_api import expect
-
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.goto(site + reverse("web:version-detail", args=[COMPACTERS, "1.1.0"]))
     summary = page.locator(".cite-menu summary")
