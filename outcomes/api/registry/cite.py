@@ -8,6 +8,7 @@ is an open list of names, so an unknown one is a 404 (like a set that does not e
 from __future__ import annotations
 
 from django.http import HttpResponse
+from django.utils.cache import patch_vary_headers
 from rest_framework import exceptions, permissions, serializers, status
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -35,9 +36,10 @@ class CitationRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
-        # Reached only for an error answer (the view returns the citation itself): a plain-text message.
-        if isinstance(data, dict) and "detail" in data:
-            return str(data["detail"]).encode()
+        # Reached only for an error answer (the view returns the citation itself): its message, as plain text,
+        # since a reference manager that asked for a citation cannot read the API's JSON error.
+        if isinstance(data, dict) and isinstance(data.get("error"), dict):
+            return str(data["error"].get("message", "")).encode()
         return b"" if data is None else str(data).encode()
 
 
@@ -79,7 +81,7 @@ def citation_response(
         response = HttpResponse(body, content_type=f"{fmt.media_type}; charset=utf-8")
         if download:
             response["Content-Disposition"] = f'attachment; filename="{fmt.filename(found)}"'
-    response["Vary"] = "Accept"
+    patch_vary_headers(response, ["Accept"])
     return add_cite_as(_caching_headers(response, etag=etag, frozen=True, latest=latest), found)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, permissions, status
@@ -331,7 +332,9 @@ class VersionDetail(APIView):
             return citation_response(
                 request, found, request.accepted_renderer.citation_format, latest=latest, download=False
             )
-        return add_cite_as(self._document(request, found, latest), found)
+        response = add_cite_as(self._document(request, found, latest), found)
+        patch_vary_headers(response, ["Accept"])  # the representation depends on Accept
+        return response
 
     def _document(self, request: Request, found: CoreOutcomeSetVersion, latest: bool) -> HttpResponse:
         if not found.is_frozen:

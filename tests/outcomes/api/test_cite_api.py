@@ -84,6 +84,7 @@ def test_json_stays_the_default_representation_of_a_version(client, reference_da
         response = client.get(reverse("api:version-detail", args=[HF, "1.0.0"]), **headers)
         assert response.status_code == 200 and response.json()["format"] == "cos-registry/version/1", accept
         assert response.json()["doi"] == ""
+        assert "Accept" in response["Vary"]
 
 
 def test_a_type_the_version_cannot_be_rendered_in_is_a_406(client, reference_data):
@@ -194,3 +195,9 @@ def test_each_citation_conforms_to_the_schema_of_the_media_type_it_is_served_as(
     schema = content["responses"]["200"]["content"][media_type]["schema"]
     body = json.loads(response.content) if media_type.endswith("json") else response.content.decode()
     jsonschema.validate(body, schema)
+
+
+def test_a_reference_manager_asking_for_a_missing_version_reads_why_in_plain_text(client, reference_data):
+    response = client.get(reverse("api:version-detail", args=[HF, "9.9.9"]), HTTP_ACCEPT="application/x-bibtex")
+    assert response.status_code == 404
+    assert response.content.decode() == "The set 'ichom-heart-failure' has no version 9.9.9."
