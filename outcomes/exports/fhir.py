@@ -220,7 +220,7 @@ def evidence_variable(version: CoreOutcomeSetVersion, outcome: Outcome, *, resou
     return resource
 
 
-def _agreement_summary(result: ItemResult, process_title: str) -> str:
+def _agreement_summary(result: ItemResult, process_title: str | None) -> str:
     round_ = result.round_item.round
     if round_.kind == Round.Kind.MEETING:
         agreement = (
@@ -232,7 +232,12 @@ def _agreement_summary(result: ItemResult, process_title: str) -> str:
             f"{result.pct_high}% of the {result.n} panelists who scored it scored 7-9 (critical) in Delphi round "
             f"{round_.number}"
         )
-    return f"{agreement}, in the consensus process \u201c{process_title}\u201d: {result.get_classification_display()}."
+    where = (
+        f"the consensus process \u201c{process_title}\u201d"
+        if process_title
+        else "a consensus process of this registry"
+    )
+    return f"{agreement}, in {where}: {result.get_classification_display()}."
 
 
 def outcome_importance(
@@ -244,7 +249,7 @@ def outcome_importance(
     if result is None:
         return None
     process = getattr(version, "consensus_process", None) if _has_process(version) else None
-    title = process.title if process is not None else "of this registry"
+    title = process.title if process is not None else None
     assessment = {
         "resourceType": "ArtifactAssessment",
         "id": resource_id,

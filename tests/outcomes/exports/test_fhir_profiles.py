@@ -58,25 +58,43 @@ def test_every_shipped_version_claims_only_the_profiles_it_conforms_to_with_thei
 # ---------------------------------------------------------------------------------------- a consensus outcome
 
 
-@pytest.fixture
-def decided_bundle(reference_data) -> dict:
-    """A version built by a consensus process, with one outcome the process decided in Delphi round 2."""
+def _decided_version(kind: str = Round.Kind.DELPHI, **result):
+    """A version built by a consensus process (synthetic), with one outcome the process decided in round 2."""
     version = VersionFactory()
     process = ConsensusProcess.objects.create(
         core_outcome_set=version.core_outcome_set, draft_version=version, title="Synthetic panel"
     )
-    round_ = Round.objects.create(process=process, number=2, kind=Round.Kind.DELPHI)
+    round_ = Round.objects.create(process=process, number=2, kind=kind)
     item = Item.objects.create(process=process, name="Synthetic outcome")
-    result = ItemResult.objects.create(
-        round_item=RoundItem.objects.create(round=round_, item=item),
-        n=20,
-        n_high=17,
-        pct_high="85.00",
+    evidence = ItemResult.objects.create(round_item=RoundItem.objects.create(round=round_, item=item), **result)
+    OutcomeFactory(version=version, name="Synthetic outcome", evidence=evidence)
+    OutcomeFactory(version=version, name="Not from the panel")
+    return load(version.core_outcome_set.slug, version.version)
+
+
+@pytest.fixture
+def decided_bundle(reference_data) -> dict:
+    version = _decided_version(n=20, n_high=17, pct_high="85.00", classification=ItemResult.Classification.IN)
+    return version_bundle(version)
+
+
+def test_a_consensus_meeting_result_is_summarised_over_the_votes_cast(reference_data):
+    version = _decided_version(
+        Round.Kind.MEETING,
+        votes_cast=10,
+        n_include=7,
+        n_exclude=3,
+        n_abstain=2,
+        pct_high="70.00",
         classification=ItemResult.Classification.IN,
     )
-    OutcomeFactory(version=version, name="Synthetic outcome", evidence=result)
-    OutcomeFactory(version=version, name="Not from the panel")
-    return version_bundle(load(version.core_outcome_set.slug, version.version))
+    bundle = version_bundle(version)
+    (assessment,) = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "ArtifactAssessment"]
+    assert assessment["content"][0]["summary"] == (
+        "70.00% of the 10 votes cast voted include at the consensus meeting (round 2); 2 abstained, in the consensus "
+        "process \u201cSynthetic panel\u201d: Consensus in."
+    )
+    assert bundle_validate(bundle) == []
 
 
 def test_a_consensus_result_is_published_as_an_outcome_importance_assessment(decided_bundle):
