@@ -63,6 +63,7 @@ API_FACILITATOR_A = (403, 403, 403, 200, 403, 403, 200)
 API_CURATORS_EMPTY = (403, 403, 403, 403, 403, 400, 400)
 API_CURATORS_ACTION = (403, 403, 403, 403, 403, 200, 200)
 API_FACILITATOR_A_EMPTY = (403, 403, 403, 400, 403, 403, 400)
+API_CURATORS_NOT_ALLOWED = (403, 403, 403, 403, 403, 405, 405)
 # The CSV import takes a file (multipart/form-data or text/csv): an empty JSON body is the wrong media type.
 API_FACILITATOR_A_JSON_REFUSED = (403, 403, 403, 415, 403, 403, 415)
 # The dump was requested by the curator: only they and admins see it; other users get a 404, not a hint.
@@ -103,6 +104,12 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     # a curator's mapping page of an outcome (its concept sets); reviewing the proposed revision 1 redirects back
     "web:outcome-mapping": {"GET": CURATORS_PAGE, "POST": CURATORS_ONLY},
     "web:outcome-mapping-review": {"GET": NOT_ALLOWED, "POST": CURATORS_ACTION},
+    # An empty DOI form leaves the (empty) DOI as it is: curators are redirected back to the page.
+    "web:version-doi": {"GET": NOT_ALLOWED, "POST": (403, 403, 403, 403, 403, 302, 302)},
+    # Atom feeds: public facts only, the same for everyone (the syndication view answers any method).
+    "web:feed": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:feed-area": {"GET": EVERYONE, "POST": EVERYONE},
+    "web:feed-set": {"GET": EVERYONE, "POST": EVERYONE},
     "web:condition-detail": {"GET": EVERYONE, "POST": EVERYONE},
     "web:search": {"GET": EVERYONE, "POST": EVERYONE},
     "web:domain-list": {"GET": EVERYONE, "POST": EVERYONE},
@@ -151,6 +158,9 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api:version-report-upload": {"GET": API_DATA_SOURCE_ONLY, "POST": API_DATA_SOURCE_ONLY},
     "api:outcome-concept-sets": {"GET": EVERYONE, "POST": API_CURATORS_EMPTY},
     "api:outcome-concept-set-review": {"GET": NOT_ALLOWED, "POST": API_CURATORS_ACTION},
+    "api:version-cite": {"GET": EVERYONE, "POST": API_READ_ONLY},
+    # Curators record a version's DOI with a PUT; GET and POST are not operations of it.
+    "api:version-doi": {"GET": API_CURATORS_NOT_ALLOWED, "POST": API_CURATORS_NOT_ALLOWED},
     "api:dump-list": {"GET": API_SIGNED_IN, "POST": API_SIGNED_IN_EMPTY},
     # trials API
     "api:trial-check-create": {"GET": NOT_ALLOWED, "POST": (400, 400, 400, 400, 400, 400, 400)},
@@ -260,6 +270,8 @@ EXPECTED: dict[str, dict[str, tuple]] = {
 
 # Parameter values other than the defaults of permission_world.sample_values, by URL name.
 URL_OVERRIDES: dict[str, dict] = {
+    "api:version-cite": {"format": "bibtex"},
+    "web:feed-area": {"slug": "prostate-cancer"},
     "web:disease-area": {"slug": "prostate-cancer"},
     "web:condition-detail": {"slug": "prostate-cancer"},
     "api:disease-area-detail": {"slug": "prostate-cancer"},
@@ -348,6 +360,8 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/outcomes/{identity}/concept-sets/", "get"): EVERYONE,
     ("/api/v1/outcomes/{identity}/concept-sets/", "post"): API_CURATORS_EMPTY,
     ("/api/v1/outcomes/{identity}/concept-sets/{number}/review/", "post"): API_CURATORS_ACTION,
+    ("/api/v1/core-outcome-sets/{slug}/versions/{version}/cite/{format}/", "get"): EVERYONE,
+    ("/api/v1/core-outcome-sets/{slug}/versions/{version}/doi/", "put"): API_CURATORS_EMPTY,
     ("/api/v1/dumps/", "get"): API_SIGNED_IN,
     ("/api/v1/dumps/", "post"): API_SIGNED_IN_EMPTY,
     ("/api/v1/dumps/{id}/", "get"): API_CURATORS_DUMP,
@@ -418,6 +432,7 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
 }
 
 API_OVERRIDES: dict[str, dict] = {
+    "/api/v1/core-outcome-sets/{slug}/versions/{version}/cite/{format}/": {"format": "bibtex"},
     "/api/v1/disease-areas/{slug}/": {"slug": "prostate-cancer"},
     "/api/v1/conditions/{slug}/": {"slug": "prostate-cancer"},
     "/api/v1/dumps/{id}/": {"id": lambda w: w.dump.pk},

@@ -93,3 +93,44 @@ EXPORT_FORMAT_NAMES = ("json", "csv", "fhir", "redcap", "ctgov", "atlas")
 
 def export_format(name: str) -> ExportFormat:
     return _formats()[name]
+
+
+@dataclass(frozen=True)
+class CitationFormat:
+    name: str
+    label: str
+    media_type: str
+    filename_pattern: str  # {key}: outcomes.exports.citation.citation_key
+    render: Callable[[CoreOutcomeSetVersion], bytes]
+
+    def filename(self, version: CoreOutcomeSetVersion) -> str:
+        from outcomes.exports.citation import citation_key
+
+        return self.filename_pattern.format(key=citation_key(version))
+
+
+def _citation_formats() -> dict[str, CitationFormat]:
+    from outcomes.exports import bibtex, cff, csl, datacite, ris
+
+    return {
+        "bibtex": CitationFormat("bibtex", "BibTeX", "application/x-bibtex", "{key}.bib", bibtex.version_bibtex_bytes),
+        "ris": CitationFormat("ris", "RIS", "application/x-research-info-systems", "{key}.ris", ris.version_ris_bytes),
+        "csl-json": CitationFormat(
+            "csl-json", "CSL-JSON", "application/vnd.citationstyles.csl+json", "{key}.csl.json", csl.version_csl_bytes
+        ),
+        "cff": CitationFormat("cff", "CITATION.cff", "application/yaml", "CITATION.cff", cff.version_cff_bytes),
+        "datacite": CitationFormat(
+            "datacite",
+            "DataCite JSON",
+            "application/vnd.datacite.datacite+json",
+            "{key}.datacite.json",
+            datacite.version_datacite_bytes,
+        ),
+    }
+
+
+CITATION_FORMAT_NAMES = ("bibtex", "ris", "csl-json", "cff", "datacite")
+
+
+def citation_format(name: str) -> CitationFormat:
+    return _citation_formats()[name]

@@ -1,9 +1,22 @@
-"""FHIR R5: a Bundle (type collection) of one List for the set version, following the EBM-on-FHIR
-OutcomeVariablesList profile, and one EvidenceVariable per outcome.
+"""FHIR R5: a Bundle (type collection) of one List for the set version, one EvidenceVariable per outcome and, for an
+outcome a consensus process of this registry decided, one ArtifactAssessment with that result.
 
-`bundle_validate` checks a bundle twice: structurally with the fhir.resources package (R5 models), then with this
-registry's own rules for what that package does not check: code bindings of the required value sets, exactly one
-definition per characteristic, and List entries that resolve inside the bundle.
+Profiles claimed (outcomes/exports/fhir_profiles.py; EBM-on-FHIR IG `hl7.fhir.uv.ebm#1.0.0-ballot`, FHIR R5):
+- the List: OutcomeList;
+- each EvidenceVariable: VariableDefinition. The profile forbids `characteristic` (0..0) and requires the
+  `evidence-variable-definition` extension, a CodeableReference whose `concept` defines the variable: the outcome's
+  definition as text. How each outcome is measured (instrument, timing, note) is written in `note`.
+  An outcome mapped to codes (a reviewed concept set, docs/network.md) carries them where data-network tools read
+  them, in `characteristic.definitionCodeableConcept` (excluded codes in one marked `exclude`), and its included
+  codes in the definition concept too; since VariableDefinition forbids characteristic, that EvidenceVariable
+  claims no profile, and a List holding one claims no OutcomeList (which admits VariableDefinition entries only);
+- each ArtifactAssessment: OutcomeImportance. It states the consensus result (classification and the agreement
+  summary). It leaves out `content.quantity`, which the profile defines as importance relative to a reference
+  outcome (a percentage of it), a number a Delphi process does not produce.
+
+`bundle_validate` checks a bundle three times: structurally with the fhir.resources package (R5 models), against
+every claimed profile's vendored StructureDefinition, and with this registry's own rules for what neither checks:
+code bindings of the required value sets and List entries that resolve inside the bundle.
 """
 
 from __future__ import annotations
@@ -16,14 +29,36 @@ from django.conf import settings
 
 from outcomes.exports import is_draft, version_page_url
 from outcomes.exports.concept_sets import outcome_concept_set
-from outcomes.models import ConceptSetItem, ConceptSetRevision, CoreArea, CoreOutcomeSetVersion, Instrument, Outcome
+from outcomes.exports.fhir_profiles import (
+    EVIDENCE_VARIABLE_DEFINITION_EXT,
+    OUTCOME_IMPORTANCE,
+    OUTCOME_LIST,
+    VARIABLE_DEFINITION,
+    claimed_profile_problems,
+    versioned,
+)
+from outcomes.models import (
+    ConceptSetItem,
+    ConceptSetRevision,
+    CoreArea,
+    CoreOutcomeSetVersion,
+    Instrument,
+    ItemResult,
+    Outcome,
+    Round,
+)
 from outcomes.selectors import corrected_in
 from outcomes.vocabularies import FHIR_SYSTEMS, OMOP
 
 Status = CoreOutcomeSetVersion.Status
 
-OUTCOME_VARIABLES_LIST_PROFILE = "http://hl7.org/fhir/uv/ebm/StructureDefinition/outcome-variables-list"
-EBM_PROFILE_NAME_SYSTEM = "http://hl7.org/fhir/uv/ebm/CodeSystem/ebmonfhir-profile-name-code-system"
+# The code the OutcomeList profile of the 1.0.0-ballot fixes on List.code (its patternCoding, system included).
+OUTCOME_LIST_CODING = {
+    "system": "https://fevir.net/resources/CodeSystem/179423",
+    "code": "OutcomeList",
+    "display": "OutcomeList",
+}
+OUTCOME_LIST_TEXT = "Outcome List"
 EXT_ARTIFACT_URL = "http://hl7.org/fhir/StructureDefinition/artifact-url"
 EXT_ARTIFACT_VERSION = "http://hl7.org/fhir/StructureDefinition/artifact-version"
 EXT_ARTIFACT_DESCRIPTION = "http://hl7.org/fhir/StructureDefinition/artifact-description"
@@ -45,15 +80,7 @@ RELATED_ARTIFACT_TYPE = {
     "replaced-with", "retracts", "retracted-by", "signs", "similar-to", "supports", "supported-with",
     "transforms", "transformed-into", "transformed-with", "documents", "specification-of", "created-with", "cite-as",
 }  # fmt: skip
-CHARACTERISTIC_DEFINITIONS = (
-    "definitionReference",
-    "definitionCanonical",
-    "definitionCodeableConcept",
-    "definitionExpression",
-    "definitionId",
-    "definitionByTypeAndValue",
-    "definitionByCombination",
-)
+ASSESSMENT_INFORMATION_TYPE = {"comment", "classifier", "rating", "container", "response", "change-request"}
 
 PUBLICATION_STATUS_BY_VERSION_STATUS = {
     Status.DRAFT: "draft",
@@ -128,29 +155,22 @@ def _reference_artifacts(version: CoreOutcomeSetVersion) -> list[dict]:
     return artifacts
 
 
-def _characteristic(outcome: Outcome, position: int, measurement) -> dict:
+def measurement_note(measurement) -> str:
+    """How an outcome is measured, as a sentence: VariableDefinition has no element for it (characteristic 0..0)."""
     instrument = measurement.instrument
-    if instrument is not None:
-        definition = {
-            "coding": [
-                {"system": f"{settings.SITE_URL}/instruments", "code": instrument.acronym, "display": instrument.name}
-            ],
-            "text": instrument.name,
-        }
-        description = f"{outcome.name}, measured with {instrument.acronym}"
-    else:
-        definition = {"text": outcome.name}
-        description = outcome.name
-    characteristic = {
-        "linkId": f"measurement-{position}",
-        "description": description + (f", {measurement.timing}" if measurement.timing else ""),
-        "definitionCodeableConcept": definition,
-    }
-    if measurement.note:
-        characteristic["note"] = [{"text": measurement.note}]
+    parts = [f"Measured with {instrument.acronym} ({instrument.name})" if instrument is not None else "Measured"]
     if measurement.timing:
-        characteristic["timeFromEvent"] = [{"description": measurement.timing}]
-    return characteristic
+        parts.append(f"timing: {measurement.timing}")
+    text = "; ".join(parts) + "."
+    return f"{text} {measurement.note}" if measurement.note else text
+
+
+def variable_definition_extension(outcome: Outcome) -> dict:
+    """The required `evidence-variable-definition` extension: the concept that defines the variable."""
+    return {
+        "url": EVIDENCE_VARIABLE_DEFINITION_EXT,
+        "valueCodeableReference": {"concept": {"text": outcome.definition or outcome.name}},
+    }
 
 
 def _coding(item: ConceptSetItem) -> list[dict]:
@@ -219,6 +239,8 @@ def evidence_variable(version: CoreOutcomeSetVersion, outcome: Outcome, *, resou
     resource = {
         "resourceType": "EvidenceVariable",
         "id": resource_id,
+        "meta": {"profile": [versioned(VARIABLE_DEFINITION)]},
+        "extension": [variable_definition_extension(outcome)],
         "url": evidence_variable_url(outcome),
         "identifier": [{"system": URI_IDENTIFIER_SYSTEM, "value": f"urn:uuid:{outcome.identity}"}],
         "version": version.version,
@@ -244,15 +266,82 @@ def evidence_variable(version: CoreOutcomeSetVersion, outcome: Outcome, *, resou
         ],
     }
     notes = [note for note in (outcome.note, f"Applies to: {outcome.applies_to}" if outcome.applies_to else "") if note]
+    notes += [measurement_note(m) for m in outcome.measurements.all()]
     if is_draft(version):
         notes.insert(0, "DRAFT: not a published version of this core outcome set.")
     if notes:
         resource["note"] = [{"text": note} for note in notes]
-    characteristics = [_characteristic(outcome, k, m) for k, m in enumerate(outcome.measurements.all(), start=1)]
-    characteristics += concept_set_characteristics(outcome_concept_set(version, outcome))
+    characteristics = concept_set_characteristics(outcome_concept_set(version, outcome))
     if characteristics:
+        # Coded outcomes: data-network tools read the codes from characteristic.definitionCodeableConcept, which
+        # VariableDefinition forbids (0..0), so this EvidenceVariable claims no profile rather than a false one.
         resource["characteristic"] = characteristics
+        del resource["meta"]
+        included = [c for c in characteristics if not c.get("exclude") and c["definitionCodeableConcept"].get("coding")]
+        if included:
+            resource["extension"][0]["valueCodeableReference"]["concept"]["coding"] = [
+                coding for c in included for coding in c["definitionCodeableConcept"]["coding"]
+            ]
     return resource
+
+
+def _agreement_summary(result: ItemResult, process_title: str | None) -> str:
+    round_ = result.round_item.round
+    if round_.kind == Round.Kind.MEETING:
+        agreement = (
+            f"{result.pct_high}% of the {result.votes_cast} votes cast voted include at the consensus meeting "
+            f"(round {round_.number}); {result.n_abstain or 0} abstained"
+        )
+    else:
+        agreement = (
+            f"{result.pct_high}% of the {result.n} panelists who scored it scored 7-9 (critical) in Delphi round "
+            f"{round_.number}"
+        )
+    where = (
+        f"the consensus process \u201c{process_title}\u201d"
+        if process_title
+        else "a consensus process of this registry"
+    )
+    return f"{agreement}, in {where}: {result.get_classification_display()}."
+
+
+def outcome_importance(
+    version: CoreOutcomeSetVersion, outcome: Outcome, *, variable_full_url: str, resource_id: str
+) -> dict | None:
+    """The consensus result that decided an outcome, as an OutcomeImportance assessment (None when no process of
+    this registry decided it). Aggregates only, as on the version's page: never a panelist or a rating."""
+    result = outcome.evidence
+    if result is None:
+        return None
+    process = getattr(version, "consensus_process", None) if _has_process(version) else None
+    title = process.title if process is not None else None
+    assessment = {
+        "resourceType": "ArtifactAssessment",
+        "id": resource_id,
+        "meta": {"profile": [versioned(OUTCOME_IMPORTANCE)]},
+        "title": f"Importance of {outcome.name}: consensus result",
+        "artifactReference": {"reference": variable_full_url, "type": "EvidenceVariable", "display": outcome.name},
+        "content": [
+            {
+                "informationType": "rating",
+                "summary": _agreement_summary(result, title),
+                "type": {"text": "Consensus on including the outcome in the core outcome set"},
+                "classifier": [{"text": result.get_classification_display()}],
+                "freeToShare": True,
+            }
+        ],
+    }
+    if version.published_at:
+        assessment["date"] = version.published_at.isoformat()
+    return assessment
+
+
+def _has_process(version: CoreOutcomeSetVersion) -> bool:
+    try:
+        version.consensus_process  # noqa: B018 - select_related by version_document_queryset
+    except CoreOutcomeSetVersion.consensus_process.RelatedObjectDoesNotExist:
+        return False
+    return True
 
 
 def version_bundle(version: CoreOutcomeSetVersion) -> dict:
@@ -260,14 +349,17 @@ def version_bundle(version: CoreOutcomeSetVersion) -> dict:
     canonical = version_page_url(slug=cos.slug, version=version.version)
     publication_status = PUBLICATION_STATUS_BY_VERSION_STATUS[version.status]
     outcome_entries = []
+    assessment_entries = []
     for outcome in version.outcomes.all():
         resource_id = _uuid(canonical, str(outcome.identity))
+        full_url = f"urn:uuid:{resource_id}"
         outcome_entries.append(
-            {
-                "fullUrl": f"urn:uuid:{resource_id}",
-                "resource": evidence_variable(version, outcome, resource_id=resource_id),
-            }
+            {"fullUrl": full_url, "resource": evidence_variable(version, outcome, resource_id=resource_id)}
         )
+        assessment_id = _uuid(canonical, str(outcome.identity), "importance")
+        assessment = outcome_importance(version, outcome, variable_full_url=full_url, resource_id=assessment_id)
+        if assessment is not None:
+            assessment_entries.append({"fullUrl": f"urn:uuid:{assessment_id}", "resource": assessment})
     cite_as = {
         "type": "cite-as",
         "citation": f"{cos.title}, version {version.version} ({version.get_status_display()}). "
@@ -276,6 +368,9 @@ def version_bundle(version: CoreOutcomeSetVersion) -> dict:
     }
     if version.published_on:
         cite_as["publicationDate"] = version.published_on.isoformat()
+    if version.doi:
+        cite_as["citation"] += f" doi:{version.doi}"
+        cite_as["document"] = {"url": f"https://doi.org/{version.doi}"}
     extensions = [
         {"url": EXT_ARTIFACT_URL, "valueUri": canonical},
         {"url": EXT_ARTIFACT_VERSION, "valueString": version.version},
@@ -294,23 +389,22 @@ def version_bundle(version: CoreOutcomeSetVersion) -> dict:
     outcome_list = {
         "resourceType": "List",
         "id": list_id,
-        "meta": {"profile": [OUTCOME_VARIABLES_LIST_PROFILE]},
         "extension": extensions,
         "identifier": [{"system": URI_IDENTIFIER_SYSTEM, "value": canonical}],
         "status": "current" if version.status in (Status.PUBLISHED, Status.DRAFT, Status.IN_CONSENSUS) else "retired",
         "mode": "snapshot" if version.is_frozen else "working",
         "title": f"{cos.title}, version {version.version}",
-        "code": {
-            "coding": [
-                {"system": EBM_PROFILE_NAME_SYSTEM, "code": "OutcomeVariablesList", "display": "OutcomeVariablesList"}
-            ],
-            "text": "Outcome Variables List",
-        },
+        "code": {"coding": [dict(OUTCOME_LIST_CODING)], "text": OUTCOME_LIST_TEXT},
         "entry": [
             {"item": {"reference": entry["fullUrl"], "type": "EvidenceVariable", "display": entry["resource"]["title"]}}
             for entry in outcome_entries
         ],
     }
+    # OutcomeList admits only VariableDefinition (or OutcomeDefinition) entries: claimed when every outcome is one.
+    if all("meta" in entry["resource"] for entry in outcome_entries):
+        outcome_list = {"resourceType": "List", "id": list_id, "meta": {"profile": [versioned(OUTCOME_LIST)]}} | {
+            k: v for k, v in outcome_list.items() if k not in ("resourceType", "id")
+        }
     if version.published_at:
         outcome_list["date"] = version.published_at.isoformat()
     if notes:
@@ -322,7 +416,7 @@ def version_bundle(version: CoreOutcomeSetVersion) -> dict:
         "id": _uuid(canonical, "bundle"),
         "identifier": {"system": URI_IDENTIFIER_SYSTEM, "value": f"urn:uuid:{_uuid(canonical, 'bundle')}"},
         "type": "collection",
-        "entry": [{"fullUrl": f"urn:uuid:{list_id}", "resource": outcome_list}, *outcome_entries],
+        "entry": [{"fullUrl": f"urn:uuid:{list_id}", "resource": outcome_list}, *outcome_entries, *assessment_entries],
     }
     if version.published_at:
         bundle["timestamp"] = version.published_at.isoformat()
@@ -348,6 +442,7 @@ def _related_artifact_problems(where: str, artifacts: list[dict]) -> list[str]:
 
 def bundle_validate(bundle: dict) -> list[str]:
     """Every problem found in a bundle (an empty list when it is valid)."""
+    from fhir.resources.artifactassessment import ArtifactAssessment
     from fhir.resources.bundle import Bundle
     from fhir.resources.evidencevariable import EvidenceVariable
     from fhir.resources.list import List
@@ -363,7 +458,8 @@ def bundle_validate(bundle: dict) -> list[str]:
     full_urls = [entry.get("fullUrl") for entry in bundle.get("entry", [])]
     if len(set(full_urls)) != len(full_urls):
         problems.append("Bundle.entry.fullUrl values are not unique")
-    models = {"List": List, "EvidenceVariable": EvidenceVariable}
+    by_full_url = {entry.get("fullUrl"): entry.get("resource") for entry in bundle.get("entry", [])}
+    models = {"List": List, "EvidenceVariable": EvidenceVariable, "ArtifactAssessment": ArtifactAssessment}
     for i, entry in enumerate(bundle.get("entry", [])):
         resource = entry.get("resource", {})
         kind = resource.get("resourceType")
@@ -375,6 +471,7 @@ def bundle_validate(bundle: dict) -> list[str]:
             models[kind].model_validate(resource)
         except ValidationError as exc:
             problems.append(f"{where}: {exc}")
+        problems += [f"{where}: {p}" for p in claimed_profile_problems(resource, by_full_url.get)]
         if kind == "List":
             if resource.get("status") not in LIST_STATUS:
                 problems.append(f"{where}.status {resource.get('status')!r} is not a list-status")
@@ -386,14 +483,19 @@ def bundle_validate(bundle: dict) -> list[str]:
             for ext in resource.get("extension", []):
                 if "valueRelatedArtifact" in ext:
                     problems += _related_artifact_problems(f"{where}.extension", [ext["valueRelatedArtifact"]])
+        elif kind == "ArtifactAssessment":
+            if resource.get("artifactReference", {}).get("reference") not in full_urls:
+                problems.append(f"{where}.artifactReference does not resolve inside the bundle")
+            for k, content in enumerate(resource.get("content", [])):
+                if content.get("informationType") not in ASSESSMENT_INFORMATION_TYPE:
+                    problems.append(
+                        f"{where}.content[{k}].informationType {content.get('informationType')!r} is not an "
+                        "artifactassessment-information-type"
+                    )
         else:
             if resource.get("status") not in PUBLICATION_STATUS:
                 problems.append(f"{where}.status {resource.get('status')!r} is not a publication-status")
             if resource.get("handling") not in HANDLING:
                 problems.append(f"{where}.handling {resource.get('handling')!r} is not a variable-handling code")
             problems += _related_artifact_problems(where, resource.get("relatedArtifact", []))
-            for k, characteristic in enumerate(resource.get("characteristic", [])):
-                defined = [name for name in CHARACTERISTIC_DEFINITIONS if name in characteristic]
-                if len(defined) != 1:
-                    problems.append(f"{where}.characteristic[{k}] must have exactly one definition, has {defined}")
     return problems

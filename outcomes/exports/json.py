@@ -159,6 +159,7 @@ class VersionDocumentSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=CoreOutcomeSetVersion.Status.choices)
     draft = serializers.SerializerMethodField(help_text="True for a version that is not published yet.")
     canonical_url = serializers.SerializerMethodField(help_text="The version's public page.")
+    doi = serializers.CharField(help_text="The version's own DOI once minted (empty until then).")
     published_on = serializers.DateField(allow_null=True, help_text="Publication in the literature.")
     published_on_precision = serializers.CharField()
     provenance = serializers.SerializerMethodField()

@@ -11,6 +11,10 @@ from django.db.models import Q
 
 # Semantic Versioning 2.0.0 without pre-release or build metadata: a registry version is a release.
 SEMVER_RE = re.compile(r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$")
+# A DOI name (ISO 26324, DOI Handbook 2.2): the directory indicator "10.", a registrant code of digits, "/", a
+# suffix without white space. The same expression for Python and the database check (PostgreSQL and SQLite).
+DOI_PATTERN = r"^10\.[0-9]{4,9}/\S+$"
+DOI_RE = re.compile(DOI_PATTERN)
 
 
 class CoreArea(models.TextChoices):
@@ -138,6 +142,10 @@ class CoreOutcomeSetVersion(models.Model):
     )
     withdrawn_at = models.DateTimeField(null=True, blank=True)
     withdrawn_reason = models.TextField(blank=True)
+    # The version's own DOI, minted by the hosting organisation after publication (from its DataCite metadata).
+    # Metadata about the record, not its content: a curator may set it on a frozen version (versions.version_doi_set,
+    # audited); the immutability triggers leave it out of the frozen columns on purpose.
+    doi = models.CharField("DOI", max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -164,6 +172,13 @@ class CoreOutcomeSetVersion(models.Model):
                 name="version_is_semver",
             ),
             models.CheckConstraint(condition=~Q(derived_from=models.F("id")), name="version_not_derived_from_itself"),
+            models.CheckConstraint(
+                condition=Q(doi="") | Q(doi__regex=DOI_PATTERN),
+                name="version_doi_format",
+                violation_error_message="A DOI looks like 10.1234/abc: '10.', a registrant code, '/', a suffix.",
+            ),
+            # A DOI names one thing.
+            models.UniqueConstraint(fields=["doi"], condition=~Q(doi=""), name="version_doi_unique"),
             models.CheckConstraint(
                 condition=Q(is_correction=False) | Q(derived_from__isnull=False),
                 name="correction_has_derived_from",

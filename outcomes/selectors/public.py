@@ -310,3 +310,39 @@ def set_compare(*, a: CoreOutcomeSet, b: CoreOutcomeSet) -> Comparison:
     names_a = {o.name.lower() for o in a.current.outcomes.all()}
     names_b = {o.name.lower() for o in b.current.outcomes.all()}
     return Comparison(a, b, [by_domain[n] for n in sorted(by_domain)], names_a & names_b)
+
+
+# -------------------------------------------------------------------------------------- change feeds
+
+
+@dataclass(frozen=True)
+class VersionEvent:
+    """A public change of the registry: a version published, or a published version withdrawn."""
+
+    kind: str  # "published" or "withdrawn"
+    at: object  # datetime
+    version: CoreOutcomeSetVersion
+
+
+FEED_LENGTH = 50
+
+
+def version_events(
+    *, area: DiseaseArea | None = None, cos: CoreOutcomeSet | None = None, limit: int = FEED_LENGTH
+) -> list[VersionEvent]:
+    """The latest publications and withdrawals, newest first, registry-wide or of one disease area or one set.
+
+    Public facts only: versions published in the registry (whatever became of them since) and withdrawals with
+    their reason. Two queries (each at most `limit` rows), whatever the size of the registry.
+    """
+    qs = CoreOutcomeSetVersion.objects.select_related("core_outcome_set__disease_area")
+    if area is not None:
+        qs = qs.filter(core_outcome_set__disease_area=area)
+    if cos is not None:
+        qs = qs.filter(core_outcome_set=cos)
+    published = qs.filter(status__in=PUBLIC_STATUSES, published_at__isnull=False).order_by("-published_at", "-pk")
+    withdrawn = qs.filter(status=Status.WITHDRAWN, withdrawn_at__isnull=False).order_by("-withdrawn_at", "-pk")
+    events = [VersionEvent("published", v.published_at, v) for v in published[:limit]]
+    events += [VersionEvent("withdrawn", v.withdrawn_at, v) for v in withdrawn[:limit]]
+    events.sort(key=lambda event: (event.at, event.kind == "withdrawn"), reverse=True)
+    return events[:limit]

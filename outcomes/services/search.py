@@ -166,10 +166,9 @@ def _documents(set_ids: list[int]) -> list[_SetDocument]:
             codes[set_id].append(code)
     current = _current_version_ids(set_ids)
     outcomes = (
-        Outcome.objects.filter(version__in=current.values())
-        .select_related("version")
-        .prefetch_related("domains")
-        .order_by("order", "pk")
+        # Only version_id is read: no join on the version table, whose columns migration 0011 (which runs this
+        # rebuild) may not have yet.
+        Outcome.objects.filter(version__in=current.values()).prefetch_related("domains").order_by("order", "pk")
     )
     version_set = {pk: set_id for set_id, pk in current.items()}
     for outcome in outcomes:

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from outcomes.immutability import immutability_error_message
 from outcomes.models import ConsensusProcess, CoreOutcomeSet, CoreOutcomeSetVersion, Measurement, Outcome, Reference
-from outcomes.models.sets import SEMVER_RE
+from outcomes.models.sets import DOI_RE, SEMVER_RE
 from outcomes.services.audit import audit_record
 from outcomes.services.diff import version_diff
 from outcomes.services.errors import refuse as _refuse  # the name every refusal below uses
@@ -403,3 +403,47 @@ def immutability_guard() -> Iterator[None]:
         if message is None:
             raise
         raise ValidationError(message) from exc
+
+
+def doi_normalise(value: str) -> str:
+    """A DOI as entered or pasted (`doi:10.1/x`, `https://doi.org/10.1/x`) reduced to the DOI name."""
+    text = (value or "").strip()
+    for prefix in ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:"):
+        if text.lower().startswith(prefix):
+            return text[len(prefix) :].strip()
+    return text
+
+
+@transaction.atomic
+def version_doi_set(
+    *, version: CoreOutcomeSetVersion, doi: str, by: AbstractBaseUser | None = None
+) -> CoreOutcomeSetVersion:
+    """Record the DOI minted for a version (or clear a wrong one with an empty value).
+
+    1. Only a frozen version gets a DOI: a DOI names a record that never changes.
+    2. The value must be a DOI name and not already name another version.
+    3. The change is audited with the old and new value; the version's content stays as it was (the DOI is
+       metadata about the record, outside the columns the immutability triggers guard).
+    """
+    version = CoreOutcomeSetVersion.objects.select_for_update().select_related("core_outcome_set").get(pk=version.pk)
+    if not version.is_frozen:
+        raise _refuse("doi", f"Only a published version can have a DOI, not a {_state(version)} one.")
+    new = doi_normalise(doi)
+    if new and not DOI_RE.match(new):
+        raise _refuse("doi", f"{new!r} is not a DOI: a DOI looks like 10.1234/abc ('10.', digits, '/', a suffix).")
+    if new and CoreOutcomeSetVersion.objects.filter(doi__iexact=new).exclude(pk=version.pk).exists():
+        raise _refuse("doi", f"The DOI {new} already names another version.")
+    old = version.doi
+    if new == old:
+        return version
+    version.doi = new
+    version.save(update_fields=["doi", "updated_at"])
+    audit_record(
+        action="version.doi_set",
+        obj=version,
+        actor=by,
+        core_outcome_set=version.core_outcome_set,
+        before={"doi": old},
+        after={"doi": new},
+    )
+    return version

@@ -140,6 +140,16 @@ class WithdrawForm(forms.Form):
     )
 
 
+class DOIForm(forms.Form):
+    doi = forms.CharField(
+        label="DOI of this version",
+        required=False,
+        max_length=200,
+        help_text="The DOI minted for this version, e.g. 10.1234/abc (a https://doi.org/ link is accepted). "
+        "Leave empty to clear a wrong one. Recorded in the audit log.",
+    )
+
+
 def form_add_service_errors(form: forms.Form, exc: ValidationError) -> None:
     """Put a service's ValidationError on `form`: each message on the field it names when the form has that field,
     otherwise (or when it names none) on the form as a whole."""

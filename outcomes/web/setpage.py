@@ -16,7 +16,11 @@ from outcomes.web.charts import outcome_wheel
 EXPORT_FORMATS = [
     ("json", "JSON", "The version as a JSON document"),
     ("csv", "CSV", "One row per outcome and measurement"),
-    ("fhir", "FHIR", "A FHIR R5 Bundle: a List and one EvidenceVariable per outcome"),
+    (
+        "fhir",
+        "FHIR",
+        "A FHIR R5 Bundle (EBM-on-FHIR 1.0.0-ballot): an OutcomeList and one EvidenceVariable per outcome",
+    ),
     ("redcap", "REDCap", "A REDCap data dictionary"),
     ("ctgov", "ClinicalTrials.gov", "Outcome measures for a ClinicalTrials.gov registration"),
     ("atlas", "ATLAS", "OHDSI ATLAS concept set expressions: per outcome, and the population"),
@@ -89,19 +93,58 @@ def instruments_of(version: CoreOutcomeSetVersion) -> tuple[list[InstrumentUse],
 def citation_text(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion) -> str:
     year = version.published_on.year if version.published_on else "n.d."
     authors = cos.developers or "COS Registry"
-    url = settings.SITE_URL + version_url(cos.slug, version.version)
+    url = (
+        f"https://doi.org/{version.doi}" if version.doi else settings.SITE_URL + version_url(cos.slug, version.version)
+    )
     return f"{authors}. {cos.title}, version {version.version} ({year}). COS Registry. {url}"
 
 
+@dataclass
+class CiteFormat:
+    name: str
+    label: str
+    text: str  # shown to copy; empty for a format only downloaded
+    url: str
+
+
+# Shown on the page to copy; the others (CITATION.cff, DataCite JSON) are files to download.
+COPYABLE_CITATIONS = ("bibtex", "ris", "csl-json")
+
+
+def cite_formats(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion) -> list[CiteFormat]:
+    """The "Cite" menu of a frozen version: each citation format, its text to copy, and its download link."""
+    from outcomes.exports import CITATION_FORMAT_NAMES, citation_format
+
+    if not version.is_frozen:
+        return []
+    formats = []
+    for name in CITATION_FORMAT_NAMES:
+        fmt = citation_format(name)
+        text = fmt.render(version).decode() if name in COPYABLE_CITATIONS else ""
+        formats.append(
+            CiteFormat(name, fmt.label, text, reverse("api:version-cite", args=[cos.slug, version.version, name]))
+        )
+    return formats
+
+
 def version_links_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion) -> dict:
-    """Context for _export_buttons and _how_to_cite: shown on the set page and on every version page."""
+    """Context for _export_buttons, _how_to_cite and the feed link: shown on the set page and every version page."""
     return {
         "exports": [
             (fmt, label, help_text, export_url(cos.slug, version.version, fmt))
             for fmt, label, help_text in EXPORT_FORMATS
         ],
         "citation": citation_text(cos, version),
+        "cite_formats": cite_formats(cos, version),
         "stable_url": settings.SITE_URL + version_url(cos.slug, version.version),
+        **set_feed_context(cos),
+    }
+
+
+def set_feed_context(cos: CoreOutcomeSet) -> dict:
+    return {
+        "set_feed_url": reverse("web:feed-set", args=[cos.slug]),
+        "set_feed_title": f"New and withdrawn versions of {cos.title} (Atom)",
     }
 
 
@@ -130,7 +173,7 @@ def concept_sets_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion) ->
 
 def set_page_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion | None, core_areas: list) -> dict:
     """Context for the set page's includes (_method, _domain_wheel, _instruments, _export_buttons, _how_to_cite)."""
-    context: dict = {"method": method_summary(cos.method)}
+    context: dict = {"method": method_summary(cos.method), **set_feed_context(cos)}
     if version is None:
         return context
     instruments, timing_only = instruments_of(version)

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.urls import path
 
 from outcomes.ratelimit import ratelimit
-from outcomes.web import browse, mapping, network, notifications, trials, versions, views
+from outcomes.web import browse, feeds, mapping, network, notifications, trials, versions, views
 
 # Each check stores a result: POSTs are limited per client IP (TRIAL_CHECK_RATE_LIMIT), pages and API together.
 trial_check_limit = ratelimit(group="trial-check", rate=settings.TRIAL_CHECK_RATE_LIMIT)
@@ -13,6 +13,9 @@ app_name = "web"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("feeds/changes.atom", feeds.ChangesFeed(), name="feed"),
+    path("areas/<slug:slug>/feed.atom", feeds.DiseaseAreaChangesFeed(), name="feed-area"),
+    path("sets/<slug:slug>/feed.atom", feeds.SetChangesFeed(), name="feed-set"),
     path("areas/<slug:slug>/", views.disease_area_detail, name="disease-area"),
     path("sets/<slug:slug>/", views.set_detail, name="set-detail"),
     path("conditions/<slug:slug>/", browse.condition_detail, name="condition-detail"),
@@ -27,6 +30,7 @@ urlpatterns = [
     path("sets/<slug:slug>/v/<str:version>/", versions.version_detail, name="version-detail"),
     path("sets/<slug:slug>/v/<str:version>/publish/", versions.version_publish_page, name="version-publish"),
     path("sets/<slug:slug>/v/<str:version>/withdraw/", versions.version_withdraw_page, name="version-withdraw"),
+    path("sets/<slug:slug>/v/<str:version>/doi/", versions.version_doi_page, name="version-doi"),
     path("sets/<slug:slug>/v/<str:version>/draft/", versions.version_draft_create_page, name="version-draft-create"),
     path("sets/<slug:slug>/uptake/", trials.set_uptake, name="set-uptake"),
     path("trials/check/", trial_check_limit(trials.trial_check), name="trial-check"),

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from outcomes import selectors
+from outcomes.exports.citation import add_cite_as
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion
 from outcomes.models.sets import SEMVER_RE
 from outcomes.permissions import is_curator
@@ -18,12 +19,13 @@ from outcomes.selectors import consensus as consensus_selectors
 from outcomes.services.diff import version_diff
 from outcomes.services.versions import (
     immutability_guard,
+    version_doi_set,
     version_draft_create,
     version_propose_number,
     version_publish,
     version_withdraw,
 )
-from outcomes.web.forms import PublishForm, WithdrawForm, form_add_service_errors
+from outcomes.web.forms import DOIForm, PublishForm, WithdrawForm, form_add_service_errors
 from outcomes.web.setpage import concept_sets_context, network_context, version_links_context
 
 Status = CoreOutcomeSetVersion.Status
@@ -55,6 +57,7 @@ def _render_version(
     *,
     publish_form: PublishForm | None = None,
     withdraw_form: WithdrawForm | None = None,
+    doi_form: DOIForm | None = None,
     draft_errors: list[str] | None = None,
     status: int = 200,
 ) -> HttpResponse:
@@ -92,12 +95,14 @@ def _render_version(
             context["withdraw_form"] = withdraw_form or WithdrawForm()
         if shown.is_frozen:
             context["draft_errors"] = draft_errors or []
+            context["doi_form"] = doi_form or DOIForm(initial={"doi": shown.doi})
     return render(request, "public/version_detail.html", context, status=status)
 
 
 def version_detail(request: HttpRequest, slug: str, version: str) -> HttpResponse:
     cos = _set_or_404(slug)
-    return _render_version(request, cos, _version_or_404(request, cos, version))
+    shown = _version_or_404(request, cos, version)
+    return add_cite_as(_render_version(request, cos, shown), shown)
 
 
 def _curated(request: HttpRequest, slug: str, version: str) -> tuple[CoreOutcomeSet, CoreOutcomeSetVersion]:
@@ -113,11 +118,11 @@ def _lifecycle_post(
     slug: str,
     version: str,
     *,
-    form_class: type[PublishForm] | type[WithdrawForm],
+    form_class: type[PublishForm] | type[WithdrawForm] | type[DOIForm],
     change: Callable[[CoreOutcomeSetVersion, dict], object],
     done: str,
 ) -> HttpResponse:
-    """A curator's publish or withdraw: validate the form, call the service, redirect; on a refusal show the
+    """A curator's publish, withdraw or DOI: validate the form, call the service, redirect; on a refusal show the
     version page again with the form and its errors (400)."""
     cos, shown = _curated(request, slug, version)
     form = form_class(request.POST)
@@ -128,10 +133,12 @@ def _lifecycle_post(
         except ValidationError as exc:
             form_add_service_errors(form, exc)
         else:
-            messages.success(request, f"Version {shown.version} is {done}.")
+            messages.success(request, done.format(version=shown.version))
             return redirect("web:version-detail", slug=cos.slug, version=shown.version)
     shown = _version_or_404(request, cos, version)
-    forms = {"publish_form": form} if form_class is PublishForm else {"withdraw_form": form}
+    forms = {PublishForm: {"publish_form": form}, WithdrawForm: {"withdraw_form": form}, DOIForm: {"doi_form": form}}[
+        form_class
+    ]
     return _render_version(request, cos, shown, **forms, status=400)
 
 
@@ -140,7 +147,9 @@ def version_publish_page(request: HttpRequest, slug: str, version: str) -> HttpR
     def publish(shown: CoreOutcomeSetVersion, data: dict) -> object:
         return version_publish(version=shown, by=request.user, number=data["number"] or None)
 
-    return _lifecycle_post(request, slug, version, form_class=PublishForm, change=publish, done="published")
+    return _lifecycle_post(
+        request, slug, version, form_class=PublishForm, change=publish, done="Version {version} is published."
+    )
 
 
 @require_POST
@@ -148,7 +157,19 @@ def version_withdraw_page(request: HttpRequest, slug: str, version: str) -> Http
     def withdraw(shown: CoreOutcomeSetVersion, data: dict) -> object:
         return version_withdraw(version=shown, by=request.user, reason=data["reason"])
 
-    return _lifecycle_post(request, slug, version, form_class=WithdrawForm, change=withdraw, done="withdrawn")
+    return _lifecycle_post(
+        request, slug, version, form_class=WithdrawForm, change=withdraw, done="Version {version} is withdrawn."
+    )
+
+
+@require_POST
+def version_doi_page(request: HttpRequest, slug: str, version: str) -> HttpResponse:
+    def set_doi(shown: CoreOutcomeSetVersion, data: dict) -> object:
+        return version_doi_set(version=shown, doi=data["doi"], by=request.user)
+
+    return _lifecycle_post(
+        request, slug, version, form_class=DOIForm, change=set_doi, done="The DOI of version {version} is recorded."
+    )
 
 
 @require_POST

@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 from urllib.parse import quote
 
+import bibtexparser
 import pytest
 from django.urls import reverse
+from playwright.sync_api import expect
 
 from diseases.models import DiseaseArea
 from tests.browser.conftest import PHONE, axe_violations, screenshot
@@ -163,6 +165,23 @@ def test_the_citation_can_be_copied_with_one_button(page, site):
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied.startswith("COMPACTERS study group. Core outcome set for effectiveness trials")
     assert copied.endswith(f"/sets/{COMPACTERS}/v/1.1.0/")
+
+
+def test_the_cite_menu_opens_with_the_keyboard_and_copies_a_bibtex_entry_a_parser_reads(page, site):
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(site + reverse("web:version-detail", args=[COMPACTERS, "1.1.0"]))
+    summary = page.locator(".cite-menu summary")
+    summary.focus()
+    page.keyboard.press("Enter")
+    button = page.get_by_role("button", name="Copy BibTeX")
+    button.wait_for(state="visible")
+    assert axe_violations(page, site) == []  # with the menu open
+    button.click()
+    expect(page.locator("#cite-bibtex-status")).to_have_text("Citation copied.")
+    (entry,) = bibtexparser.parse_string(page.evaluate("navigator.clipboard.readText()")).entries
+    assert entry["author"] == "{COMPACTERS study group}" and entry["version"] == "1.1.0"
+    download = page.get_by_role("link", name="Download CITATION.cff")
+    assert download.get_attribute("href") == reverse("api:version-cite", args=[COMPACTERS, "1.1.0", "cff"])
 
 
 def test_a_long_list_of_sets_is_paged_with_the_keyboard_and_the_page_links_fit_a_phone(browser, page, site):

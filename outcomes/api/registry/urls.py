@@ -53,6 +53,12 @@ urlpatterns = [
         mapping.OutcomeConceptSetReview.as_view(),
         name="outcome-concept-set-review",
     ),
+    path(
+        "core-outcome-sets/<slug:slug>/versions/<str:version>/cite/<str:format>/",
+        views.VersionCite.as_view(),
+        name="version-cite",
+    ),
+    path("core-outcome-sets/<slug:slug>/versions/<str:version>/doi/", views.VersionDOI.as_view(), name="version-doi"),
     path("search/", search.Search.as_view(), name="search"),
     path("dumps/", views.DumpList.as_view(), name="dump-list"),
     path("dumps/<uuid:pk>/", views.DumpDetail.as_view(), name="dump-detail"),

@@ -11,9 +11,11 @@ from __future__ import annotations
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, permissions, status
+from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -22,6 +24,15 @@ from outcomes import selectors
 from outcomes.api import caching
 from outcomes.api.common import FirstRendererNegotiation, ORJSONRenderer
 from outcomes.api.errors import ErrorSerializer, error_response
+from outcomes.api.registry.cite import (
+    CITATION_RENDERERS,
+    CitationRenderer,
+    DOIResultSerializer,
+    DOISerializer,
+    IsCurator,
+    citation_response,
+    doi_result,
+)
 from outcomes.api.registry.filters import CoreOutcomeSetFilter
 from outcomes.api.registry.serializers import (
     CoreOutcomeSetDetailSerializer,
@@ -34,7 +45,8 @@ from outcomes.api.registry.serializers import (
     VersionDiffSerializer,
     VersionListItemSerializer,
 )
-from outcomes.exports import EXPORT_FORMAT_NAMES, attachment, export_format
+from outcomes.exports import CITATION_FORMAT_NAMES, EXPORT_FORMAT_NAMES, attachment, export_format
+from outcomes.exports.citation import add_cite_as
 from outcomes.exports.json import VersionDocumentSerializer, version_document
 from outcomes.models import (
     CoreOutcomeSet,
@@ -49,6 +61,7 @@ from outcomes.permissions import is_admin
 from outcomes.selectors.mapping import concept_sets_changed_at
 from outcomes.services.diff import version_diff
 from outcomes.services.dumps import dump_file_path, registry_dump_request
+from outcomes.services.versions import version_doi_set
 
 LATEST = "latest"
 
@@ -57,6 +70,7 @@ _ERROR_TEXT = {
     401: "Authentication needed.",
     403: "Not allowed for this user.",
     404: "Not found.",
+    406: "Not acceptable: the Accept header names no representation this resource has.",
     409: "Not ready yet.",
     429: "Too many requests: the anonymous read throttle (API_ANON_THROTTLE).",
 }
@@ -92,6 +106,8 @@ ETAG_HEADERS = [
     OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, description="An ETag from an earlier answer."),
 ]
 NOT_MODIFIED = OpenApiResponse(description="Not modified: the ETag in If-None-Match is still current.")
+# CSL-JSON: a list of CSL items (here one, of type `dataset`).
+CSL_JSON_SCHEMA = {"type": "array", "items": {"type": "object", "additionalProperties": {}}, "minItems": 1}
 
 
 # ----------------------------------------------------------------------------------------------- reference data
@@ -303,16 +319,38 @@ def _caching_headers(response, *, etag: str | None, frozen: bool, latest: bool):
 
 
 class VersionDetail(APIView):
+    # JSON stays the default; a reference manager asking for BibTeX, RIS or CSL-JSON gets the citation (cite.py).
+    renderer_classes = [ORJSONRenderer, BrowsableAPIRenderer, *CITATION_RENDERERS]
+
     @extend_schema(
         summary="A version of a set, with its outcomes",
         description="The version's canonical document: outcomes with COMET domains and measurements (instrument, "
         "timing), references and provenance. Frozen versions carry a strong ETag; send it back in If-None-Match "
-        "for a 304.",
+        "for a 304. Content negotiation: `Accept: application/x-bibtex`, `application/x-research-info-systems` or "
+        "`application/vnd.citationstyles.csl+json` answers with the version's citation (as `.../cite/{format}/`); "
+        "another type the API cannot produce is a 406. The `Link` header of a published, superseded or withdrawn "
+        "version carries `cite-as`: its DOI once minted, else its permanent page.",
         parameters=[SLUG_PARAM, VERSION_PARAM, *ETAG_HEADERS],
-        responses={200: VersionDocumentSerializer, 304: NOT_MODIFIED, **errors(400, 404)},
+        responses={
+            (200, "application/json"): VersionDocumentSerializer,
+            (200, "application/x-bibtex"): OpenApiTypes.STR,
+            (200, "application/x-research-info-systems"): OpenApiTypes.STR,
+            (200, "application/vnd.citationstyles.csl+json"): CSL_JSON_SCHEMA,
+            304: NOT_MODIFIED,
+            **errors(400, 404, 406),
+        },
     )
     def get(self, request: Request, slug: str, version: str) -> Response:
         found, latest = version_lookup(request, slug, version)
+        if isinstance(request.accepted_renderer, CitationRenderer):
+            return citation_response(
+                request, found, request.accepted_renderer.citation_format, latest=latest, download=False
+            )
+        response = add_cite_as(self._document(request, found, latest), found)
+        patch_vary_headers(response, ["Accept"])  # the representation depends on Accept
+        return response
+
+    def _document(self, request: Request, found: CoreOutcomeSetVersion, latest: bool) -> HttpResponse:
         if not found.is_frozen:
             response = Response(version_document(version_full(found)))
             return _caching_headers(response, etag=None, frozen=False, latest=latest)
@@ -365,10 +403,11 @@ class VersionExport(APIView):
     @extend_schema(
         summary="Export a version",
         description="`json` (the canonical document), `csv` (one row per outcome and measurement), `fhir` (a FHIR "
-        "R5 Bundle: an OutcomeVariablesList List and one EvidenceVariable per outcome), `redcap` (a REDCap data "
-        "dictionary), `ctgov` (ClinicalTrials.gov outcome measures) or `atlas` (per outcome an OHDSI ATLAS concept "
-        "set expression, and the population's; codes without a known OMOP concept id are listed as unresolved). "
-        "Each names the set, version, status and "
+        "R5 Bundle, EBM-on-FHIR IG hl7.fhir.uv.ebm#1.0.0-ballot: an OutcomeList List, one VariableDefinition "
+        "EvidenceVariable per outcome and an OutcomeImportance ArtifactAssessment per outcome a consensus process "
+        "decided), `redcap` (a REDCap data dictionary), `ctgov` (ClinicalTrials.gov outcome measures) or `atlas` "
+        "(per outcome an OHDSI ATLAS concept set expression, and the population's; codes without a known OMOP "
+        "concept id are listed as unresolved). Each names the set, version, status and "
         "canonical URL. Drafts can be exported only by who may see them, and are marked draft.",
         parameters=[
             SLUG_PARAM,
@@ -412,6 +451,73 @@ class VersionExport(APIView):
             body = fmt.render(version_full(found))
         response = attachment(body, filename=fmt.filename(found), content_type=fmt.media_type)
         return _caching_headers(response, etag=etag, frozen=found.is_frozen, latest=latest)
+
+
+# ------------------------------------------------------------------------------------------- citations
+
+
+class VersionCite(APIView):
+    content_negotiation_class = FirstRendererNegotiation
+
+    @extend_schema(
+        summary="Cite a version",
+        description="The version's citation: `bibtex`, `ris` (a DATA record), `csl-json` (a list of one CSL item), "
+        "`cff` (CITATION.cff 1.2.0) or `datacite` (DataCite kernel-4 JSON metadata, to mint a DOI). Authors are "
+        "the set's developers (organisations as literal names); the original publication is named as a related "
+        "reference. Served as a file to download; the `Link` header carries `cite-as` (the version's DOI once "
+        "recorded, else its permanent page). Only a published, superseded or withdrawn version is citable (a draft "
+        "is a 404); an unknown format is a 404 whose message lists the formats.",
+        parameters=[
+            SLUG_PARAM,
+            VERSION_PARAM,
+            OpenApiParameter(
+                "format",
+                str,
+                OpenApiParameter.PATH,
+                enum=list(CITATION_FORMAT_NAMES),
+                description="The citation format; another value is a 404.",
+                examples=[OpenApiExample(name, value=name) for name in CITATION_FORMAT_NAMES],
+            ),
+            *ETAG_HEADERS,
+        ],
+        responses={
+            (200, "application/x-bibtex"): OpenApiTypes.STR,
+            (200, "application/x-research-info-systems"): OpenApiTypes.STR,
+            (200, "application/vnd.citationstyles.csl+json"): CSL_JSON_SCHEMA,
+            (200, "application/yaml"): OpenApiTypes.STR,
+            (200, "application/vnd.datacite.datacite+json"): OpenApiTypes.OBJECT,
+            304: NOT_MODIFIED,
+            **errors(400, 404),
+        },
+    )
+    def get(self, request: Request, slug: str, version: str, format: str) -> HttpResponse:
+        if format not in CITATION_FORMAT_NAMES:
+            raise exceptions.NotFound(
+                f"{format!r} is not a citation format: use one of {', '.join(CITATION_FORMAT_NAMES)}."
+            )
+        found, latest = version_lookup(request, slug, version)
+        return citation_response(request, found, format, latest=latest, download=True)
+
+
+class VersionDOI(APIView):
+    permission_classes = [permissions.IsAuthenticated, IsCurator]
+
+    @extend_schema(
+        summary="Record a version's DOI (curators)",
+        description="Records the DOI minted for a published, superseded or withdrawn version (from its DataCite "
+        "metadata). The DOI is metadata about the record, not its content, so it can be set after publication; "
+        "every change is audited (`version.doi_set`). A malformed DOI, a DOI of another version or a draft is a "
+        "400 naming `doi`; an empty value clears a wrong DOI.",
+        parameters=[SLUG_PARAM, VERSION_PARAM],
+        request=DOISerializer,
+        responses={200: DOIResultSerializer, **errors(400, 403, 404)},
+    )
+    def put(self, request: Request, slug: str, version: str) -> Response:
+        found, _ = version_lookup(request, slug, version)
+        data = DOISerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        updated = version_doi_set(version=found, doi=data.validated_data["doi"], by=request.user)
+        return Response(doi_result(updated))
 
 
 # ---------------------------------------------------------------------------------------------- dumps

@@ -53,11 +53,25 @@ def api_token(db) -> str:
 
 schema = schemathesis.from_pytest_fixture("api_schema")
 
+
+def response_schema_conformance(ctx, response, case):
+    """schemathesis 3 validates a response against the schema of the FIRST media type its status documents. An
+    operation that answers several JSON types (`cite/{format}/`: CSL-JSON is a list, DataCite an object) is
+    validated here when it answered that first type; its other types are validated against their own schemas in
+    tests/outcomes/api/test_cite_api.py."""
+    content = case.operation.definition.raw.get("responses", {}).get(str(response.status_code), {}).get("content", {})
+    first = next(iter(content), None)
+    answered = (response.headers.get("Content-Type") or "").split(";")[0].strip()
+    if first is not None and answered and answered != first:
+        return True
+    return schemathesis.checks.response_schema_conformance(ctx, response, case)
+
+
 CHECKS = (
     schemathesis.checks.not_a_server_error,
     schemathesis.checks.status_code_conformance,
     schemathesis.checks.content_type_conformance,
-    schemathesis.checks.response_schema_conformance,
+    response_schema_conformance,
     schemathesis.checks.negative_data_rejection,
 )
 

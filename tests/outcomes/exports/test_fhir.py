@@ -19,13 +19,17 @@ def test_every_reference_version_exports_a_bundle_that_validates(all_reference_v
         assert len(bundle["entry"]) == 1 + version.outcomes.count()
 
 
-def test_the_bundle_is_a_collection_led_by_an_outcome_variables_list(reference_data):
+def test_the_bundle_is_a_collection_led_by_an_outcome_list_of_the_r5_ballot(reference_data):
     bundle = version_bundle(load("ichom-heart-failure", "1.0.0"))
     assert bundle["type"] == "collection"
     outcome_list = bundle["entry"][0]["resource"]
     assert outcome_list["resourceType"] == "List"
-    assert outcome_list["meta"]["profile"] == ["http://hl7.org/fhir/uv/ebm/StructureDefinition/outcome-variables-list"]
-    assert outcome_list["code"]["coding"][0]["code"] == "OutcomeVariablesList"
+    assert outcome_list["meta"]["profile"] == [
+        "http://hl7.org/fhir/uv/ebm/StructureDefinition/outcome-list|1.0.0-ballot"
+    ]
+    assert outcome_list["code"]["coding"] == [
+        {"system": "https://fevir.net/resources/CodeSystem/179423", "code": "OutcomeList", "display": "OutcomeList"}
+    ]
     assert outcome_list["status"] == "current" and outcome_list["mode"] == "snapshot"
     canonical = f"{settings.SITE_URL}/sets/ichom-heart-failure/v/1.0.0/"
     assert {"url": "http://hl7.org/fhir/StructureDefinition/artifact-url", "valueUri": canonical} in outcome_list[
@@ -45,9 +49,9 @@ def test_an_evidence_variable_carries_domains_timing_handling_and_references(ref
     assert ev["title"] and ev["name"][0].isupper() and ev["description"]
     domain = next(c for c in ev["category"] if c["name"] == "COMET outcome domain")
     assert domain["valueCodeableConcept"]["coding"][0]["code"].isdigit()
-    timed = [c for v in variables for c in v.get("characteristic", []) if "timeFromEvent" in c]
-    timings = {c["timeFromEvent"][0]["description"] for c in timed}
-    assert "Index event, 30 days, then annually for 5 years" in timings
+    notes = [n["text"] for v in variables for n in v.get("note", [])]
+    assert any("timing: Index event, 30 days, then annually for 5 years" in note for note in notes)
+    assert all("characteristic" not in v for v in variables)  # VariableDefinition: characteristic 0..0
     assert {a["type"] for a in ev["relatedArtifact"]} >= {"part-of", "citation"}
     citation = next(a for a in ev["relatedArtifact"] if a["type"] == "citation")
     assert citation["document"]["url"] == "https://doi.org/10.1161/JAHA.115.001767"
@@ -103,10 +107,10 @@ def test_the_validator_rejects_a_handling_outside_its_value_set(valid_bundle):
     assert any("handling 'boolean'" in p for p in bundle_validate(bundle))
 
 
-def test_the_validator_rejects_a_characteristic_with_two_definitions(valid_bundle):
+def test_the_validator_rejects_a_characteristic_that_variable_definition_forbids(valid_bundle):
     bundle = copy.deepcopy(valid_bundle)
-    bundle["entry"][1]["resource"]["characteristic"][0]["definitionCanonical"] = "http://example.org/x"
-    assert any("exactly one definition" in p for p in bundle_validate(bundle))
+    bundle["entry"][1]["resource"]["characteristic"] = [{"definitionCanonical": "http://example.org/x"}]
+    assert any("EvidenceVariable.characteristic: max 0, found 1" in p for p in bundle_validate(bundle))
 
 
 def test_the_validator_rejects_a_list_status_and_a_dangling_entry(valid_bundle):
@@ -120,5 +124,18 @@ def test_the_validator_rejects_a_list_status_and_a_dangling_entry(valid_bundle):
 
 def test_the_validator_reports_what_fhir_resources_rejects(valid_bundle):
     bundle = copy.deepcopy(valid_bundle)
-    bundle["entry"][1]["resource"]["characteristic"][0]["timeFromEvent"] = "Baseline"  # must be a list of objects
+    bundle["entry"][1]["resource"]["note"] = "Baseline"  # must be a list of Annotations
     assert any(p.startswith("entry[1] EvidenceVariable:") for p in bundle_validate(bundle))
+
+
+def test_a_version_with_a_doi_is_cited_by_it_in_the_bundle(reference_data):
+    version = load("ichom-heart-failure", "1.0.0")
+    version.doi = "10.5555/cos-hf"
+    outcome_list = version_bundle(version)["entry"][0]["resource"]
+    cite_as = next(
+        e["valueRelatedArtifact"]
+        for e in outcome_list["extension"]
+        if e.get("valueRelatedArtifact", {}).get("type") == "cite-as"
+    )
+    assert cite_as["document"] == {"url": "https://doi.org/10.5555/cos-hf"}
+    assert cite_as["citation"].endswith("doi:10.5555/cos-hf")
