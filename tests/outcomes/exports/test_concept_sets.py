@@ -126,3 +126,26 @@ def test_the_csv_names_the_mapping_revision_and_codes_or_not_yet_mapped(mapped):
     assert {r["concept_set_revision"] for r in mine} == {"2"}
     assert mine[0]["concept_set_codes"] == "SNOMED 84114007; NOT ICD10 I50.1; OMOP 4306655"
     assert all(r["concept_set_codes"] == "not yet mapped" for r in rows if r not in mine)
+
+
+def test_a_coded_outcome_claims_no_profile_that_forbids_its_characteristics_and_the_others_keep_theirs(mapped):
+    bundle = version_bundle(load(SLUG, NUMBER))
+    variables = [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "EvidenceVariable"]
+    coded = [v for v in variables if "characteristic" in v]
+    assert [v["identifier"][0]["value"] for v in coded] == [f"urn:uuid:{mapped.identity}"]
+    assert "meta" not in coded[0]  # VariableDefinition forbids characteristic (0..0)
+    definition = coded[0]["extension"][0]["valueCodeableReference"]["concept"]
+    assert {"system": "http://snomed.info/sct", "code": "84114007", "display": "Heart failure"} in definition["coding"]
+    assert all(c["code"] != "I50.1" for c in definition["coding"])  # excluded codes are not the definition
+    others = [v for v in variables if "characteristic" not in v]
+    assert others and all(v["meta"]["profile"][0].split("|")[0].endswith("/variable-definition") for v in others)
+    outcome_list = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "List")
+    assert "meta" not in outcome_list  # OutcomeList admits VariableDefinition entries only
+
+
+def test_an_unmapped_version_claims_the_outcome_list_profile(all_reference_versions):
+    for version in all_reference_versions:
+        outcome_list = next(
+            e["resource"] for e in version_bundle(version)["entry"] if e["resource"]["resourceType"] == "List"
+        )
+        assert outcome_list["meta"]["profile"][0].split("|")[0].endswith("/outcome-list"), version
