@@ -26,10 +26,12 @@ from .sets import (
     OutcomeDomain,
     Reference,
 )
+from .translations import ContentTranslation
 
 __all__ = [
     "AuditEvent",
     "ConsensusProcess",
+    "ContentTranslation",
     "CoreArea",
     "CoreOutcomeSet",
     "CoreOutcomeSetVersion",

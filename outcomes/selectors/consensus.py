@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import get_language, gettext
 
 from outcomes.cos_stad import Standard, process_cos_stad
 from outcomes.models import (
@@ -26,6 +27,7 @@ from outcomes.models import (
     Suggestion,
 )
 from outcomes.permissions import is_admin
+from outcomes.selectors.translations import Localized, localized
 from outcomes.services.tally import percent
 
 
@@ -105,13 +107,15 @@ def round_results(round_: Round) -> QuerySet[RoundItem]:
 
 @dataclass
 class GroupFeedback:
-    group: str
+    group: str  # in the panelist's language (the "All panelists" row: is_overall)
     n: int
     bins: list[int]
     pct_low: object
     pct_mid: object
     pct_high: object
     median: object
+    is_overall: bool = False
+    group_language: str = "en"
 
     @property
     def bars(self) -> list[tuple[int, int, int]]:
@@ -148,8 +152,13 @@ def panel_round(panelist: Panelist, round_: Round) -> PanelRound:
     distribution per stakeholder group and their own previous answer. A constant number of queries."""
     round_items = list(
         RoundItem.objects.filter(round=round_)
-        .select_related("item__instrument")
-        .prefetch_related("item__options", "item__domains")
+        .select_related("item__instrument", "item__outcome_item")
+        .prefetch_related(
+            "item__options__translations",
+            "item__domains",
+            "item__translations",
+            "item__outcome_item__translations",
+        )
         .order_by("order", "id")
     )
     # Their draft where they saved one since submitting, else their submitted answer.
@@ -166,20 +175,30 @@ def panel_round(panelist: Panelist, round_: Round) -> PanelRound:
     feedback: dict[int, list[GroupFeedback]] = {}
     if previous is not None:
         item_ids = [ri.item_id for ri in round_items]
-        for rating in Rating.objects.filter(
-            panelist=panelist, round_item__round=previous, round_item__item_id__in=item_ids, is_draft=False
-        ).select_related("round_item"):
+        for rating in (
+            Rating.objects.filter(
+                panelist=panelist, round_item__round=previous, round_item__item_id__in=item_ids, is_draft=False
+            )
+            .select_related("round_item", "option")
+            .prefetch_related("option__translations")
+        ):
             previous_own[rating.round_item.item_id] = rating
         results = (
             ItemResult.objects.filter(round_item__round=previous, round_item__item_id__in=item_ids)
             .select_related("group", "round_item")
+            .prefetch_related("group__translations")
             .order_by("round_item_id", "group__order", "group_id")
         )
+        # The feedback labels in the panelist's language (the page's): the groups' reviewed translations.
+        overall = gettext("All panelists")
         for result in results:
             bins = [int(result.distribution.get(str(s), 0)) for s in range(1, 10)]
+            label = localized(result.group, "name") if result.group_id else Localized(overall, get_language() or "en")
             feedback.setdefault(result.round_item.item_id, []).append(
                 GroupFeedback(
-                    group=result.group.name if result.group_id else "All panelists",
+                    group=label.text,
+                    group_language=label.language,
+                    is_overall=result.group_id is None,
                     n=result.n,
                     bins=bins,
                     pct_low=result.pct_low,
@@ -189,7 +208,7 @@ def panel_round(panelist: Panelist, round_: Round) -> PanelRound:
                 )
             )
         for rows in feedback.values():
-            rows.sort(key=lambda f: f.group == "All panelists")
+            rows.sort(key=lambda f: f.is_overall)
     items = [
         PanelItem(
             round_item=ri,
@@ -209,7 +228,11 @@ def panelist_rounds(panelist: Panelist) -> list[tuple[Round, Participation]]:
 
 
 def panelist_suggestions(panelist: Panelist) -> QuerySet[Suggestion]:
-    return panelist.suggestions.select_related("round", "resulting_item", "merged_into").order_by("created_at")
+    return (
+        panelist.suggestions.select_related("round", "resulting_item", "merged_into")
+        .prefetch_related("merged_into__translations")
+        .order_by("created_at")
+    )
 
 
 def pseudonymised_ratings(process: ConsensusProcess) -> QuerySet:

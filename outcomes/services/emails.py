@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from django.core.mail import send_mail
 from django.template.loader import render_to_string
+from django.utils import translation
 
 
-def email_send(*, template: str, context: dict, to: list[str]) -> None:
-    """Render emails/<template>_subject.txt and emails/<template>_body.txt with `context` and send them to `to`."""
-    subject = render_to_string(f"emails/{template}_subject.txt", context).rstrip("\n")
-    body = render_to_string(f"emails/{template}_body.txt", context).rstrip("\n")
+def email_send(*, template: str, context: dict, to: list[str], language: str = "en") -> None:
+    """Render emails/<template>_subject.txt and emails/<template>_body.txt in `language` (the interface's words
+    from the gettext catalogues) with `context` and send them to `to`."""
+    with translation.override(language):
+        subject = render_to_string(f"emails/{template}_subject.txt", context).rstrip("\n")
+        body = render_to_string(f"emails/{template}_body.txt", context).rstrip("\n")
     send_mail(subject, body, None, to)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from rest_framework import serializers
 
 from outcomes.models import (
@@ -118,6 +119,9 @@ class ProcessSerializer(serializers.ModelSerializer):
     core_outcome_set = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     draft_version = serializers.CharField(source="draft_version.version", read_only=True)
     status = serializers.CharField(read_only=True, help_text="setup, running, meeting, finalised or published")
+    languages = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="Language codes panelists may answer in"
+    )
     panelist_count = serializers.IntegerField(read_only=True)
     round_count = serializers.IntegerField(read_only=True)
 
@@ -141,6 +145,7 @@ class ProcessSerializer(serializers.ModelSerializer):
             "carry_forward",
             "reminder_days_before_close",
             "invitation_valid_days",
+            "languages",
             "panelist_count",
             "round_count",
         ]
@@ -166,6 +171,12 @@ class ProcessDetailSerializer(ProcessSerializer):
 
 class ProcessUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
     """A partial update of the consensus definition and the settings: exactly the fields process_update takes."""
+
+    languages = serializers.ListField(
+        child=serializers.ChoiceField(choices=settings.LANGUAGES),
+        required=False,
+        help_text="The languages panelists may answer in; English (the reference wording) is always one.",
+    )
 
     class Meta:
         model = ConsensusProcess

@@ -29,6 +29,7 @@ from outcomes.services.consensus.panelists import (
     panelist_invitation_email,
     panelist_invitation_resend,
     panelist_invite,
+    panelist_language_set,
     panelist_link,
     panelist_revoke,
     panelist_token_issue,
@@ -62,6 +63,15 @@ from outcomes.services.consensus.suggestions import (
     suggestion_decide,
     suggestion_submit,
 )
+from outcomes.services.consensus.translations import (
+    MissingTranslation,
+    outcome_translations_copy,
+    process_languages_problem,
+    translation_set,
+    translation_target,
+    translations_missing,
+    translations_refuse_missing,
+)
 
 __all__ = [
     "CSV_MAX_BYTES",
@@ -71,6 +81,7 @@ __all__ = [
     "NUL",
     "SETTING_FIELDS",
     "CsvImportError",
+    "MissingTranslation",
     "OptionInput",
     "PanelistTokenError",
     "RatingInput",
@@ -83,6 +94,7 @@ __all__ = [
     "item_update",
     "item_was_rated",
     "meeting_live_counts_set",
+    "outcome_translations_copy",
     "panelist_authenticate",
     "panelist_check_active",
     "panelist_check_active_or_refuse",
@@ -90,11 +102,13 @@ __all__ = [
     "panelist_invitation_email",
     "panelist_invitation_resend",
     "panelist_invite",
+    "panelist_language_set",
     "panelist_link",
     "panelist_revoke",
     "panelist_token_issue",
     "process_create",
     "process_finalise",
+    "process_languages_problem",
     "process_publish",
     "process_update",
     "rating_submit",
@@ -105,4 +119,8 @@ __all__ = [
     "suggestion_decide",
     "suggestion_submit",
     "token_hash",
+    "translation_set",
+    "translation_target",
+    "translations_missing",
+    "translations_refuse_missing",
 ]
