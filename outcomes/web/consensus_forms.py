@@ -190,3 +190,16 @@ class LiveCountsForm(forms.Form):
     include = forms.IntegerField(min_value=0)
     exclude = forms.IntegerField(min_value=0)
     abstain = forms.IntegerField(min_value=0)
+
+
+class TranslationForm(forms.Form):
+    """One text in one language; the service checks that the target is the process's and the field translatable."""
+
+    object_type = forms.ChoiceField(choices=[(k, k) for k in ("process", "group", "item", "option")])
+    object_id = forms.IntegerField(min_value=1)
+    field = forms.ChoiceField(
+        choices=[(f, f) for f in ("title", "description", "consent_text", "name", "definition", "label")]
+    )
+    language = forms.ChoiceField(choices=settings.LANGUAGES)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=20000)
+    reviewed = forms.BooleanField(required=False, label="Reviewed: I checked this translation")

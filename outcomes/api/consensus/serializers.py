@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from outcomes.models import (
     ConsensusProcess,
+    ContentTranslation,
     CoreOutcomeSet,
     Instrument,
     Item,
@@ -578,3 +579,53 @@ class VersionResultSerializer(serializers.Serializer):
     version = serializers.CharField()
     status = serializers.CharField()
     outcome_count = serializers.IntegerField()
+
+
+class TranslationSerializer(serializers.ModelSerializer):
+    object_type = serializers.CharField(source="target_kind", help_text="process, group, item or option")
+    object_id = serializers.IntegerField(source="target_id")
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ContentTranslation
+        fields = [
+            "object_type",
+            "object_id",
+            "field",
+            "language",
+            "text",
+            "status",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+            "updated_at",
+        ]
+
+
+class MissingTranslationSerializer(serializers.Serializer):
+    object_type = serializers.CharField(source="kind")
+    object_id = serializers.IntegerField()
+    label = serializers.CharField()
+    field = serializers.CharField()
+    language = serializers.CharField()
+
+
+class ProcessTranslationsSerializer(serializers.Serializer):
+    languages = serializers.ListField(child=serializers.CharField())
+    translations = TranslationSerializer(many=True)
+    missing = MissingTranslationSerializer(
+        many=True, help_text="Texts without a reviewed translation; a round with any of them cannot open."
+    )
+
+
+class TranslationWriteSerializer(StrictSerializer):
+    object_type = serializers.ChoiceField(choices=["process", "group", "item", "option"])
+    object_id = serializers.IntegerField(min_value=1)
+    field = serializers.ChoiceField(choices=["title", "description", "consent_text", "name", "definition", "label"])
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
+    text = serializers.CharField(
+        allow_blank=True, max_length=20000, trim_whitespace=True, help_text="Empty: delete the translation"
+    )
+    reviewed = serializers.BooleanField(
+        default=False, help_text="You checked the text: the translation counts for opening a round"
+    )
