@@ -253,6 +253,7 @@ SPECTACULAR_SETTINGS = {
         "ItemKindEnum": "outcomes.models.consensus.Item.Kind",
         "RoundKindEnum": "outcomes.models.consensus.Round.Kind",
         "RoundStatusEnum": "outcomes.models.consensus.Round.Status",
+        "LanguageEnum": "cos_registry.settings.LANGUAGES",
     },
 }
 

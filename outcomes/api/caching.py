@@ -21,7 +21,7 @@ from outcomes.models import CoreOutcomeSetVersion
 logger = logging.getLogger(__name__)
 
 # Bump when the rendering of a document changes, so caches and ETags built by older code are not reused.
-DOCUMENT_REVISION = "1"
+DOCUMENT_REVISION = "2"  # 2: outcomes carry their reviewed translations
 CACHE_SECONDS = 60 * 60 * 24
 MAX_AGE_VERSION = 300
 MAX_AGE_LATEST = 60

@@ -51,6 +51,16 @@ def localized(obj: Model, field: str, language: str | None = None) -> Localized:
     return Localized(original, settings.REFERENCE_LANGUAGE)
 
 
+def reviewed_texts(obj: Model) -> dict[str, dict[str, str]]:
+    """An object's reviewed translations as {language: {field: text}}, languages in the registry's order."""
+    texts: dict[str, dict[str, str]] = {}
+    order = {code: i for i, code in enumerate(language_codes())}
+    for row in sorted(obj.translations.all(), key=lambda r: (order.get(r.language, 99), r.field)):
+        if row.status == ContentTranslation.Status.REVIEWED:
+            texts.setdefault(row.language, {})[row.field] = row.text
+    return texts
+
+
 def process_translations(process_id: int) -> QuerySet[ContentTranslation]:
     """Every translation of a process's texts (process, groups, items, options), for the facilitator."""
     return ContentTranslation.objects.filter(

@@ -8,6 +8,7 @@ the consensus process that builds them (selectors.versions_visible_to). `latest`
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -22,6 +23,13 @@ from outcomes import selectors
 from outcomes.api import caching
 from outcomes.api.common import FirstRendererNegotiation, ORJSONRenderer
 from outcomes.api.errors import ErrorSerializer, error_response
+from outcomes.api.language import (
+    ACCEPT_LANGUAGE_HEADER,
+    LANG_PARAM,
+    language_headers,
+    localize_document,
+    negotiated_language,
+)
 from outcomes.api.registry.filters import CoreOutcomeSetFilter
 from outcomes.api.registry.serializers import (
     CoreOutcomeSetDetailSerializer,
@@ -35,7 +43,7 @@ from outcomes.api.registry.serializers import (
     VersionListItemSerializer,
 )
 from outcomes.exports import EXPORT_FORMAT_NAMES, attachment, export_format
-from outcomes.exports.json import VersionDocumentSerializer, version_document
+from outcomes.exports.json import LocalizedVersionDocumentSerializer, version_document
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, OutcomeDomain, RegistryDump
 from outcomes.models.sets import SEMVER_RE
 from outcomes.permissions import is_admin
@@ -294,19 +302,28 @@ class VersionDetail(APIView):
         description="The version's canonical document: outcomes with COMET domains and measurements (instrument, "
         "timing), references and provenance. Frozen versions carry a strong ETag; send it back in If-None-Match "
         "for a 304.",
-        parameters=[SLUG_PARAM, VERSION_PARAM, *ETAG_HEADERS],
-        responses={200: VersionDocumentSerializer, 304: NOT_MODIFIED, **errors(400, 404)},
+        parameters=[SLUG_PARAM, VERSION_PARAM, LANG_PARAM, ACCEPT_LANGUAGE_HEADER, *ETAG_HEADERS],
+        responses={200: LocalizedVersionDocumentSerializer, 304: NOT_MODIFIED, **errors(400, 404)},
     )
     def get(self, request: Request, slug: str, version: str) -> Response:
+        language = negotiated_language(request)
         found, latest = version_lookup(request, slug, version)
+        return language_headers(self._document(request, found, latest, language), language)
+
+    def _document(self, request: Request, found: CoreOutcomeSetVersion, latest: bool, language: str) -> Response:
         if not found.is_frozen:
-            response = Response(version_document(version_full(found)))
+            response = Response(localize_document(version_document(version_full(found)), language))
             return _caching_headers(response, etag=None, frozen=False, latest=latest)
         fingerprint = caching.version_fingerprint(found)
-        etag = caching.strong_etag(fingerprint, f"document|{request.accepted_media_type}")
+        etag = caching.strong_etag(fingerprint, f"document|{request.accepted_media_type}|{language}")
         if caching.etag_matches(request, etag):
             return _caching_headers(
                 Response(status=status.HTTP_304_NOT_MODIFIED), etag=etag, frozen=True, latest=latest
+            )
+        if language != settings.REFERENCE_LANGUAGE:
+            document = caching.cached_document(f"cos:doc:{fingerprint}", lambda: version_document(version_full(found)))
+            return _caching_headers(
+                Response(localize_document(document, language)), etag=etag, frozen=True, latest=latest
             )
         if type(request.accepted_renderer) is ORJSONRenderer and request.accepted_media_type == "application/json":
             # The common case (an API client): cache the rendered bytes, not the dict, so a hit skips unpickling the
