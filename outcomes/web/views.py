@@ -11,7 +11,7 @@ from diseases.models import DiseaseArea
 from outcomes import selectors
 from outcomes.models import CoreOutcomeSet
 from outcomes.selectors import public as public_selectors
-from outcomes.web.setpage import set_page_context
+from outcomes.web.setpage import outcome_language_context, set_page_context
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -44,4 +44,5 @@ def set_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "history": selectors.version_history(cos, user=request.user),
     }
     context.update(set_page_context(cos, version, context["core_areas"]))
+    context.update(outcome_language_context(request, version))
     return render(request, "public/set_detail.html", context)
