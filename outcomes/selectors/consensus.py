@@ -27,7 +27,7 @@ from outcomes.models import (
     Suggestion,
 )
 from outcomes.permissions import is_admin
-from outcomes.selectors.translations import Localized, localized
+from outcomes.selectors.translations import Localized, language_name, localized
 from outcomes.services.tally import percent
 
 
@@ -299,6 +299,7 @@ class ReportData:
     final_outcomes: list
     dropped: list[tuple[Item, ItemResult]]
     cos_stad: list[Standard]  # the COS-STAD minimum standards and how this process met each
+    languages: list = field(default_factory=list)  # RoundLanguages per round that ran, for a multilingual process
 
 
 def report_data(process: ConsensusProcess) -> ReportData:
@@ -318,6 +319,9 @@ def report_data(process: ConsensusProcess) -> ReportData:
             if result.classification != "in" and result.round_item.item.kind == Item.Kind.OUTCOME
         ],
         cos_stad=process_cos_stad(process),
+        languages=[round_languages(r, process.languages) for r in rounds if r.status != Round.Status.DRAFT]
+        if len(process.languages) > 1
+        else [],
     )
 
 
@@ -439,3 +443,95 @@ def round_participation(round_: Round) -> list[GroupParticipation]:
         )
     )
     return result
+
+
+# Results per language are shown only for languages with at least this many panelists who scored the item: a
+# smaller group's percentage would come close to showing how one person rated (our rule, as for any subgroup).
+LANGUAGE_RESULTS_MIN_N = 5
+
+
+@dataclass
+class LanguageParticipation:
+    language: str
+    name: str
+    invited: int
+    completed: int
+
+    @property
+    def response_rate(self) -> Decimal:
+        return percent(self.completed, self.invited)
+
+
+@dataclass
+class LanguageResult:
+    language: str
+    n: int
+    pct_high: Decimal | None  # None: suppressed, fewer than LANGUAGE_RESULTS_MIN_N panelists scored it
+
+    @property
+    def suppressed(self) -> bool:
+        return self.pct_high is None
+
+
+@dataclass
+class ItemLanguageResults:
+    item: Item
+    results: list[LanguageResult]
+
+
+@dataclass
+class RoundLanguages:
+    round: Round
+    participation: list[LanguageParticipation]
+    results: list[ItemLanguageResults]
+
+
+def round_languages(round_: Round, languages: list[str]) -> RoundLanguages:
+    """Participation per language (the language each panelist reads the panel in) and, for a Delphi round, the
+    share scoring 7-9 per item and language, so a facilitator can see whether a translation shifted the answers.
+    The tally itself is over all languages: one item, whatever the language. Two GROUP BY queries."""
+    counts = {
+        row["panelist__language"]: row
+        for row in Participation.objects.filter(round=round_)
+        .values("panelist__language")
+        .annotate(invited=Count("id"), completed=Count("id", filter=Q(completed_at__isnull=False)))
+        .order_by()
+    }
+    participation = [
+        LanguageParticipation(
+            language=code,
+            name=language_name(code),
+            invited=counts.get(code, {}).get("invited", 0),
+            completed=counts.get(code, {}).get("completed", 0),
+        )
+        for code in [*languages, *sorted(set(counts) - set(languages))]
+    ]
+    results: list[ItemLanguageResults] = []
+    if round_.kind == Round.Kind.DELPHI and round_.status == Round.Status.CLOSED:
+        scored: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+        for row in (
+            Rating.objects.tallied()
+            .filter(round_item__round=round_, score__isnull=False)
+            .values("round_item_id", "panelist__language")
+            .annotate(n=Count("id", distinct=True), high=Count("id", filter=Q(score__gte=7), distinct=True))
+            .order_by()
+        ):
+            scored[row["round_item_id"]][row["panelist__language"]] = (row["n"], row["high"])
+        for round_item in RoundItem.objects.filter(round=round_).select_related("item").order_by("order", "id"):
+            by_language = scored.get(round_item.pk, {})
+            results.append(
+                ItemLanguageResults(
+                    item=round_item.item,
+                    results=[
+                        LanguageResult(
+                            language=code,
+                            n=by_language.get(code, (0, 0))[0],
+                            pct_high=percent(by_language[code][1], by_language[code][0])
+                            if by_language.get(code, (0, 0))[0] >= LANGUAGE_RESULTS_MIN_N
+                            else None,
+                        )
+                        for code in languages
+                    ],
+                )
+            )
+    return RoundLanguages(round=round_, participation=participation, results=results)

@@ -468,6 +468,8 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         "suggestions": data.suggestions,
         "final_outcomes": data.final_outcomes,
         "dropped": data.dropped,
+        "languages": data.languages,
+        "language_min_n": selectors.LANGUAGE_RESULTS_MIN_N,
         "is_facilitator": is_facilitator(request.user, process),
         "cos_stad": data.cos_stad,
         "cos_stad_citation": cos_stad.CITATION,

@@ -5,6 +5,7 @@ field-keyed message dict and leave nothing written. docs/consensus.md explains t
 package (`from outcomes.services import consensus as svc`); the modules follow the workflow's seams.
 """
 
+from outcomes.selectors.translations import process_translations
 from outcomes.services.consensus.candidates import (
     CSV_MAX_BYTES,
     CSV_MAX_OPTIONS,
@@ -110,6 +111,7 @@ __all__ = [
     "process_finalise",
     "process_languages_problem",
     "process_publish",
+    "process_translations",
     "process_update",
     "rating_submit",
     "reminders_send",

@@ -80,6 +80,7 @@ def translation_set(
     text: str,
     reviewed: bool,
     by: AbstractBaseUser | None,
+    review_note: str = "",
 ) -> ContentTranslation | None:
     """Write (or, given an empty text, delete) the translation of one field of one of the process's rows.
 
@@ -87,6 +88,7 @@ def translation_set(
     2. `reviewed` marks the text as checked by `by` (a facilitator); any change of the text without it makes the
        translation a draft again, so that a reviewed status always refers to the text as it is.
     """
+    process = ConsensusProcess.objects.get(pk=process.pk)  # its languages as they are now
     _refuse_once_finalised(process, "its translations")
     kind = _kind_of(target)
     if field not in TRANSLATABLE_FIELDS[kind]:
@@ -118,10 +120,12 @@ def translation_set(
             row.status = ContentTranslation.Status.REVIEWED
             row.reviewed_by = row.updated_by
             row.reviewed_at = timezone.now()
+        row.review_note = review_note or row.review_note
     elif text_changed or row.pk is None:
         row.status = ContentTranslation.Status.DRAFT
         row.reviewed_by = None
         row.reviewed_at = None
+        row.review_note = ""
     row.save()
     audit_record(
         action="consensus.translation_set",
