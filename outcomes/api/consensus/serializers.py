@@ -384,11 +384,16 @@ class PanelMeSerializer(serializers.Serializer):
     group = GroupSerializer(allow_null=True)
     groups = GroupSerializer(many=True)
     rounds = PanelRoundSummarySerializer(many=True)
+    language = serializers.CharField(help_text="The language the panelist reads the panel and emails in.")
+    languages = serializers.ListField(child=serializers.CharField(), help_text="The languages of the study.")
 
 
 class ConsentSerializer(StrictSerializer):
     consent = serializers.BooleanField()
     group_id = serializers.IntegerField(required=False, allow_null=True)
+    language = serializers.CharField(
+        required=False, max_length=8, help_text="One of the study's languages; pages and emails follow it."
+    )
 
     def validate_consent(self, value: bool) -> bool:
         if not value:
