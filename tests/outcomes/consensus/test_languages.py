@@ -507,3 +507,30 @@ def test_the_report_shows_participation_per_language_and_hides_results_of_small_
     client.force_login(facilitator)
     page = client.get(reverse("facilitator:report", args=[process.pk])).content.decode()
     assert "participation per language" in page and "not shown (n=2)" in page
+
+
+# --- the published version ----------------------------------------------------------------------------------------
+
+
+def test_a_published_version_carries_the_reviewed_translations_and_the_set_page_switches_language(
+    reference_data, facilitator
+):
+    process = german_process(facilitator, items=1)
+    members = [add_member(process, f"v{i}@example.org") for i in range(3)]
+    round1 = open_first_round(process, facilitator)
+    for member in members:
+        rate_all(member, round1, 9)
+    svc.round_close(round=round1, by=facilitator)
+    round_tally(round=round1)
+    svc.process_finalise(process=process, by=facilitator)
+    version = svc.process_publish(process=process, by=facilitator)
+    outcome = version.outcomes.get()
+    (row,) = ContentTranslation.objects.filter(outcome=outcome)
+    assert (row.field, row.language, row.is_reviewed) == ("name", "de", True)
+    assert row.text.startswith("Lebensqualitätseinschränkung")
+    url = reverse("web:version-detail", args=[version.core_outcome_set.slug, version.version])
+    english = Client().get(url).content.decode()
+    assert "Deutsch" in english and row.text not in english
+    german = Client().get(url, {"lang": "de"}).content.decode()
+    assert f'<span class="outcome-translation" lang="de">{row.text}</span>' in german
+    assert f'<span class="outcome-name" lang="en">{outcome.name}</span>' in german
