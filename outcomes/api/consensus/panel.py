@@ -94,7 +94,7 @@ class PanelRoundView(PanelistView):
     )
     def get(self, request: Request, number: int) -> Response:
         view = selectors.panel_round(self.panelist, self._round(number))
-        return Response(s.PanelRoundSerializer(view).data)
+        return Response(s.PanelRoundSerializer(view, context={"language": self.panelist.language}).data)
 
     @extend_schema(
         request=s.RoundSubmissionSerializer,

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from outcomes.exports.json import LocalizedTextSerializer
 from outcomes.models import (
     ConsensusProcess,
     ContentTranslation,
@@ -17,6 +19,7 @@ from outcomes.models import (
     StakeholderGroup,
     Suggestion,
 )
+from outcomes.selectors.translations import localized
 from outcomes.services.consensus import DEFINITION_FIELDS, SETTING_FIELDS
 from outcomes.services.tally import RESULT_FIELDS
 
@@ -355,6 +358,23 @@ class PanelItemSerializer(serializers.Serializer):
     rating = OwnRatingSerializer(allow_null=True)
     previous_rating = OwnRatingSerializer(allow_null=True)
     feedback = FeedbackSerializer(many=True, help_text="The previous round's distribution per stakeholder group.")
+    localized = serializers.SerializerMethodField(
+        help_text="The name and definition in the panelist's language (English where no reviewed translation exists)."
+    )
+
+    @extend_schema_field(LocalizedTextSerializer)
+    def get_localized(self, panel_item) -> dict:
+        language = self.context.get("language", settings.REFERENCE_LANGUAGE)
+        name, definition = (
+            localized(panel_item.item, "name", language),
+            localized(panel_item.item, "definition", language),
+        )
+        return {
+            "name": name.text,
+            "name_language": name.language,
+            "definition": definition.text,
+            "definition_language": definition.language,
+        }
 
 
 class PanelRoundSerializer(serializers.Serializer):

@@ -534,3 +534,45 @@ def test_a_published_version_carries_the_reviewed_translations_and_the_set_page_
     german = Client().get(url, {"lang": "de"}).content.decode()
     assert f'<span class="outcome-translation" lang="de">{row.text}</span>' in german
     assert f'<span class="outcome-name" lang="en">{outcome.name}</span>' in german
+
+
+def test_the_panel_api_gives_the_items_in_the_panelists_language_and_takes_a_language_at_consent(
+    reference_data, facilitator
+):
+    from rest_framework.test import APIClient
+
+    process = german_process(facilitator, items=1)
+    member = add_member(process, "api@example.org", consent=False)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Panelist {member.token}")
+    body = {"consent": True, "group_id": process.groups.first().pk, "language": "de"}
+    me = client.post(reverse("api:panel-consent"), body, format="json").json()
+    assert me["language"] == "de" and me["languages"] == ["en", "de"]
+    open_first_round(process, facilitator)
+    (item,) = client.get(reverse("api:panel-round", args=[1])).json()["items"]
+    assert item["name"] == "Outcome 1"  # the reference
+    assert item["localized"]["name"].startswith("Lebensqualitätseinschränkung")
+    assert item["localized"]["name_language"] == "de"
+    refused = client.post(reverse("api:panel-consent"), {**body, "language": "fr"}, format="json")
+    assert refused.status_code == 400 and "language" in refused.json()["error"]["fields"]
+
+
+@pytest.mark.parametrize("where", ["page", "api"])
+def test_the_translations_list_queries_do_not_grow_with_items(reference_data, facilitator, api_client_for, where):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    counts = []
+    for items in (2, 8):
+        process = german_process(facilitator, items=items)
+        if where == "page":
+            client = Client()
+            client.force_login(facilitator)
+            url = reverse("facilitator:translations", args=[process.pk]) + "?lang=de"
+        else:
+            client = api_client_for(facilitator)
+            url = reverse("api:consensus-translations", args=[process.pk])
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
