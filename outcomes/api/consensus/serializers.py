@@ -542,6 +542,7 @@ class PanelistSerializer(serializers.Serializer):
     email = serializers.EmailField()
     name = serializers.CharField()
     group = GroupSerializer(allow_null=True)
+    language = serializers.CharField(help_text="The language the panelist reads the panel and emails in")
     invited_at = serializers.DateTimeField(allow_null=True)
     consented_at = serializers.DateTimeField(allow_null=True)
     link_expires_at = serializers.DateTimeField(source="token_expires_at")
