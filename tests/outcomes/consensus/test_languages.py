@@ -576,3 +576,22 @@ def test_the_translations_list_queries_do_not_grow_with_items(reference_data, fa
             assert client.get(url).status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_the_facilitator_chooses_the_languages_on_the_settings_page(reference_data, facilitator):
+    from outcomes.web.consensus_forms import SettingsForm
+
+    process = make_process(facilitator)
+    form = SettingsForm(instance=process, prefix="set")
+    data = {f"set-{name}": form[name].value() for name in form.fields if name != "languages"}
+    data = {key: value for key, value in data.items() if value is not None}
+    client = Client()
+    client.force_login(facilitator)
+    url = reverse("facilitator:definition", args=[process.pk])
+    assert 'value="de"' in client.get(url).content.decode()
+    response = client.post(url, {**data, "form": "settings", "set-languages": ["en", "de", "it"]})
+    assert response.status_code == 302
+    process.refresh_from_db()
+    assert process.languages == ["en", "de", "it"]
+    refused = client.post(url, {**data, "form": "settings", "set-languages": ["de"]})
+    assert refused.status_code == 400 and "English is always one of the languages" in refused.content.decode()
