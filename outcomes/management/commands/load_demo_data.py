@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from outcomes.models import ConsensusProcess, CoreOutcomeSet, ItemResult, Round
 from outcomes.permissions import CURATORS_GROUP
+from outcomes.selectors.translations import process_translations
 from outcomes.services import consensus as svc
 from outcomes.services.tally import round_tally
 
@@ -247,16 +248,11 @@ class Command(BaseCommand):
         targets = [(process, ("title", "description", "consent_text"))]
         targets += [(group, ("name",)) for group in process.groups.all()]
         targets += [(item, ("name", "definition")) for item in process.items.all()]
-        done = {(t.target_kind, t.target_id, t.field) for t in svc.process_translations(process.pk)}
+        done = {(t.target_kind, t.target_id, t.field) for t in process_translations(process.pk)}
         for target, fields in targets:
             for field_name in fields:
                 english = getattr(target, field_name)
-                kind = (
-                    type(target)
-                    .__name__.lower()
-                    .replace("consensusprocess", "process")
-                    .replace("stakeholdergroup", "group")
-                )
+                kind = svc.translation_kind(target)
                 if not english or (kind, target.pk, field_name) in done:
                     continue
                 svc.translation_set(

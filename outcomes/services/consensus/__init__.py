@@ -5,7 +5,6 @@ field-keyed message dict and leave nothing written. docs/consensus.md explains t
 package (`from outcomes.services import consensus as svc`); the modules follow the workflow's seams.
 """
 
-from outcomes.selectors.translations import process_translations
 from outcomes.services.consensus.candidates import (
     CSV_MAX_BYTES,
     CSV_MAX_OPTIONS,
@@ -68,6 +67,7 @@ from outcomes.services.consensus.translations import (
     MissingTranslation,
     outcome_translations_copy,
     process_languages_problem,
+    translation_kind,
     translation_set,
     translation_target,
     translations_missing,
@@ -111,7 +111,6 @@ __all__ = [
     "process_finalise",
     "process_languages_problem",
     "process_publish",
-    "process_translations",
     "process_update",
     "rating_submit",
     "reminders_send",
@@ -121,6 +120,7 @@ __all__ = [
     "suggestion_decide",
     "suggestion_submit",
     "token_hash",
+    "translation_kind",
     "translation_set",
     "translation_target",
     "translations_missing",

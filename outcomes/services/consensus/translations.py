@@ -66,8 +66,17 @@ def translation_target(*, process: ConsensusProcess, kind: str, object_id: int) 
     return target
 
 
-def _kind_of(target: Model) -> str:
+def translation_kind(target: Model) -> str:
+    """The kind of row a translation targets: process, group, item or option."""
     return {ConsensusProcess: "process", StakeholderGroup: "group", Item: "item", ItemOption: "option"}[type(target)]
+
+
+def _process_id_of(target: Model) -> int:
+    if isinstance(target, ConsensusProcess):
+        return target.pk
+    if isinstance(target, ItemOption):
+        return target.item.process_id
+    return target.process_id
 
 
 @transaction.atomic
@@ -90,7 +99,9 @@ def translation_set(
     """
     process = ConsensusProcess.objects.get(pk=process.pk)  # its languages as they are now
     _refuse_once_finalised(process, "its translations")
-    kind = _kind_of(target)
+    kind = translation_kind(target)
+    if _process_id_of(target) != process.pk:
+        raise _refuse("object_id", f"This {kind} belongs to another process.")
     if field not in TRANSLATABLE_FIELDS[kind]:
         raise _refuse("field", f"A {kind} has these translated fields: {', '.join(TRANSLATABLE_FIELDS[kind])}.")
     if language == settings.REFERENCE_LANGUAGE:

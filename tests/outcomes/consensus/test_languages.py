@@ -595,3 +595,20 @@ def test_the_facilitator_chooses_the_languages_on_the_settings_page(reference_da
     assert process.languages == ["en", "de", "it"]
     refused = client.post(url, {**data, "form": "settings", "set-languages": ["de"]})
     assert refused.status_code == 400 and "English is always one of the languages" in refused.content.decode()
+
+
+def test_the_service_refuses_to_translate_a_row_of_another_process(reference_data, facilitator):
+    mine, other = make_process(facilitator), make_process(facilitator)
+    for process in (mine, other):
+        svc.process_update(process=process, by=facilitator, languages=["en", "de"])
+    with pytest.raises(ValidationError) as exc:
+        svc.translation_set(
+            process=mine,
+            target=other.items.first(),
+            field="name",
+            language="de",
+            text="Fremd",
+            reviewed=True,
+            by=facilitator,
+        )
+    assert "object_id" in exc.value.message_dict and not ContentTranslation.objects.exists()
