@@ -297,6 +297,7 @@ def test_feedback_and_the_own_previous_answer_show_in_the_panelists_language(ref
     assert '<span lang="de">Patientinnen, Patienten und Angehörige</span>' in page
     assert '<span lang="de">Alle Teilnehmenden</span>' in page
     assert "Ihre Bewertung in Runde 1: <strong>kann ich nicht bewerten</strong>" in page
+    assert '<th scope="col">% 7-9</th>' in page and "%%" not in page
 
 
 def test_the_round_page_queries_do_not_grow_with_items_in_another_language(
