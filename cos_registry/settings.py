@@ -74,6 +74,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -169,6 +170,19 @@ LOGOUT_REDIRECT_URL = "web:home"
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The languages panels can run in (docs/consensus.md, "Adding a language"). The panel pages and emails are
+# translated in locale/<code>/LC_MESSAGES/django.po; the public and facilitator pages are English for now.
+# No LocaleMiddleware: a panel page speaks the panelist's stored language, the API negotiates per request.
+LANGUAGES = [
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("it", "Italiano"),
+]
+# The language of the wording a process agrees and a version publishes; translations are of this text.
+REFERENCE_LANGUAGE = "en"
+LOCALE_PATHS = [BASE_DIR / "locale"]
 USE_TZ = True
 
 STATIC_URL = "/static/"
@@ -247,6 +261,7 @@ SPECTACULAR_SETTINGS = {
         "RoundKindEnum": "outcomes.models.consensus.Round.Kind",
         "RoundStatusEnum": "outcomes.models.consensus.Round.Status",
         "ConceptSetRevisionStatusEnum": "outcomes.models.mapping.ConceptSetRevision.Status",
+        "LanguageEnum": "cos_registry.settings.LANGUAGES",
     },
 }
 

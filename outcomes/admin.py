@@ -17,6 +17,7 @@ from outcomes.models import (
     ConceptSetItem,
     ConceptSetRevision,
     ConsensusProcess,
+    ContentTranslation,
     CoreOutcomeSet,
     CoreOutcomeSetVersion,
     DataSource,
@@ -384,7 +385,7 @@ class ConsensusProcessAdmin(admin.ModelAdmin):
 
 @admin.register(Panelist)
 class PanelistAdmin(admin.ModelAdmin):
-    list_display = ["code", "process", "group", "consented_at", "link"]
+    list_display = ["code", "process", "group", "language", "consented_at", "link"]
     list_filter = ["process", "group"]
     search_fields = ["code", "email", "name"]
     exclude = ["token_hash"]
@@ -465,6 +466,16 @@ class RatingAdmin(ReadOnlyAdmin):
     list_filter = ["round_item__round__process", "round_item__round__number", "unable_to_score"]
     list_select_related = ["panelist", "round_item__round__process", "round_item__item"]
     search_fields = ["panelist__code", "round_item__item__name"]
+
+
+@admin.register(ContentTranslation)
+class ContentTranslationAdmin(ReadOnlyAdmin):
+    """Translations change through the facilitators' page or API, which keep the review status true to the text."""
+
+    list_display = ["__str__", "language", "status", "text", "reviewed_by", "reviewed_at", "review_note"]
+    list_filter = ["language", "status", "field"]
+    list_select_related = ["reviewed_by"]
+    search_fields = ["text"]
 
 
 @admin.register(ItemResult)

@@ -189,6 +189,7 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api:consensus-items": {"GET": API_FACILITATOR_A, "POST": API_FACILITATOR_A_EMPTY},
     "api:consensus-items-import": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_FACILITATOR_A_EMPTY},  # no file
     "api:consensus-item": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_SIGNED_IN_NOT_ALLOWED},  # PATCH only
+    "api:consensus-translations": {"GET": API_FACILITATOR_A, "POST": API_SIGNED_IN_NOT_ALLOWED},  # PUT
     "api:consensus-panelists": {"GET": API_FACILITATOR_A, "POST": API_FACILITATOR_A_EMPTY},
     "api:consensus-panelist-revoke": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_FACILITATOR_A},
     "api:consensus-panelist-resend": {"GET": API_SIGNED_IN_NOT_ALLOWED, "POST": API_FACILITATOR_A},
@@ -218,6 +219,8 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "panel:round": {"GET": (403, 200, 404, 403, 403, 403, 403), "POST": (403, 302, 404, 403, 403, 403, 403)},
     "panel:suggestions": {"GET": PANELIST_PAGE, "POST": PANELIST_EMPTY_FORM},
     "panel:leave": {"GET": NOT_ALLOWED, "POST": EVERYONE},
+    # An empty language is refused with a message on the page the panelist returns to.
+    "panel:language": {"GET": NOT_ALLOWED, "POST": (403, 302, 302, 403, 403, 403, 403)},
     # facilitator pages of process A
     "facilitator:process-list": {"GET": SIGNED_IN_PAGE, "POST": SIGNED_IN_PAGE},
     "facilitator:process-create": {  # curators start processes
@@ -228,6 +231,7 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "facilitator:items": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_EMPTY_FORM},
     "facilitator:item-edit": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_EMPTY_FORM},
     "facilitator:definition": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_ACTION},
+    "facilitator:translations": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_EMPTY_FORM},
     "facilitator:group-edit": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_EMPTY_FORM},
     "facilitator:group-delete": {"GET": NOT_ALLOWED, "POST": FACILITATOR_A_ACTION},
     "facilitator:panelists": {"GET": FACILITATOR_A_PAGE, "POST": FACILITATOR_A_EMPTY_FORM},
@@ -395,6 +399,8 @@ API_EXPECTED: dict[tuple[str, str], tuple] = {
     ("/api/v1/consensus/processes/{id}/items/", "post"): API_FACILITATOR_A_EMPTY,
     ("/api/v1/consensus/processes/{id}/items/import/", "post"): API_FACILITATOR_A_JSON_REFUSED,
     ("/api/v1/consensus/items/{id}/", "patch"): API_FACILITATOR_A_EMPTY,  # its items were rated: a 400
+    ("/api/v1/consensus/processes/{id}/translations/", "get"): API_FACILITATOR_A,
+    ("/api/v1/consensus/processes/{id}/translations/", "put"): API_FACILITATOR_A_EMPTY,
     ("/api/v1/consensus/processes/{id}/panelists/", "get"): API_FACILITATOR_A,
     ("/api/v1/consensus/processes/{id}/panelists/", "post"): API_FACILITATOR_A_EMPTY,
     ("/api/v1/consensus/panelists/{id}/revoke/", "post"): API_FACILITATOR_A,
@@ -455,6 +461,7 @@ API_OVERRIDES: dict[str, dict] = {
     "/api/v1/consensus/suggestions/{id}/decide/": {"id": lambda w: w.round_a1.suggestions.order_by("pk").first().pk},
     "/api/v1/consensus/round-items/{id}/counts/": {"id": lambda w: w.round_a.round_items.order_by("pk").first().pk},
     "/api/v1/consensus/processes/{id}/items/": {"id": lambda w: w.process_a.pk},
+    "/api/v1/consensus/processes/{id}/translations/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/processes/{id}/items/import/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/processes/{id}/groups/": {"id": lambda w: w.process_a.pk},
     "/api/v1/consensus/groups/{id}/": {"id": lambda w: w.process_a.groups.first().pk},  # it has panelists

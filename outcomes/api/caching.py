@@ -22,9 +22,7 @@ from outcomes.models import CoreOutcomeSetVersion
 logger = logging.getLogger(__name__)
 
 # Bump when the rendering of a document changes, so caches and ETags built by older code are not reused.
-DOCUMENT_REVISION = (
-    "3"  # 3: the outcomes' `concept_set` and the document's `doi`; FHIR claims the EBM 1.0.0-ballot profiles
-)
+DOCUMENT_REVISION = "4"  # 4: outcomes carry `concept_set` and reviewed translations; the document its `doi`
 CACHE_SECONDS = 60 * 60 * 24
 MAX_AGE_VERSION = 300
 MAX_AGE_LATEST = 60

@@ -48,6 +48,7 @@ from outcomes.models import (
     Round,
 )
 from outcomes.selectors import corrected_in
+from outcomes.selectors.translations import reviewed_texts
 from outcomes.vocabularies import FHIR_SYSTEMS, OMOP
 
 Status = CoreOutcomeSetVersion.Status
@@ -62,6 +63,8 @@ OUTCOME_LIST_TEXT = "Outcome List"
 EXT_ARTIFACT_URL = "http://hl7.org/fhir/StructureDefinition/artifact-url"
 EXT_ARTIFACT_VERSION = "http://hl7.org/fhir/StructureDefinition/artifact-version"
 EXT_ARTIFACT_DESCRIPTION = "http://hl7.org/fhir/StructureDefinition/artifact-description"
+# FHIR core extension for a translation of a string element (language code and content).
+EXT_TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
 EXT_ARTIFACT_RELATED = "http://hl7.org/fhir/StructureDefinition/artifact-relatedArtifact"
 URI_IDENTIFIER_SYSTEM = "urn:ietf:rfc:3986"
 # Code systems of this registry: COMET domains and core areas (Dodd et al. 2018) and instruments by acronym.
@@ -213,6 +216,19 @@ def concept_set_characteristics(revision: ConceptSetRevision | None) -> list[dic
     return characteristics
 
 
+def _translation_extensions(texts: dict[str, str | None]) -> list[dict]:
+    """The core `translation` extension on a string element (its `_element` sibling), one per language: the
+    outcome's reviewed translations; the element itself keeps the agreed English wording."""
+    return [
+        {
+            "url": EXT_TRANSLATION,
+            "extension": [{"url": "lang", "valueCode": lang}, {"url": "content", "valueString": text}],
+        }
+        for lang, text in texts.items()
+        if text
+    ]
+
+
 def evidence_variable(version: CoreOutcomeSetVersion, outcome: Outcome, *, resource_id: str) -> dict:
     categories = []
     for domain in outcome.domains.all():
@@ -265,6 +281,18 @@ def evidence_variable(version: CoreOutcomeSetVersion, outcome: Outcome, *, resou
             *_version_links(version),
         ],
     }
+    translations = reviewed_texts(outcome)
+    title_ext = _translation_extensions({lang: texts.get("name") for lang, texts in translations.items()})
+    description_ext = _translation_extensions(
+        {
+            lang: texts.get("definition") if outcome.definition else texts.get("name")
+            for lang, texts in translations.items()
+        }
+    )
+    if title_ext:
+        resource["_title"] = {"extension": title_ext}
+    if description_ext:
+        resource["_description"] = {"extension": description_ext}
     notes = [note for note in (outcome.note, f"Applies to: {outcome.applies_to}" if outcome.applies_to else "") if note]
     notes += [measurement_note(m) for m in outcome.measurements.all()]
     if is_draft(version):

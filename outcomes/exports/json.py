@@ -6,13 +6,14 @@ The serializers below are the single definition of that document (and of its Ope
 from __future__ import annotations
 
 import orjson
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from outcomes.exports import is_draft, set_page_url, version_page_url
 from outcomes.exports.concept_sets import concept_set_document, outcome_concept_set
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Outcome
 from outcomes.selectors import corrected_in
+from outcomes.selectors.translations import reviewed_texts
 from outcomes.vocabularies import DOMAIN_CHOICES, VOCABULARY_CHOICES
 
 DOCUMENT_FORMAT = "cos-registry/version/1"
@@ -67,10 +68,18 @@ class ConceptSetDocumentSerializer(serializers.Serializer):
     items = ConceptSetItemDocumentSerializer(many=True)
 
 
+class OutcomeTextSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False)
+    definition = serializers.CharField(required=False)
+
+
 class OutcomeSerializer(serializers.Serializer):
     identity = serializers.UUIDField(help_text="Stable across versions and renames.")
-    name = serializers.CharField()
-    definition = serializers.CharField()
+    name = serializers.CharField(help_text="The agreed English wording: the reference.")
+    definition = serializers.CharField(help_text="The agreed English wording: the reference.")
+    translations = serializers.SerializerMethodField(
+        help_text="Reviewed translations of the name and definition, by language code (e.g. `de`)."
+    )
     applies_to = serializers.CharField()
     note = serializers.CharField()
     order = serializers.IntegerField()
@@ -83,6 +92,10 @@ class OutcomeSerializer(serializers.Serializer):
     @extend_schema_field(ConceptSetDocumentSerializer(allow_null=True))
     def get_concept_set(self, outcome: Outcome) -> dict | None:
         return concept_set_document(outcome_concept_set(outcome.version, outcome))
+
+    @extend_schema_field(serializers.DictField(child=OutcomeTextSerializer()))
+    def get_translations(self, outcome) -> dict:
+        return reviewed_texts(outcome)
 
 
 class ReferenceSerializer(serializers.Serializer):
@@ -229,3 +242,24 @@ def version_document(version: CoreOutcomeSetVersion) -> dict:
 
 def version_json_bytes(version: CoreOutcomeSetVersion) -> bytes:
     return orjson.dumps(version_document(version), option=orjson.OPT_INDENT_2)
+
+
+class LocalizedTextSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    name_language = serializers.CharField(help_text="The language `name` is in: the requested one, or `en`.")
+    definition = serializers.CharField()
+    definition_language = serializers.CharField()
+
+
+class LocalizedOutcomeSerializer(OutcomeSerializer):
+    localized = LocalizedTextSerializer(
+        required=False, help_text="Only when a language other than English was asked for (`?lang=`, Accept-Language)."
+    )
+
+
+@extend_schema_serializer(component_name="VersionDocument")
+class LocalizedVersionDocumentSerializer(VersionDocumentSerializer):
+    """The API's answer: the canonical document, plus the texts in the language asked for (outcomes.api.language)."""
+
+    language = serializers.CharField(required=False, help_text="The language asked for, when not English.")
+    outcomes = LocalizedOutcomeSerializer(many=True, source="outcomes.all")

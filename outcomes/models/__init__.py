@@ -30,6 +30,7 @@ from .sets import (
     OutcomeDomain,
     Reference,
 )
+from .translations import ContentTranslation
 from .trials import TrialAdoption, TrialCheck
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "ConceptSetItem",
     "ConceptSetRevision",
     "ConsensusProcess",
+    "ContentTranslation",
     "CoreArea",
     "CoreOutcomeSet",
     "CoreOutcomeSetVersion",

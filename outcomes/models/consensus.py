@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 DEFAULT_STAKEHOLDER_GROUPS = (
     "Patients and carers",
@@ -17,6 +18,10 @@ DEFAULT_STAKEHOLDER_GROUPS = (
     "Industry",
     "Regulators",
 )
+
+
+def default_languages() -> list[str]:
+    return [settings.REFERENCE_LANGUAGE]
 
 
 class ConsensusProcess(models.Model):
@@ -52,6 +57,8 @@ class ConsensusProcess(models.Model):
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.SETUP)
     facilitators = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="facilitated_processes", blank=True)
     is_demo = models.BooleanField(default=False, help_text="Synthetic demonstration data, not a real panel.")
+    # The languages panelists may answer in (codes of settings.LANGUAGES); English, the reference, is always one.
+    languages = models.JSONField(default=default_languages)
 
     # The consensus definition (COMET default), pre-specified: locked when round 1 opens.
     rule_scope = models.CharField(max_length=16, choices=RuleScope.choices, default=RuleScope.ALL_PANELISTS)
@@ -138,6 +145,8 @@ class Panelist(models.Model):
     token_revoked_at = models.DateTimeField(null=True, blank=True)
     invited_at = models.DateTimeField(null=True, blank=True)
     consented_at = models.DateTimeField(null=True, blank=True)
+    # The language the panelist reads the panel pages and emails in: one of the process's languages.
+    language = models.CharField(max_length=8, default="en")
     last_reminded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -165,10 +174,10 @@ class Item(models.Model):
     """Something a panel rates: a candidate outcome, a proposed definition or instrument, or alternatives."""
 
     class Kind(models.TextChoices):
-        OUTCOME = "outcome", "Candidate outcome (importance 1-9)"
-        DEFINITION = "definition", "Proposed definition (agreement 1-9)"
-        INSTRUMENT = "instrument", "Proposed instrument (agreement 1-9)"
-        ALTERNATIVES = "alternatives", "Alternative definitions or instruments (choose one)"
+        OUTCOME = "outcome", _("Candidate outcome (importance 1-9)")
+        DEFINITION = "definition", _("Proposed definition (agreement 1-9)")
+        INSTRUMENT = "instrument", _("Proposed instrument (agreement 1-9)")
+        ALTERNATIVES = "alternatives", _("Alternative definitions or instruments (choose one)")
 
     class Source(models.TextChoices):
         CANDIDATE = "candidate", "Candidate list"
@@ -227,13 +236,13 @@ class ItemOption(models.Model):
 
 class Round(models.Model):
     class Kind(models.TextChoices):
-        DELPHI = "delphi", "Delphi round"
-        MEETING = "meeting", "Consensus meeting"
+        DELPHI = "delphi", _("Delphi round")
+        MEETING = "meeting", _("Consensus meeting")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Not yet open"
-        OPEN = "open", "Open"
-        CLOSED = "closed", "Closed"
+        DRAFT = "draft", _("Not yet open")
+        OPEN = "open", _("Open")
+        CLOSED = "closed", _("Closed")
 
     process = models.ForeignKey(ConsensusProcess, on_delete=models.CASCADE, related_name="rounds")
     number = models.PositiveSmallIntegerField()
@@ -321,9 +330,9 @@ class Rating(models.Model):
     """
 
     class Vote(models.TextChoices):
-        INCLUDE = "include", "Include"
-        EXCLUDE = "exclude", "Exclude"
-        ABSTAIN = "abstain", "Abstain"
+        INCLUDE = "include", _("Include")
+        EXCLUDE = "exclude", _("Exclude")
+        ABSTAIN = "abstain", _("Abstain")
 
     # Indexes are few on purpose: a whole round (100 rows) is inserted per submission. Lookups by round item use
     # the (round_item, panelist) unique index; the option index holds only the ratings that chose one.
@@ -372,10 +381,10 @@ class Rating(models.Model):
 
 class Suggestion(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", "Awaiting review"
-        ACCEPTED = "accepted", "Accepted into the next round"
-        MERGED = "merged", "Merged into an existing item"
-        REJECTED = "rejected", "Rejected"
+        PENDING = "pending", _("Awaiting review")
+        ACCEPTED = "accepted", _("Accepted into the next round")
+        MERGED = "merged", _("Merged into an existing item")
+        REJECTED = "rejected", _("Rejected")
 
     round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="suggestions")
     panelist = models.ForeignKey(Panelist, on_delete=models.CASCADE, related_name="suggestions")

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import get_language, gettext
 
 from outcomes.cos_stad import Standard, process_cos_stad
 from outcomes.models import (
@@ -26,6 +27,7 @@ from outcomes.models import (
     Suggestion,
 )
 from outcomes.permissions import is_admin
+from outcomes.selectors.translations import Localized, language_name, localized
 from outcomes.services.tally import percent
 
 
@@ -105,13 +107,15 @@ def round_results(round_: Round) -> QuerySet[RoundItem]:
 
 @dataclass
 class GroupFeedback:
-    group: str
+    group: str  # in the panelist's language (the "All panelists" row: is_overall)
     n: int
     bins: list[int]
     pct_low: object
     pct_mid: object
     pct_high: object
     median: object
+    is_overall: bool = False
+    group_language: str = "en"
 
     @property
     def bars(self) -> list[tuple[int, int, int]]:
@@ -148,8 +152,13 @@ def panel_round(panelist: Panelist, round_: Round) -> PanelRound:
     distribution per stakeholder group and their own previous answer. A constant number of queries."""
     round_items = list(
         RoundItem.objects.filter(round=round_)
-        .select_related("item__instrument")
-        .prefetch_related("item__options", "item__domains")
+        .select_related("item__instrument", "item__outcome_item")
+        .prefetch_related(
+            "item__options__translations",
+            "item__domains",
+            "item__translations",
+            "item__outcome_item__translations",
+        )
         .order_by("order", "id")
     )
     # Their draft where they saved one since submitting, else their submitted answer.
@@ -166,20 +175,30 @@ def panel_round(panelist: Panelist, round_: Round) -> PanelRound:
     feedback: dict[int, list[GroupFeedback]] = {}
     if previous is not None:
         item_ids = [ri.item_id for ri in round_items]
-        for rating in Rating.objects.filter(
-            panelist=panelist, round_item__round=previous, round_item__item_id__in=item_ids, is_draft=False
-        ).select_related("round_item"):
+        for rating in (
+            Rating.objects.filter(
+                panelist=panelist, round_item__round=previous, round_item__item_id__in=item_ids, is_draft=False
+            )
+            .select_related("round_item", "option")
+            .prefetch_related("option__translations")
+        ):
             previous_own[rating.round_item.item_id] = rating
         results = (
             ItemResult.objects.filter(round_item__round=previous, round_item__item_id__in=item_ids)
             .select_related("group", "round_item")
+            .prefetch_related("group__translations")
             .order_by("round_item_id", "group__order", "group_id")
         )
+        # The feedback labels in the panelist's language (the page's): the groups' reviewed translations.
+        overall = gettext("All panelists")
         for result in results:
             bins = [int(result.distribution.get(str(s), 0)) for s in range(1, 10)]
+            label = localized(result.group, "name") if result.group_id else Localized(overall, get_language() or "en")
             feedback.setdefault(result.round_item.item_id, []).append(
                 GroupFeedback(
-                    group=result.group.name if result.group_id else "All panelists",
+                    group=label.text,
+                    group_language=label.language,
+                    is_overall=result.group_id is None,
                     n=result.n,
                     bins=bins,
                     pct_low=result.pct_low,
@@ -189,7 +208,7 @@ def panel_round(panelist: Panelist, round_: Round) -> PanelRound:
                 )
             )
         for rows in feedback.values():
-            rows.sort(key=lambda f: f.group == "All panelists")
+            rows.sort(key=lambda f: f.is_overall)
     items = [
         PanelItem(
             round_item=ri,
@@ -209,7 +228,11 @@ def panelist_rounds(panelist: Panelist) -> list[tuple[Round, Participation]]:
 
 
 def panelist_suggestions(panelist: Panelist) -> QuerySet[Suggestion]:
-    return panelist.suggestions.select_related("round", "resulting_item", "merged_into").order_by("created_at")
+    return (
+        panelist.suggestions.select_related("round", "resulting_item", "merged_into")
+        .prefetch_related("merged_into__translations")
+        .order_by("created_at")
+    )
 
 
 def pseudonymised_ratings(process: ConsensusProcess) -> QuerySet:
@@ -276,6 +299,7 @@ class ReportData:
     final_outcomes: list
     dropped: list[tuple[Item, ItemResult]]
     cos_stad: list[Standard]  # the COS-STAD minimum standards and how this process met each
+    languages: list = field(default_factory=list)  # RoundLanguages per round that ran, for a multilingual process
 
 
 def report_data(process: ConsensusProcess) -> ReportData:
@@ -295,6 +319,9 @@ def report_data(process: ConsensusProcess) -> ReportData:
             if result.classification != "in" and result.round_item.item.kind == Item.Kind.OUTCOME
         ],
         cos_stad=process_cos_stad(process),
+        languages=[round_languages(r, process.languages) for r in rounds if r.status != Round.Status.DRAFT]
+        if len(process.languages) > 1
+        else [],
     )
 
 
@@ -416,3 +443,95 @@ def round_participation(round_: Round) -> list[GroupParticipation]:
         )
     )
     return result
+
+
+# Results per language are shown only for languages with at least this many panelists who scored the item: a
+# smaller group's percentage would come close to showing how one person rated (our rule, as for any subgroup).
+LANGUAGE_RESULTS_MIN_N = 5
+
+
+@dataclass
+class LanguageParticipation:
+    language: str
+    name: str
+    invited: int
+    completed: int
+
+    @property
+    def response_rate(self) -> Decimal:
+        return percent(self.completed, self.invited)
+
+
+@dataclass
+class LanguageResult:
+    language: str
+    n: int
+    pct_high: Decimal | None  # None: suppressed, fewer than LANGUAGE_RESULTS_MIN_N panelists scored it
+
+    @property
+    def suppressed(self) -> bool:
+        return self.pct_high is None
+
+
+@dataclass
+class ItemLanguageResults:
+    item: Item
+    results: list[LanguageResult]
+
+
+@dataclass
+class RoundLanguages:
+    round: Round
+    participation: list[LanguageParticipation]
+    results: list[ItemLanguageResults]
+
+
+def round_languages(round_: Round, languages: list[str]) -> RoundLanguages:
+    """Participation per language (the language each panelist reads the panel in) and, for a Delphi round, the
+    share scoring 7-9 per item and language, so a facilitator can see whether a translation shifted the answers.
+    The tally itself is over all languages: one item, whatever the language. Two GROUP BY queries."""
+    counts = {
+        row["panelist__language"]: row
+        for row in Participation.objects.filter(round=round_)
+        .values("panelist__language")
+        .annotate(invited=Count("id"), completed=Count("id", filter=Q(completed_at__isnull=False)))
+        .order_by()
+    }
+    participation = [
+        LanguageParticipation(
+            language=code,
+            name=language_name(code),
+            invited=counts.get(code, {}).get("invited", 0),
+            completed=counts.get(code, {}).get("completed", 0),
+        )
+        for code in [*languages, *sorted(set(counts) - set(languages))]
+    ]
+    results: list[ItemLanguageResults] = []
+    if round_.kind == Round.Kind.DELPHI and round_.status == Round.Status.CLOSED:
+        scored: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+        for row in (
+            Rating.objects.tallied()
+            .filter(round_item__round=round_, score__isnull=False)
+            .values("round_item_id", "panelist__language")
+            .annotate(n=Count("id", distinct=True), high=Count("id", filter=Q(score__gte=7), distinct=True))
+            .order_by()
+        ):
+            scored[row["round_item_id"]][row["panelist__language"]] = (row["n"], row["high"])
+        for round_item in RoundItem.objects.filter(round=round_).select_related("item").order_by("order", "id"):
+            by_language = scored.get(round_item.pk, {})
+            results.append(
+                ItemLanguageResults(
+                    item=round_item.item,
+                    results=[
+                        LanguageResult(
+                            language=code,
+                            n=by_language.get(code, (0, 0))[0],
+                            pct_high=percent(by_language[code][1], by_language[code][0])
+                            if by_language.get(code, (0, 0))[0] >= LANGUAGE_RESULTS_MIN_N
+                            else None,
+                        )
+                        for code in languages
+                    ],
+                )
+            )
+    return RoundLanguages(round=round_, participation=participation, results=results)

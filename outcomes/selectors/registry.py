@@ -24,6 +24,7 @@ from outcomes.models import (
     OutcomeDomain,
 )
 from outcomes.permissions import is_curator
+from outcomes.selectors.translations import reviewed_translations
 
 Status = CoreOutcomeSetVersion.Status
 # Versions everybody may see (versions_visible_to): exactly the frozen ones, whose content never changes.
@@ -45,6 +46,7 @@ def outcome_queryset() -> QuerySet[Outcome]:
         .prefetch_related(
             "domains",
             Prefetch("measurements", queryset=Measurement.objects.select_related("instrument")),
+            reviewed_translations(),
         )
         .order_by("order", "id")
     )

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from outcomes.models import ConsensusProcess, CoreOutcomeSet, Instrument, Item, Round, StakeholderGroup, Suggestion
+from outcomes.selectors.translations import language_name, localized
 from outcomes.services.consensus import DEFINITION_FIELDS, SETTING_FIELDS, OptionInput
 
 
@@ -31,21 +34,31 @@ class ProcessCreateForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
 
+class GroupChoiceField(forms.ModelChoiceField):
+    """A stakeholder group, labelled in the page's language."""
+
+    def label_from_instance(self, obj: StakeholderGroup) -> str:
+        return localized(obj, "name").text
+
+
 class ConsentForm(forms.Form):
-    consent = forms.BooleanField(label="I have read the information above and agree to take part.")
-    group = forms.ModelChoiceField(
-        queryset=StakeholderGroup.objects.none(), widget=forms.RadioSelect, label="I take part as", required=True
+    consent = forms.BooleanField(label=_("I have read the information above and agree to take part."))
+    group = GroupChoiceField(
+        queryset=StakeholderGroup.objects.none(), widget=forms.RadioSelect, label=_("I take part as"), required=True
     )
+    # Optional: without it the panelist keeps the language they read the page in.
+    language = forms.ChoiceField(label=_("Language of the study pages and emails"), choices=(), required=False)
 
     def __init__(self, *args, process: ConsensusProcess, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["group"].queryset = process.groups.all()
+        self.fields["group"].queryset = process.groups.prefetch_related("translations")
+        self.fields["language"].choices = [(code, language_name(code)) for code in process.languages]
 
 
 class SuggestionForm(forms.Form):
-    name = forms.CharField(max_length=300, label="Outcome you suggest")
-    definition = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="What it means")
-    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Why it matters")
+    name = forms.CharField(max_length=300, label=_("Outcome you suggest"))
+    definition = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("What it means"))
+    rationale = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("Why it matters"))
 
 
 class DefinitionForm(forms.ModelForm):
@@ -55,6 +68,13 @@ class DefinitionForm(forms.ModelForm):
 
 
 class SettingsForm(forms.ModelForm):
+    languages = forms.MultipleChoiceField(
+        choices=settings.LANGUAGES,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="The languages panelists may answer in. English is the reference wording and always included; "
+        "every other language needs a reviewed translation of each text before a round opens.",
+    )
+
     class Meta:
         model = ConsensusProcess
         fields = list(SETTING_FIELDS)
@@ -170,3 +190,16 @@ class LiveCountsForm(forms.Form):
     include = forms.IntegerField(min_value=0)
     exclude = forms.IntegerField(min_value=0)
     abstain = forms.IntegerField(min_value=0)
+
+
+class TranslationForm(forms.Form):
+    """One text in one language; the service checks that the target is the process's and the field translatable."""
+
+    object_type = forms.ChoiceField(choices=[(k, k) for k in ("process", "group", "item", "option")])
+    object_id = forms.IntegerField(min_value=1)
+    field = forms.ChoiceField(
+        choices=[(f, f) for f in ("title", "description", "consent_text", "name", "definition", "label")]
+    )
+    language = forms.ChoiceField(choices=settings.LANGUAGES)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=20000)
+    reviewed = forms.BooleanField(required=False, label="Reviewed: I checked this translation")

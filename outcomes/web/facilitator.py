@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import wraps
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from outcomes import cos_stad
 from outcomes.exports import consensus as exports
-from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
+from outcomes.models import (
+    ConsensusProcess,
+    ContentTranslation,
+    Item,
+    Panelist,
+    Round,
+    RoundItem,
+    StakeholderGroup,
+    Suggestion,
+)
+from outcomes.models.translations import TRANSLATABLE_FIELDS
 from outcomes.permissions import can_read_consensus_aggregates, is_curator, is_facilitator
 from outcomes.selectors import consensus as selectors
+from outcomes.selectors.translations import language_name, process_translations
 from outcomes.services import consensus as svc
 from outcomes.web.consensus_forms import (
     CsvImportForm,
@@ -30,6 +44,7 @@ from outcomes.web.consensus_forms import (
     RoundCreateForm,
     SettingsForm,
     SuggestionDecisionForm,
+    TranslationForm,
 )
 from outcomes.web.forms import form_add_service_errors
 
@@ -453,6 +468,8 @@ def report(request: HttpRequest, pk: int) -> HttpResponse:
         "suggestions": data.suggestions,
         "final_outcomes": data.final_outcomes,
         "dropped": data.dropped,
+        "languages": data.languages,
+        "language_min_n": selectors.LANGUAGE_RESULTS_MIN_N,
         "is_facilitator": is_facilitator(request.user, process),
         "cos_stad": data.cos_stad,
         "cos_stad_citation": cos_stad.CITATION,
@@ -481,3 +498,82 @@ def results_csv(request: HttpRequest, pk: int) -> HttpResponse:
     if isinstance(process, HttpResponse):
         return process
     return exports.csv_download(process, "results")
+
+
+@dataclass
+class TranslationRow:
+    """One text of the process and its translation into the language on the page."""
+
+    kind: str
+    object_id: int
+    label: str
+    field: str
+    english: str
+    translation: ContentTranslation | None
+
+
+def _translation_rows(process: ConsensusProcess, language: str) -> list[TranslationRow]:
+    existing = {
+        (row.target_kind, row.target_id, row.field): row
+        for row in process_translations(process.pk).filter(language=language)
+    }
+    rows: list[TranslationRow] = []
+
+    def add(kind: str, obj, label: str, fields: tuple[str, ...]) -> None:
+        for field_name in fields:
+            if getattr(obj, field_name):
+                key = (kind, obj.pk, field_name)
+                rows.append(
+                    TranslationRow(kind, obj.pk, label, field_name, getattr(obj, field_name), existing.get(key))
+                )
+
+    add("process", process, "Process", TRANSLATABLE_FIELDS["process"])
+    for group in process.groups.all():
+        add("group", group, "Stakeholder group", ("name",))
+    for item in selectors.process_items(process).prefetch_related("options"):
+        add("item", item, f"Item {item.order}", TRANSLATABLE_FIELDS["item"])
+        for option in item.options.all():
+            add("option", option, f"Option of “{item.name}”", TRANSLATABLE_FIELDS["option"])
+    return rows
+
+
+@facilitator_required
+def translations(request: HttpRequest, process: ConsensusProcess) -> HttpResponse:
+    """Translate the process's texts into each of its languages and mark them reviewed (docs/consensus.md)."""
+    others = [code for code in process.languages if code != settings.REFERENCE_LANGUAGE]
+    language = request.GET.get("lang") or request.POST.get("language") or (others[0] if others else "")
+    status = 200
+    form = TranslationForm()
+    if request.method == "POST":
+        form = TranslationForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                target = svc.translation_target(process=process, kind=data["object_type"], object_id=data["object_id"])
+                svc.translation_set(
+                    process=process,
+                    target=target,
+                    field=data["field"],
+                    language=data["language"],
+                    text=data["text"],
+                    reviewed=data["reviewed"],
+                    by=request.user,
+                )
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
+                status = 400
+            else:
+                messages.success(request, "Translation saved.")
+                return redirect(f"{reverse('facilitator:translations', args=[process.pk])}?lang={data['language']}")
+        else:
+            messages.error(request, "; ".join(f"{k}: {' '.join(v)}" for k, v in form.errors.items()))
+            status = 400
+    context = {
+        "process": process,
+        "languages": [(code, language_name(code)) for code in others],
+        "language": language if language in others else "",
+        "language_name": language_name(language),
+        "rows": _translation_rows(process, language) if language in others else [],
+        "missing": svc.translations_missing(process=process),
+    }
+    return render(request, "facilitator/translations.html", context, status=status)

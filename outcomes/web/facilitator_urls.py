@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/items/", views.items, name="items"),
     path("<int:pk>/items/<int:item_id>/edit/", views.item_edit, name="item-edit"),
     path("<int:pk>/definition/", views.definition, name="definition"),
+    path("<int:pk>/translations/", views.translations, name="translations"),
     path("<int:pk>/groups/<int:group_id>/edit/", views.group_edit, name="group-edit"),
     path("<int:pk>/groups/<int:group_id>/delete/", views.group_delete, name="group-delete"),
     path("<int:pk>/panelists/", views.panelists, name="panelists"),

@@ -37,5 +37,6 @@ urlpatterns = [
     path("consent/", panel.consent, name="consent"),
     path("rounds/<int:number>/", panel.round_form, name="round"),
     path("suggestions/", panel.suggestions, name="suggestions"),
+    path("language/", panel.language, name="language"),
     path("leave/", panel.leave, name="leave"),
 ]

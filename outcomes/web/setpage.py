@@ -5,11 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.urls import reverse
 
 from outcomes.exports.concept_sets import outcome_concept_set, population_codes
 from outcomes.models import ConceptSetRevision, CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, Measurement, Outcome
 from outcomes.selectors.network import network_view
+from outcomes.selectors.translations import language_codes, language_name, reviewed_texts
 from outcomes.services.network import REPORTABLE_STATUSES
 from outcomes.web.charts import outcome_wheel
 
@@ -186,3 +188,17 @@ def set_page_context(cos: CoreOutcomeSet, version: CoreOutcomeSetVersion | None,
         **concept_sets_context(cos, version),
     )
     return context
+
+
+def outcome_language_context(request: HttpRequest, version: CoreOutcomeSetVersion | None) -> dict:
+    """The languages the version's outcomes have reviewed translations in, and the one `?lang=` asks for (shown
+    beside the agreed English wording, which stays the reference)."""
+    available: list[str] = []
+    if version is not None:
+        found = {lang for outcome in version.outcomes.all() for lang in reviewed_texts(outcome)}
+        available = [code for code in language_codes() if code in found]
+    asked = request.GET.get("lang", "")
+    return {
+        "outcome_languages": [(code, language_name(code)) for code in available],
+        "content_language": asked if asked in available else "",
+    }

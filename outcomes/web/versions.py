@@ -26,7 +26,7 @@ from outcomes.services.versions import (
     version_withdraw,
 )
 from outcomes.web.forms import DOIForm, PublishForm, WithdrawForm, form_add_service_errors
-from outcomes.web.setpage import concept_sets_context, network_context, version_links_context
+from outcomes.web.setpage import concept_sets_context, network_context, outcome_language_context, version_links_context
 
 Status = CoreOutcomeSetVersion.Status
 
@@ -81,6 +81,7 @@ def _render_version(
         "process": process,
         "rounds_held": consensus_selectors.rounds_held(process) if process is not None else None,
         "can_curate": curator,
+        **outcome_language_context(request, shown),
         **version_links_context(cos, shown),
         **network_context(shown),
         **concept_sets_context(cos, shown),

@@ -13,7 +13,7 @@ from outcomes.models import CoreOutcomeSet
 from outcomes.permissions import is_curator
 from outcomes.selectors import public as public_selectors
 from outcomes.selectors.trials import verified_adoption_count
-from outcomes.web.setpage import set_page_context
+from outcomes.web.setpage import outcome_language_context, set_page_context
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -48,4 +48,5 @@ def set_detail(request: HttpRequest, slug: str) -> HttpResponse:
         "can_curate": is_curator(request.user),
     }
     context.update(set_page_context(cos, version, context["core_areas"]))
+    context.update(outcome_language_context(request, version))
     return render(request, "public/set_detail.html", context)

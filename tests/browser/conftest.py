@@ -98,7 +98,7 @@ def screenshots_wanted() -> bool:
     return os.environ.get("COS_SCREENSHOTS") == "1"
 
 
-# The main pages, whose screenshots docs/web.md shows.
+# The main pages, whose screenshots docs/web.md (and docs/consensus.md, for the panel in German) shows.
 SCREENSHOT_PAGES = {
     "home",
     "disease-area",
@@ -108,6 +108,8 @@ SCREENSHOT_PAGES = {
     "compare",
     "domains",
     "instrument",
+    "panel-round-de",
+    "set-languages",
 }
 
 

@@ -16,6 +16,7 @@ from outcomes.api.errors import ErrorSerializer
 from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
 from outcomes.permissions import is_curator, is_facilitator
 from outcomes.selectors import consensus as selectors
+from outcomes.selectors.translations import process_translations
 from outcomes.services import consensus as svc
 
 
@@ -430,3 +431,45 @@ class ProcessPublishView(FacilitatorView):
         process = self.get_process(pk)
         _no_input(request)
         return Response(_version_document(svc.process_publish(process=process, by=request.user)))
+
+
+def _translations_document(process: ConsensusProcess) -> dict:
+    return s.ProcessTranslationsSerializer(
+        {
+            "languages": process.languages,
+            "translations": process_translations(process.pk),
+            "missing": svc.translations_missing(process=process),
+        }
+    ).data
+
+
+class TranslationListView(FacilitatorView):
+    @extend_schema(
+        responses=s.ProcessTranslationsSerializer,
+        summary="The translations of a process's texts and what still lacks a reviewed translation",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(_translations_document(self.get_process(pk)))
+
+    @extend_schema(
+        request=s.TranslationWriteSerializer,
+        responses=s.ProcessTranslationsSerializer,
+        summary="Write, review or (with an empty text) delete the translation of one field into one language",
+    )
+    def put(self, request: Request, pk: int) -> Response:
+        process = self.get_process(pk)
+        serializer = s.TranslationWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        target = svc.translation_target(process=process, kind=data["object_type"], object_id=data["object_id"])
+        svc.translation_set(
+            process=process,
+            target=target,
+            field=data["field"],
+            language=data["language"],
+            text=data["text"],
+            reviewed=data["reviewed"],
+            by=request.user,
+        )
+        process.refresh_from_db()
+        return Response(_translations_document(process))

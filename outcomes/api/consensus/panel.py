@@ -42,6 +42,8 @@ def _me_document(panelist: Panelist) -> dict:
             "consented_at": panelist.consented_at,
             "group": panelist.group,
             "groups": list(process.groups.all()),
+            "language": panelist.language,
+            "languages": process.languages,
             "rounds": [
                 {
                     "number": r.number,
@@ -73,7 +75,9 @@ class PanelConsentView(PanelistView):
             group = self.panelist.process.groups.filter(pk=group_id).first()
             if group is None:
                 raise exceptions.ValidationError({"group_id": ["Choose one of this study's stakeholder groups."]})
-        panelist = svc.panelist_consent(panelist=self.panelist, group=group)
+        panelist = svc.panelist_consent(
+            panelist=self.panelist, group=group, language=serializer.validated_data.get("language")
+        )
         return Response(_me_document(panelist))
 
 
@@ -90,7 +94,7 @@ class PanelRoundView(PanelistView):
     )
     def get(self, request: Request, number: int) -> Response:
         view = selectors.panel_round(self.panelist, self._round(number))
-        return Response(s.PanelRoundSerializer(view).data)
+        return Response(s.PanelRoundSerializer(view, context={"language": self.panelist.language}).data)
 
     @extend_schema(
         request=s.RoundSubmissionSerializer,

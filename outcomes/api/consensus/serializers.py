@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from outcomes.exports.json import LocalizedTextSerializer
 from outcomes.models import (
     ConsensusProcess,
+    ContentTranslation,
     CoreOutcomeSet,
     Instrument,
     Item,
@@ -15,6 +19,7 @@ from outcomes.models import (
     StakeholderGroup,
     Suggestion,
 )
+from outcomes.selectors.translations import localized
 from outcomes.services.consensus import DEFINITION_FIELDS, SETTING_FIELDS
 from outcomes.services.tally import RESULT_FIELDS
 
@@ -118,6 +123,9 @@ class ProcessSerializer(serializers.ModelSerializer):
     core_outcome_set = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     draft_version = serializers.CharField(source="draft_version.version", read_only=True)
     status = serializers.CharField(read_only=True, help_text="setup, running, meeting, finalised or published")
+    languages = serializers.ListField(
+        child=serializers.CharField(), read_only=True, help_text="Language codes panelists may answer in"
+    )
     panelist_count = serializers.IntegerField(read_only=True)
     round_count = serializers.IntegerField(read_only=True)
 
@@ -141,6 +149,7 @@ class ProcessSerializer(serializers.ModelSerializer):
             "carry_forward",
             "reminder_days_before_close",
             "invitation_valid_days",
+            "languages",
             "panelist_count",
             "round_count",
         ]
@@ -166,6 +175,12 @@ class ProcessDetailSerializer(ProcessSerializer):
 
 class ProcessUpdateSerializer(StrictInputMixin, serializers.ModelSerializer):
     """A partial update of the consensus definition and the settings: exactly the fields process_update takes."""
+
+    languages = serializers.ListField(
+        child=serializers.ChoiceField(choices=settings.LANGUAGES),
+        required=False,
+        help_text="The languages panelists may answer in; English (the reference wording) is always one.",
+    )
 
     class Meta:
         model = ConsensusProcess
@@ -343,6 +358,23 @@ class PanelItemSerializer(serializers.Serializer):
     rating = OwnRatingSerializer(allow_null=True)
     previous_rating = OwnRatingSerializer(allow_null=True)
     feedback = FeedbackSerializer(many=True, help_text="The previous round's distribution per stakeholder group.")
+    localized = serializers.SerializerMethodField(
+        help_text="The name and definition in the panelist's language (English where no reviewed translation exists)."
+    )
+
+    @extend_schema_field(LocalizedTextSerializer)
+    def get_localized(self, panel_item) -> dict:
+        language = self.context.get("language", settings.REFERENCE_LANGUAGE)
+        name, definition = (
+            localized(panel_item.item, "name", language),
+            localized(panel_item.item, "definition", language),
+        )
+        return {
+            "name": name.text,
+            "name_language": name.language,
+            "definition": definition.text,
+            "definition_language": definition.language,
+        }
 
 
 class PanelRoundSerializer(serializers.Serializer):
@@ -372,11 +404,16 @@ class PanelMeSerializer(serializers.Serializer):
     group = GroupSerializer(allow_null=True)
     groups = GroupSerializer(many=True)
     rounds = PanelRoundSummarySerializer(many=True)
+    language = serializers.CharField(help_text="The language the panelist reads the panel and emails in.")
+    languages = serializers.ListField(child=serializers.CharField(), help_text="The languages of the study.")
 
 
 class ConsentSerializer(StrictSerializer):
     consent = serializers.BooleanField()
     group_id = serializers.IntegerField(required=False, allow_null=True)
+    language = serializers.CharField(
+        required=False, max_length=8, help_text="One of the study's languages; pages and emails follow it."
+    )
 
     def validate_consent(self, value: bool) -> bool:
         if not value:
@@ -505,6 +542,7 @@ class PanelistSerializer(serializers.Serializer):
     email = serializers.EmailField()
     name = serializers.CharField()
     group = GroupSerializer(allow_null=True)
+    language = serializers.CharField(help_text="The language the panelist reads the panel and emails in")
     invited_at = serializers.DateTimeField(allow_null=True)
     consented_at = serializers.DateTimeField(allow_null=True)
     link_expires_at = serializers.DateTimeField(source="token_expires_at")
@@ -567,3 +605,53 @@ class VersionResultSerializer(serializers.Serializer):
     version = serializers.CharField()
     status = serializers.CharField()
     outcome_count = serializers.IntegerField()
+
+
+class TranslationSerializer(serializers.ModelSerializer):
+    object_type = serializers.CharField(source="target_kind", help_text="process, group, item or option")
+    object_id = serializers.IntegerField(source="target_id")
+    reviewed_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ContentTranslation
+        fields = [
+            "object_type",
+            "object_id",
+            "field",
+            "language",
+            "text",
+            "status",
+            "reviewed_by",
+            "reviewed_at",
+            "review_note",
+            "updated_at",
+        ]
+
+
+class MissingTranslationSerializer(serializers.Serializer):
+    object_type = serializers.CharField(source="kind")
+    object_id = serializers.IntegerField()
+    label = serializers.CharField()
+    field = serializers.CharField()
+    language = serializers.CharField()
+
+
+class ProcessTranslationsSerializer(serializers.Serializer):
+    languages = serializers.ListField(child=serializers.CharField())
+    translations = TranslationSerializer(many=True)
+    missing = MissingTranslationSerializer(
+        many=True, help_text="Texts without a reviewed translation; a round with any of them cannot open."
+    )
+
+
+class TranslationWriteSerializer(StrictSerializer):
+    object_type = serializers.ChoiceField(choices=["process", "group", "item", "option"])
+    object_id = serializers.IntegerField(min_value=1)
+    field = serializers.ChoiceField(choices=["title", "description", "consent_text", "name", "definition", "label"])
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
+    text = serializers.CharField(
+        allow_blank=True, max_length=20000, trim_whitespace=True, help_text="Empty: delete the translation"
+    )
+    reviewed = serializers.BooleanField(
+        default=False, help_text="You checked the text: the translation counts for opening a round"
+    )

@@ -23,6 +23,11 @@ urlpatterns = [
         name="consensus-items-import",
     ),
     path("consensus/items/<int:pk>/", facilitator.ItemDetailView.as_view(), name="consensus-item"),
+    path(
+        "consensus/processes/<int:pk>/translations/",
+        facilitator.TranslationListView.as_view(),
+        name="consensus-translations",
+    ),
     path("consensus/processes/<int:pk>/panelists/", facilitator.PanelistListView.as_view(), name="consensus-panelists"),
     path(
         "consensus/panelists/<int:pk>/revoke/",

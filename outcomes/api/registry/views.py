@@ -8,6 +8,7 @@ the consensus process that builds them (selectors.versions_visible_to). `latest`
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -24,6 +25,13 @@ from outcomes import selectors
 from outcomes.api import caching
 from outcomes.api.common import FirstRendererNegotiation, ORJSONRenderer
 from outcomes.api.errors import ErrorSerializer, error_response
+from outcomes.api.language import (
+    ACCEPT_LANGUAGE_HEADER,
+    LANG_PARAM,
+    language_headers,
+    localize_document,
+    negotiated_language,
+)
 from outcomes.api.registry.cite import (
     CITATION_RENDERERS,
     CitationRenderer,
@@ -47,7 +55,7 @@ from outcomes.api.registry.serializers import (
 )
 from outcomes.exports import CITATION_FORMAT_NAMES, EXPORT_FORMAT_NAMES, attachment, export_format
 from outcomes.exports.citation import add_cite_as
-from outcomes.exports.json import VersionDocumentSerializer, version_document
+from outcomes.exports.json import LocalizedVersionDocumentSerializer, version_document
 from outcomes.models import (
     CoreOutcomeSet,
     CoreOutcomeSetVersion,
@@ -329,10 +337,12 @@ class VersionDetail(APIView):
         "for a 304. Content negotiation: `Accept: application/x-bibtex`, `application/x-research-info-systems` or "
         "`application/vnd.citationstyles.csl+json` answers with the version's citation (as `.../cite/{format}/`); "
         "another type the API cannot produce is a 406. The `Link` header of a published, superseded or withdrawn "
-        "version carries `cite-as`: its DOI once minted, else its permanent page.",
-        parameters=[SLUG_PARAM, VERSION_PARAM, *ETAG_HEADERS],
+        "version carries `cite-as`: its DOI once minted, else its permanent page. Language: `?lang=` or "
+        "`Accept-Language` adds each outcome's reviewed translation as `localized` (the English wording stays the "
+        "reference); the answer names it in `Content-Language`.",
+        parameters=[SLUG_PARAM, VERSION_PARAM, LANG_PARAM, ACCEPT_LANGUAGE_HEADER, *ETAG_HEADERS],
         responses={
-            (200, "application/json"): VersionDocumentSerializer,
+            (200, "application/json"): LocalizedVersionDocumentSerializer,
             (200, "application/x-bibtex"): OpenApiTypes.STR,
             (200, "application/x-research-info-systems"): OpenApiTypes.STR,
             (200, "application/vnd.citationstyles.csl+json"): CSL_JSON_SCHEMA,
@@ -341,24 +351,31 @@ class VersionDetail(APIView):
         },
     )
     def get(self, request: Request, slug: str, version: str) -> Response:
+        language = negotiated_language(request)
         found, latest = version_lookup(request, slug, version)
         if isinstance(request.accepted_renderer, CitationRenderer):
             return citation_response(
                 request, found, request.accepted_renderer.citation_format, latest=latest, download=False
             )
-        response = add_cite_as(self._document(request, found, latest), found)
+        response = language_headers(self._document(request, found, latest, language), language)
+        response = add_cite_as(response, found)
         patch_vary_headers(response, ["Accept"])  # the representation depends on Accept
         return response
 
-    def _document(self, request: Request, found: CoreOutcomeSetVersion, latest: bool) -> HttpResponse:
+    def _document(self, request: Request, found: CoreOutcomeSetVersion, latest: bool, language: str) -> HttpResponse:
         if not found.is_frozen:
-            response = Response(version_document(version_full(found)))
+            response = Response(localize_document(version_document(version_full(found)), language))
             return _caching_headers(response, etag=None, frozen=False, latest=latest)
         fingerprint = caching.version_fingerprint(found)
-        etag = caching.strong_etag(fingerprint, f"document|{request.accepted_media_type}")
+        etag = caching.strong_etag(fingerprint, f"document|{request.accepted_media_type}|{language}")
         if caching.etag_matches(request, etag):
             return _caching_headers(
                 Response(status=status.HTTP_304_NOT_MODIFIED), etag=etag, frozen=True, latest=latest
+            )
+        if language != settings.REFERENCE_LANGUAGE:
+            document = caching.cached_document(f"cos:doc:{fingerprint}", lambda: version_document(version_full(found)))
+            return _caching_headers(
+                Response(localize_document(document, language)), etag=etag, frozen=True, latest=latest
             )
         if type(request.accepted_renderer) is ORJSONRenderer and request.accepted_media_type == "application/json":
             # The common case (an API client): cache the rendered bytes, not the dict, so a hit skips unpickling the

@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from outcomes.models import ConsensusProcess, CoreOutcomeSet, CoreOutcomeSetVersion, DataSource, ItemResult, Round
 from outcomes.permissions import CURATORS_GROUP
+from outcomes.selectors.translations import process_translations
 from outcomes.services import consensus as svc
 from outcomes.services.network import data_source_create, feasibility_report_submit
 from outcomes.services.tally import round_tally
@@ -55,6 +56,66 @@ SEEDED_MEANS = {
     "Psychosocial wellbeing": 7.0,
     "Burden of care": 6.5,
     "Survival": 8.6,
+}
+# The demo runs in English and German: every text a panelist reads has a German translation, written for the
+# demonstration and not checked by a native-speaking reviewer (so labelled on each row). Every third panelist reads
+# the panel in German.
+DEMO_LANGUAGES = ["en", "de"]
+DEMO_REVIEW_NOTE = "demo facilitator; demo data, not checked by a native-speaking reviewer"
+GERMAN = {
+    PROCESS_TITLE: "DEMO (erfunden): Aktualisierung des ICHOM-Sets für Herzinsuffizienz",
+    "SYNTHETIC DEMONSTRATION DATA: generated panelists and ratings; no real person took part.": (
+        "ERFUNDENE VORFÜHRUNGSDATEN: erzeugte Teilnehmende und Bewertungen; kein echter Mensch hat teilgenommen."
+    ),
+    "This is a demonstration. Consenting here records nothing about you.": (
+        "Dies ist eine Vorführung. Ihre Einwilligung hier speichert nichts über Sie."
+    ),
+    "Patients and carers": "Patientinnen, Patienten und Angehörige",
+    "Health professionals": "Gesundheitsfachleute",
+    "Researchers": "Forschende",
+    "Industry": "Industrie",
+    "Regulators": "Zulassungsbehörden",
+    "Symptom burden": "Belastung durch Beschwerden",
+    "Functional status": "Körperliche Leistungsfähigkeit im Alltag",
+    "Psychosocial wellbeing": "Seelisches und soziales Wohlbefinden",
+    "Burden of care": "Belastung durch die Behandlung",
+    "Survival": "Überleben",
+    "dyspnoea, fatigue and tiredness, disturbed sleep, peripheral oedema": (
+        "Atemnot, Erschöpfung und Müdigkeit, gestörter Schlaf, geschwollene Beine (periphere Ödeme)"
+    ),
+    "health-related quality of life, maximum physical exertion": (
+        "gesundheitsbezogene Lebensqualität, größte mögliche körperliche Anstrengung"
+    ),
+    "depression and anxiety, confidence and self-esteem": "Depression und Angst, Zuversicht und Selbstwertgefühl",
+    "admissions, appointments": "Krankenhausaufnahmen, Arzttermine",
+    "Hospitalisation for heart failure": "Krankenhausaufenthalt wegen Herzinsuffizienz",
+    "Unplanned admission with worsening heart failure": (
+        "Ungeplante Aufnahme ins Krankenhaus, weil sich die Herzschwäche verschlechtert"
+    ),
+    "All-cause mortality": "Sterblichkeit jeder Ursache",
+    "Death from any cause": "Tod aus jeder Ursache",
+    "Exercise capacity": "Körperliche Belastbarkeit",
+    "Six-minute walk distance or peak VO2": "Gehstrecke in sechs Minuten oder maximale Sauerstoffaufnahme (VO2peak)",
+    "Kidney function": "Nierenfunktion",
+    "Change in eGFR": "Veränderung der eGFR (geschätzte Filterleistung der Nieren)",
+    "Medication side effects": "Nebenwirkungen der Medikamente",
+    "Adverse drug reactions leading to a change of treatment": (
+        "Nebenwirkungen, wegen derer die Behandlung geändert wird"
+    ),
+    "Sleep quality": "Schlafqualität",
+    "Self-reported sleep disturbance": "Selbst berichtete Schlafstörungen",
+    "Ability to work": "Arbeitsfähigkeit",
+    "Return to and days in paid work": "Rückkehr in die bezahlte Arbeit und Arbeitstage",
+    "Carer burden": "Belastung der pflegenden Angehörigen",
+    "Time and strain reported by the main carer": (
+        "Zeitaufwand und Belastung, wie die wichtigste Pflegeperson sie angibt"
+    ),
+    "Cost of treatment to the patient": "Behandlungskosten für die Patientin oder den Patienten",
+    "Out-of-pocket costs": "Selbst zu tragende Kosten",
+    "Natriuretic peptide level": "Spiegel der natriuretischen Peptide",
+    "NT-proBNP concentration": "NT-proBNP-Konzentration im Blut",
+    "Fatigue": "Erschöpfung (Fatigue)",
+    "Tiredness that limits daily life": "Müdigkeit, die den Alltag einschränkt",
 }
 GROUP_SIZES = [18, 15, 12, 8, 7]  # 60 panelists: patients, professionals, researchers, industry, regulators
 GROUP_OFFSETS = [0.3, 0.0, -0.2, -0.3, 0.1]
@@ -125,6 +186,7 @@ class Command(BaseCommand):
             process=process,
             by=facilitator,
             consent_text="This is a demonstration. Consenting here records nothing about you.",
+            languages=DEMO_LANGUAGES,
         )
         for name, definition, domains, _ in CANDIDATES:
             svc.item_create(process=process, name=name, definition=definition, domain_numbers=domains, by=facilitator)
@@ -141,7 +203,8 @@ class Command(BaseCommand):
                     by=facilitator,
                     send_invitation=False,  # synthetic panelists have no mailbox; links are printed instead
                 )
-                panelists.append(svc.panelist_consent(panelist=panelist, group=group))
+                language = "de" if number % 3 == 0 else "en"
+                panelists.append(svc.panelist_consent(panelist=panelist, group=group, language=language))
         offsets = {g.pk: off for g, off in zip(groups, GROUP_OFFSETS, strict=True)}
 
         def rate(round_: Round, spread: float, share_completing: float, pull: dict | None = None) -> None:
@@ -167,6 +230,7 @@ class Command(BaseCommand):
             results = ItemResult.objects.filter(round_item__round=round_, group__isnull=True, median__isnull=False)
             return {r.round_item.item_id: float(r.median) for r in results.select_related("round_item")}
 
+        self._translate(process, facilitator)
         round1 = svc.round_open(round=svc.round_create(process=process, by=facilitator), by=facilitator)
         rate(round1, spread=1.8, share_completing=0.92)
         suggestions = [
@@ -187,6 +251,7 @@ class Command(BaseCommand):
                     suggestion=suggestion, decision="rejected", reason="Not an outcome of treatment", by=facilitator
                 )
         means["Fatigue"] = 7.6
+        self._translate(process, facilitator)  # the accepted suggestion is a new item of round 2
         svc.round_close(round=round1, by=facilitator)
         round_tally(round=round1)
 
@@ -199,6 +264,30 @@ class Command(BaseCommand):
         round3 = svc.round_open(round=round3, by=facilitator)
         rate(round3, spread=1.0, share_completing=0.4, pull=medians(round2))
         return process
+
+    def _translate(self, process: ConsensusProcess, facilitator) -> None:
+        """The German of every text not yet translated: process, groups, items (demo content, labelled so)."""
+        process.refresh_from_db()
+        targets = [(process, ("title", "description", "consent_text"))]
+        targets += [(group, ("name",)) for group in process.groups.all()]
+        targets += [(item, ("name", "definition")) for item in process.items.all()]
+        done = {(t.target_kind, t.target_id, t.field) for t in process_translations(process.pk)}
+        for target, fields in targets:
+            for field_name in fields:
+                english = getattr(target, field_name)
+                kind = svc.translation_kind(target)
+                if not english or (kind, target.pk, field_name) in done:
+                    continue
+                svc.translation_set(
+                    process=process,
+                    target=target,
+                    field=field_name,
+                    language="de",
+                    text=GERMAN[english],
+                    reviewed=True,
+                    by=facilitator,
+                    review_note=DEMO_REVIEW_NOTE,
+                )
 
     def _print(self, process: ConsensusProcess, quiet_links: bool) -> None:
         site = settings.SITE_URL
@@ -214,8 +303,11 @@ class Command(BaseCommand):
             return
         pending = process.panelists.filter(
             participations__round=open_round, participations__completed_at__isnull=True, token_revoked_at__isnull=True
-        ).order_by("code")[:2]
+        ).order_by("code")
+        # One panelist who reads the panel in English and one in German.
+        shown = [p for p in (pending.filter(language=code).first() for code in DEMO_LANGUAGES) if p is not None]
         self.stdout.write(f"Panelist links for round {open_round.number} (fresh links, issued now):")
-        for panelist in pending:
+        for panelist in shown:
             token = svc.panelist_token_issue(panelist=panelist)
-            self.stdout.write(f"  {panelist.code} ({panelist.group}): {svc.panelist_link(token)}")
+            language = dict(settings.LANGUAGES)[panelist.language]
+            self.stdout.write(f"  {panelist.code} ({panelist.group}, {language}): {svc.panelist_link(token)}")

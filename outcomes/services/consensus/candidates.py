@@ -7,6 +7,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -14,12 +15,14 @@ from django.db.models import Max
 
 from outcomes.models import (
     ConsensusProcess,
+    ContentTranslation,
     Instrument,
     Item,
     ItemOption,
     OutcomeDomain,
     Round,
 )
+from outcomes.selectors.translations import language_codes, language_name
 from outcomes.services.audit import audit_record
 from outcomes.services.consensus.common import NUL, _refuse_once_finalised
 from outcomes.services.errors import refuse as _refuse  # the name every refusal below uses
@@ -244,12 +247,60 @@ class _CsvRow:
     instrument: Instrument | None = None
     timing: str = ""
     options: list[OptionInput] = field(default_factory=list)
+    # Translations from the `<column>_<language>` columns: (field, language) -> text; per option by position.
+    translations: dict[tuple[str, str], str] = field(default_factory=dict)
+    option_translations: list[dict[tuple[str, str], str]] = field(default_factory=list)
+
+
+def _translation_columns(columns: dict[str, int], process: ConsensusProcess) -> tuple[dict, dict, list[str]]:
+    """The `name_de`, `definition_de`, `option 1_de`, `option 1 definition_de` ... columns (any language of the
+    registry but English), and a problem for each column in a language the process does not run in."""
+    item_cols: dict[tuple[str, str], int] = {}
+    option_cols: dict[tuple[int, str, str], int] = {}
+    problems = []
+    for code in (c for c in language_codes() if c != settings.REFERENCE_LANGUAGE):
+        found = []
+        for field_name in ("name", "definition"):
+            if f"{field_name} {code}" in columns:
+                item_cols[(field_name, code)] = columns[f"{field_name} {code}"]
+                found.append(f"{field_name}_{code}")
+        for n in range(1, CSV_MAX_OPTIONS + 1):
+            for field_name, header in (
+                ("label", f"option {n} {code}"),
+                ("definition", f"option {n} definition {code}"),
+            ):
+                if header in columns:
+                    option_cols[(n, field_name, code)] = columns[header]
+                    found.append(header.replace(f" {code}", f"_{code}"))
+        if found and code not in process.languages:
+            problems.append(
+                f"the column {found[0]!r} is in {language_name(code)}, which is not a language of this process"
+            )
+    return item_cols, option_cols, problems
 
 
 def _as_clause(message: str) -> str:
     """A service message ("Only instrument items have a timing.") as part of a CSV line's list of problems."""
     message = message.rstrip(".")
     return message[:1].lower() + message[1:]
+
+
+def _import_translations(items: list[Item], rows: list[_CsvRow]) -> None:
+    """Imported translations are drafts: a facilitator reviews them before a round can open."""
+    translations = []
+    for item, row in zip(items, rows, strict=True):
+        translations += [
+            ContentTranslation(item=item, field=field_name, language=code, text=text)
+            for (field_name, code), text in row.translations.items()
+        ]
+        options = list(item.options.order_by("order", "id")) if row.option_translations else []
+        for option, texts in zip(options, row.option_translations, strict=False):
+            translations += [
+                ContentTranslation(option=option, field=field_name, language=code, text=text)
+                for (field_name, code), text in texts.items()
+                if getattr(option, field_name)
+            ]
+    ContentTranslation.objects.bulk_create(translations)
 
 
 @transaction.atomic
@@ -290,6 +341,10 @@ def candidates_import_csv(*, process: ConsensusProcess, data: bytes, by: Abstrac
         for n in range(1, CSV_MAX_OPTIONS + 1)
         if f"option {n}" in columns
     ]
+    option_numbers = [n for n in range(1, CSV_MAX_OPTIONS + 1) if f"option {n}" in columns]
+    translation_cols, option_translation_cols, language_problems = _translation_columns(columns, process)
+    if language_problems:
+        raise CsvImportError([(1, problem + ".") for problem in language_problems])
     known_domains = {d.number: d for d in OutcomeDomain.objects.all()}
     instruments = {i.acronym: i for i in Instrument.objects.all()}
     existing = {
@@ -355,8 +410,26 @@ def candidates_import_csv(*, process: ConsensusProcess, data: bytes, by: Abstrac
                 for label_col, definition_col_, instrument_col_ in option_cols
                 if any(cell(cells, col) for col in (label_col, definition_col_, instrument_col_))
             ]
+            translations = {key: cell(cells, col) for key, col in translation_cols.items() if cell(cells, col)}
+            option_translations = [
+                {
+                    (field_name, code): cell(cells, col)
+                    for (n, field_name, code), col in option_translation_cols.items()
+                    if n == number and cell(cells, col)
+                }
+                for number, (label_col, definition_col_, instrument_col_) in zip(
+                    option_numbers, option_cols, strict=True
+                )
+                if any(cell(cells, col) for col in (label_col, definition_col_, instrument_col_))
+            ]
+            english = {"name": name, "definition": cell(cells, definition_col)}
+            for field_name, code in translations:
+                if not english[field_name]:
+                    row_problems.append(f"a {field_name}_{code} translation of an empty {field_name}")
             row = _CsvRow(
                 line=start,
+                translations=translations,
+                option_translations=option_translations,
                 name=name,
                 definition=cell(cells, definition_col),
                 domains=domains,
@@ -400,6 +473,7 @@ def candidates_import_csv(*, process: ConsensusProcess, data: bytes, by: Abstrac
         Item(process=process, name=row.name, definition=row.definition, order=order + i + 1)
         for i, row in enumerate(outcome_rows)
     )
+    _import_translations(outcomes, outcome_rows)
     Through = Item.domains.through
     Through.objects.bulk_create(
         Through(item_id=item.pk, outcomedomain_id=domain.pk)
@@ -424,6 +498,7 @@ def candidates_import_csv(*, process: ConsensusProcess, data: bytes, by: Abstrac
         for row in rows
         if row.kind != Item.Kind.OUTCOME
     ]
+    _import_translations(details, [row for row in rows if row.kind != Item.Kind.OUTCOME])
     audit_record(
         action="consensus.candidates_import",
         obj=process,

@@ -10,6 +10,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from outcomes.models import (
     ConsensusProcess,
@@ -32,19 +33,19 @@ class PanelistTokenError(Exception):
 def panelist_authenticate(*, token: str) -> Panelist:
     """The panelist a personal link belongs to, or PanelistTokenError with a message a panelist can act on."""
     if not token or len(token) > 200:
-        raise PanelistTokenError("This link is not valid.")
+        raise PanelistTokenError(_("This link is not valid."))
     panelist = Panelist.objects.select_related("process", "group").filter(token_hash=token_hash(token)).first()
     if panelist is None:
-        raise PanelistTokenError("This link is not valid. It may have been replaced by a newer invitation.")
+        raise PanelistTokenError(_("This link is not valid. It may have been replaced by a newer invitation."))
     panelist_check_active(panelist)
     return panelist
 
 
 def panelist_check_active(panelist: Panelist) -> None:
     if panelist.link_status == Panelist.LinkStatus.REVOKED:
-        raise PanelistTokenError("This link has been revoked. Please contact the facilitator of the panel.")
+        raise PanelistTokenError(_("This link has been revoked. Please contact the facilitator of the panel."))
     if panelist.link_status == Panelist.LinkStatus.EXPIRED:
-        raise PanelistTokenError("This link has expired. Please ask the facilitator for a new invitation.")
+        raise PanelistTokenError(_("This link has expired. Please ask the facilitator for a new invitation."))
 
 
 @transaction.atomic
@@ -125,6 +126,7 @@ def panelist_invitation_email(*, panelist: Panelist) -> None:
         template="panelist_invitation",
         context={"panelist": panelist, "process": panelist.process, "link": panelist_link(token)},
         to=[panelist.email],
+        language=panelist.language,
     )
 
 
@@ -147,27 +149,57 @@ def panelist_revoke(*, panelist: Panelist, by: AbstractBaseUser | None) -> Panel
 
 
 @transaction.atomic
-def panelist_consent(*, panelist: Panelist, group: StakeholderGroup | None) -> Panelist:
-    """Record consent and the panelist's stakeholder group (chosen now, or confirmed if the facilitator set it)."""
-    panelist = Panelist.objects.select_for_update(of=("self",)).get(pk=panelist.pk)
+def panelist_consent(*, panelist: Panelist, group: StakeholderGroup | None, language: str | None = None) -> Panelist:
+    """Record consent, the panelist's stakeholder group (chosen now, or confirmed if the facilitator set it) and
+    the language they take part in (one of the process's; unchanged when not given)."""
+    panelist = Panelist.objects.select_for_update(of=("self",)).select_related("process").get(pk=panelist.pk)
     panelist_check_active_or_refuse(panelist)
+    if language is not None:
+        _refuse_unknown_language(panelist, language)
+        panelist.language = language
     group = group or panelist.group
     if group is None:
-        raise _refuse("group", "Choose the stakeholder group you belong to.")
+        raise _refuse("group", _("Choose the stakeholder group you belong to."))
     if group.process_id != panelist.process_id:
-        raise _refuse("group", "Choose one of this study's stakeholder groups.")
+        raise _refuse("group", _("Choose one of this study's stakeholder groups."))
     if panelist.group_id not in (None, group.pk) and panelist.ratings.exists():
-        raise _refuse("group", "You have already rated as a member of another group; ask the facilitator.")
+        raise _refuse("group", _("You have already rated as a member of another group; ask the facilitator."))
     panelist.group = group
     panelist.consented_at = panelist.consented_at or timezone.now()
-    panelist.save(update_fields=["group", "consented_at"])
+    panelist.save(update_fields=["group", "consented_at", "language"])
     audit_record(
         action="consensus.panelist_consent",
         obj=panelist,
         actor_label=panelist.code,
         process=panelist.process,
-        after={"group": group.name},
+        after={"group": group.name, "language": panelist.language},
     )
+    return panelist
+
+
+def _refuse_unknown_language(panelist: Panelist, language: str) -> None:
+    if language not in panelist.process.languages:
+        raise _refuse("language", _("Choose one of the languages of this study."))
+
+
+@transaction.atomic
+def panelist_language_set(*, panelist: Panelist, language: str) -> Panelist:
+    """The panelist switches the language of their pages and emails; their answers stay the same items."""
+    panelist = Panelist.objects.select_for_update(of=("self",)).select_related("process").get(pk=panelist.pk)
+    panelist_check_active_or_refuse(panelist)
+    _refuse_unknown_language(panelist, language)
+    if panelist.language != language:
+        before = {"language": panelist.language}
+        panelist.language = language
+        panelist.save(update_fields=["language"])
+        audit_record(
+            action="consensus.panelist_language_set",
+            obj=panelist,
+            actor_label=panelist.code,
+            process=panelist.process,
+            before=before,
+            after={"language": language},
+        )
     return panelist
 
 

@@ -25,6 +25,7 @@ from outcomes.models.consensus import DEFAULT_STAKEHOLDER_GROUPS
 from outcomes.selectors.consensus import item_latest_results
 from outcomes.services.audit import audit_record
 from outcomes.services.consensus.common import Process, VersionStatus, _refuse_once_finalised
+from outcomes.services.consensus.translations import outcome_translations_copy, process_languages_problem
 from outcomes.services.errors import refuse as _refuse  # the name every refusal below uses
 from outcomes.services.versions import version_consensus_start, version_draft_create, version_publish
 
@@ -44,6 +45,7 @@ SETTING_FIELDS = (
     "carry_forward",
     "reminder_days_before_close",
     "invitation_valid_days",
+    "languages",
 )
 
 
@@ -139,6 +141,13 @@ def process_update(*, process: ConsensusProcess, by: AbstractBaseUser | None, **
         errors["carry_forward"] = "Unknown choice."
     if "invitation_valid_days" in changed and not (1 <= int(changed["invitation_valid_days"]) <= 365):
         errors["invitation_valid_days"] = "Must be from 1 to 365 days."
+    if "languages" in changed:
+        problem = process_languages_problem(changed["languages"])
+        dropped = set(process.languages) - set(changed["languages"] if problem is None else [])
+        if problem is None and process.panelists.filter(language__in=dropped).exists():
+            problem = "A panelist reads the panel in a language you removed; keep it or ask them to switch first."
+        if problem:
+            errors["languages"] = problem
     if "title" in changed and not str(changed["title"]).strip():
         errors["title"] = "A process needs a title."
     if errors:
@@ -286,6 +295,8 @@ def process_finalise(*, process: ConsensusProcess, by: AbstractBaseUser | None) 
     process.status = Process.Status.FINALISED
     process.finalised_at = timezone.now()
     process.save(update_fields=["status", "finalised_at"])
+    # The published version carries the reviewed translations of the outcomes' names (and unchanged definitions).
+    outcome_translations_copy(version=version, process=process)
     audit_record(
         action="consensus.process_finalise",
         obj=process,

@@ -50,6 +50,7 @@ def reminders_send(*, now: dt.datetime | None = None) -> int:
                     template="round_reminder",
                     context={"panelist": panelist, "process": process, "round": round_},
                     to=[panelist.email],
+                    language=panelist.language,
                 )
                 audit_record(
                     action="consensus.reminder_send",

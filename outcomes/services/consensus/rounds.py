@@ -19,6 +19,7 @@ from outcomes.models import (
 from outcomes.selectors.consensus import item_latest_results
 from outcomes.services.audit import audit_record
 from outcomes.services.consensus.common import Process, _lock_round
+from outcomes.services.consensus.translations import translations_refuse_missing
 from outcomes.services.errors import refuse as _refuse  # the name every refusal below uses
 from outcomes.services.outbox import task_enqueue
 
@@ -99,6 +100,7 @@ def round_create(
 @transaction.atomic
 def round_open(*, round: Round, by: AbstractBaseUser | None) -> Round:
     """Open a draft round and invite its participants. Opening round 1 locks the consensus definition.
+    A round with a text lacking a reviewed translation in one of the process's languages is refused, listing them.
 
     Participants: round 1 and meeting-less "all" processes invite every active panelist; otherwise only those who
     completed the previous round (ConsensusProcess.next_round_invitees).
@@ -111,6 +113,8 @@ def round_open(*, round: Round, by: AbstractBaseUser | None) -> Round:
         raise _refuse("status", "Another round is open; close it first.")
     if round_.closes_at is not None and round_.closes_at <= timezone.now():
         raise _refuse("closes_at", "The closing date has passed; set a later one.")
+    # Every panelist reads the round in their language: each text needs a reviewed translation in every one.
+    translations_refuse_missing(process=process, items=[ri.item for ri in round_.round_items.select_related("item")])
     now = timezone.now()
     panelists = process.panelists.filter(token_revoked_at__isnull=True)
     previous = process.rounds.filter(number=round_.number - 1).first()
