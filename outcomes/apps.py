@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 TRIGGERS_MIGRATION = ("outcomes", "0003_published_versions_immutable_triggers")
 AUDIT_TRIGGERS_MIGRATION = ("outcomes", "0004_auditevent_append_only")
@@ -36,6 +36,12 @@ def _reinstall_audit_triggers(sender: AppConfig, using: str = "default", **kwarg
         audit_triggers_install(connection)
 
 
+def _search_synonyms_changed(sender, **kwargs) -> None:
+    from outcomes.search.generation import search_generation_bump
+
+    search_generation_bump()
+
+
 class OutcomesConfig(AppConfig):
     name = "outcomes"
     verbose_name = "Core outcome sets"
@@ -46,5 +52,10 @@ class OutcomesConfig(AppConfig):
         allow_flush_on_sqlite()
         post_migrate.connect(_reinstall_immutability_triggers, sender=self)
         post_migrate.connect(_reinstall_audit_triggers, sender=self)
+        # A curator's edit of a synonym (admin) reaches every process's copy (outcomes/search/generation.py).
+        from outcomes.models import SearchSynonym
+
+        post_save.connect(_search_synonyms_changed, sender=SearchSynonym, dispatch_uid="search-synonym-saved")
+        post_delete.connect(_search_synonyms_changed, sender=SearchSynonym, dispatch_uid="search-synonym-deleted")
         # Register the Celery tasks in every process (web too), so the outbox can send them by name.
         from outcomes import tasks  # noqa: F401

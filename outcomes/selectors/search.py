@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Outcome, OutcomeDomain
@@ -22,8 +22,10 @@ from outcomes.search.engine import (
     outcome_hits,
     sets_matching,
 )
+from outcomes.search.generation import shared
 from outcomes.search.query import ParsedQuery
 from outcomes.selectors.public import (
+    COUNTS_CACHE_SECONDS,
     _cached_counts,
     _current_outcomes,
     _instrument_counts,
@@ -31,6 +33,7 @@ from outcomes.selectors.public import (
     public_set_queryset,
     with_current_versions,
 )
+from outcomes.services.search import domain_bit
 
 
 @dataclass
@@ -103,26 +106,57 @@ class KindHits:
     outcomes: list[OutcomeHit]
 
 
-# Outcome hits are looked for among this many best-ranked sets: a name that matches lives in a set that ranks.
-OUTCOME_HITS_FROM = 50
+# Outcome hits are looked for among this many best-ranked sets (the search page's first page of results): a name
+# that matches lives in a set that ranks.
+OUTCOME_HITS_FROM = 20
 
 
-def search_kind_hits(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> KindHits:
+def search_kind_hits(best: list[CoreOutcomeSet], query: ParsedQuery) -> KindHits:
     """The instruments and the outcomes (by name, with the sets holding them) that match `query`; each instrument
-    with how many public sets measure with it (its current versions)."""
+    with how many public sets measure with it (its current versions). `best`: the best-ranked sets of the search,
+    already read (OUTCOME_HITS_FROM of them), where the outcome hits are looked for."""
     instruments = instrument_hits(query)
     if instruments:
-        counts = _instrument_counts()
+        counts = shared("instrument-counts", _instrument_counts, COUNTS_CACHE_SECONDS)
         for hit in instruments:
             hit.set_count = counts.get(hit.instrument.pk, 0)
-    return KindHits(instruments, outcome_hits(sets, query, among=OUTCOME_HITS_FROM))
+    return KindHits(instruments, outcome_hits(best[:OUTCOME_HITS_FROM], query))
 
 
-def search_facets(sets: QuerySet[CoreOutcomeSet]) -> tuple[int, Facets]:
+def search_facets(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery | None = None) -> tuple[int, Facets]:
     """How many of `sets` (a `set_search`) there are, and how many have each area, condition, domain, status and
-    year; cached per search (its SQL) and public fingerprint."""
+    year. For a text search, counted directly (the engine's ranked candidates: a few hundred sets at most);
+    browsing (every public set) is cached per filter (its SQL) and public fingerprint."""
+    if query is not None and (query.positive or not query.domains):
+        return _candidate_counts(sets)
     sql, params = sets.order_by().values("pk").query.sql_with_params()
     return _cached_counts(f"search|{sql}|{params!r}", public_fingerprint(), lambda: _search_counts(sets))
+
+
+def _candidate_counts(sets: QuerySet[CoreOutcomeSet]) -> tuple[int, Facets]:
+    """`search_facets` of the engine's ranked candidates (a few hundred sets at most), counted in Python from two
+    reads by primary key: the sets with their area, their domains (the search index's `domain_bits`: the current
+    version's) and their current version's status and date; and their conditions."""
+    current = CoreOutcomeSetVersion.objects.filter(pk=OuterRef("current_pk"))
+    rows = list(
+        sets.order_by()
+        .annotate(
+            current_status=Subquery(current.values("status")[:1]),
+            current_published_on=Subquery(current.values("published_on")[:1]),
+        )
+        .values_list("pk", "disease_area__slug", "search_index__domain_bits", "current_status", "current_published_on")
+    )
+    facets = Facets()
+    for _, area, bits, status, published_on in rows:
+        facets.areas[area] += 1
+        facets.domains.update(number for number in range(1, 39) if (bits or 0) & domain_bit(number))
+        if status:
+            facets.statuses[status] += 1
+            if published_on:
+                facets.years[published_on.year] += 1
+    links = CoreOutcomeSet.conditions.through.objects.filter(coreoutcomeset_id__in=[row[0] for row in rows])
+    facets.conditions.update(slug for _, slug in links.values_list("coreoutcomeset_id", "condition__slug").distinct())
+    return len(rows), facets
 
 
 def _search_counts(sets: QuerySet[CoreOutcomeSet]) -> tuple[int, Facets]:
