@@ -213,12 +213,14 @@ class Reason:
 def _alternative_matches(alternative: Alternative, found: Sequence[str], is_code: bool) -> bool:
     if alternative.code != is_code:
         return False
-    wanted = list(alternative.terms)
-    n = len(wanted)
+    wanted = tuple(alternative.terms)
+    n, last = len(wanted), wanted[-1]
+    if not alternative.prefix and (n == 1 or wanted[0] not in found):
+        return n == 1 and last in found  # the common case: one word, a membership test
+    found = tuple(found)
     for i in range(len(found) - n + 1):
-        window = list(found[i : i + n])
-        if window[:-1] == wanted[:-1] and (
-            window[-1].startswith(wanted[-1]) if alternative.prefix else window[-1] == wanted[-1]
+        if found[i : i + n - 1] == wanted[:-1] and (
+            found[i + n - 1].startswith(last) if alternative.prefix else found[i + n - 1] == last
         ):
             return True
     return False
@@ -231,16 +233,17 @@ def clause_matches(clause: Clause, field_name: str, text: str) -> bool:
 
 
 def match_reasons(sources: list[list[str]], query: ParsedQuery, *, limit: int = MAX_REASONS) -> list[Reason]:
-    """Which of a set's sources (SetSearchIndex.sources) hold a word of `query`: heaviest field first."""
+    """Which of a set's sources (SetSearchIndex.sources) hold a word of `query`: heaviest field first, at most
+    `limit` (the sources are looked at heaviest field first, and no further than needed)."""
     if not query.positive:
         return []
-    found = [
-        Reason(name, text, outcome)
-        for name, text, outcome in sources
-        if any(clause_matches(clause, name, text) for clause in query.positive)
-    ]
-    found.sort(key=lambda reason: FIELD_ORDER.index(reason.field))
-    return found[:limit]
+    found: list[Reason] = []
+    for name, text, outcome in sorted(sources, key=lambda source: FIELD_ORDER.index(source[0])):
+        if any(clause_matches(clause, name, text) for clause in query.positive):
+            found.append(Reason(name, text, outcome))
+            if len(found) == limit:
+                break
+    return found
 
 
 # ---------------------------------------------------------------------------------------------- typed hits

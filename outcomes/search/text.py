@@ -62,8 +62,11 @@ def american(word: str) -> str:
 
 def fold(text: str) -> str:
     """Lower case, accents removed, possessive 's and apostrophes dropped."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(char for char in text if not unicodedata.combining(char)).casefold()
+    if text.isascii():  # nothing to fold but the case (most texts: skips a loop over every character)
+        text = text.casefold()
+    else:
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(char for char in text if not unicodedata.combining(char)).casefold()
     return _APOSTROPHES.sub("", _POSSESSIVE.sub("", text))
 
 
@@ -100,4 +103,6 @@ def index_terms(text: str) -> list[str]:
 @lru_cache(maxsize=32768)
 def source_terms(text: str) -> tuple[str, ...]:
     """`index_terms` of `text`, as a tuple, remembered."""
-    return tuple(terms(text) + [stem(word) for word in joined(text)])
+    folded = fold(text)  # `terms` and `joined` of the text, folding it once
+    found = [stem(american(word)) for word in _SPLIT.split(folded) if word and word not in STOP_WORDS]
+    return tuple(found + [stem(_SPLIT.sub("", compound)) for compound in _COMPOUND.findall(folded)])
