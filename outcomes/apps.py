@@ -36,7 +36,7 @@ def _reinstall_audit_triggers(sender: AppConfig, using: str = "default", **kwarg
         audit_triggers_install(connection)
 
 
-def _search_synonyms_changed(sender, **kwargs) -> None:
+def _search_data_changed(sender, **kwargs) -> None:
     from outcomes.search.generation import search_generation_bump
 
     search_generation_bump()
@@ -52,10 +52,12 @@ class OutcomesConfig(AppConfig):
         allow_flush_on_sqlite()
         post_migrate.connect(_reinstall_immutability_triggers, sender=self)
         post_migrate.connect(_reinstall_audit_triggers, sender=self)
-        # A curator's edit of a synonym (admin) reaches every process's copy (outcomes/search/generation.py).
-        from outcomes.models import SearchSynonym
+        # A curator's edit of a synonym or an instrument (admin) reaches every process's copy of the lists search
+        # keeps (outcomes/search/generation.py).
+        from outcomes.models import Instrument, SearchSynonym
 
-        post_save.connect(_search_synonyms_changed, sender=SearchSynonym, dispatch_uid="search-synonym-saved")
-        post_delete.connect(_search_synonyms_changed, sender=SearchSynonym, dispatch_uid="search-synonym-deleted")
+        for model in (SearchSynonym, Instrument):
+            post_save.connect(_search_data_changed, sender=model, dispatch_uid=f"search-{model.__name__}-saved")
+            post_delete.connect(_search_data_changed, sender=model, dispatch_uid=f"search-{model.__name__}-deleted")
         # Register the Celery tasks in every process (web too), so the outbox can send them by name.
         from outcomes import tasks  # noqa: F401

@@ -22,6 +22,7 @@ from django.db.models.sql.where import WhereNode
 
 from outcomes.models import CoreOutcomeSet, Instrument
 from outcomes.search import CANDIDATES
+from outcomes.search.generation import kept
 from outcomes.search.query import Alternative, Clause, ParsedQuery
 from outcomes.search.text import source_terms
 from outcomes.services.search import COLUMN_OF_FIELD, code_term, domain_bit
@@ -175,6 +176,7 @@ def sets_matching(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> QuerySe
             return sets.none()
         return sets.exclude(_any_filter(query.negative)) if query.negative else sets
     ids, query.more_than_listed = _candidates(sets, query)
+    query.listed_count = len(ids)
     rank = Cast(_rank(query), FloatField())
     tier = Case(
         *(When(_tier_filter(query, t), then=Value(float(t))) for t in (HEAD, NAMES)),
@@ -264,11 +266,12 @@ class OutcomeHit:
 
 
 def instrument_hits(query: ParsedQuery) -> list[Instrument]:
-    """Instruments whose acronym or name matches every word of `query` (the list is small: read in full)."""
+    """Instruments whose acronym or name matches every word of `query` (the list is small: read in full, and kept
+    for the search generation, which an instrument's edit in the admin renews)."""
     if not query.positive:
         return []
     hits = []
-    for instrument in Instrument.objects.order_by("acronym"):
+    for instrument in kept("instruments", lambda: list(Instrument.objects.order_by("acronym"))):
         sources = [("acronym", instrument.acronym), ("name", instrument.name)]
         matched = [
             Reason(name, text)

@@ -71,6 +71,8 @@ class ParsedQuery:
     corrections: dict[str, str] = field(default_factory=dict)  # typed text -> the word searched instead
     # Set by outcomes.search.engine.sets_matching: more sets match than it ranks and lists (its CANDIDATES).
     more_than_listed: bool = False
+    # Set by sets_matching too: how many sets it lists (its candidates), so that no COUNT query is needed.
+    listed_count: int | None = None
 
     @property
     def positive(self) -> list[Clause]:

@@ -84,12 +84,16 @@ def set_search(
         qs = qs.filter(Exists(CoreOutcomeSetVersion.objects.filter(pk=OuterRef("current_pk"), status=status)))
     if year:
         qs = qs.filter(Exists(CoreOutcomeSetVersion.objects.filter(pk=OuterRef("current_pk"), published_on__year=year)))
-    return sets_matching(qs, query) if query is not None else qs
+    # A search's pages show no conditions: no prefetch (browsing keeps public_set_queryset's).
+    return sets_matching(qs.prefetch_related(None), query) if query is not None else qs
 
 
-def search_results(sets: list[CoreOutcomeSet], query: ParsedQuery | None) -> list[SearchResult]:
-    """A page of `set_search` with its current version and why each set matched (from the search index)."""
-    sets = with_current_versions(sets, outcomes=False)
+def search_results(
+    sets: list[CoreOutcomeSet], query: ParsedQuery | None, *, versions: bool = True
+) -> list[SearchResult]:
+    """A page of `set_search` with why each set matched (from the search index) and, if `versions`, its current
+    version."""
+    sets = with_current_versions(sets, outcomes=False) if versions else list(sets)
     if query is None or not query.positive:
         return [SearchResult(cos, []) for cos in sets]
     return [SearchResult(cos, match_reasons(getattr(cos, "search_sources", None) or [], query)) for cos in sets]

@@ -94,9 +94,9 @@ class Search(APIView):
         if query.is_empty:  # nothing searchable in `q` (none, or only stop words): no hits, not the whole registry
             sets = sets.none()
         limit = params.validated_data["limit"]
-        total = sets.count()
+        total = query.listed_count if query.listed_count is not None else sets.count()
         best = list(sets[: max(limit, selectors.OUTCOME_HITS_FROM)])  # the outcome hits come from these too
-        page = selectors.search_results(best[:limit], query)
+        page = selectors.search_results(best[:limit], query, versions=False)
         hits = selectors.search_kind_hits(best, query)
         results = [
             {
