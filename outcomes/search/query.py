@@ -181,11 +181,11 @@ def _expand(query: ParsedQuery) -> None:
 
 
 def _closest_word(word: str) -> str | None:
-    """The indexed word most like `word`, if it is close enough. On PostgreSQL the candidates come from the
-    vocabulary's trigram index (pg_trgm, a few of the most similar); on SQLite the vocabulary is read whole (it is
-    small, and kept for the search generation). The choice among them is the same on both: the highest difflib
-    ratio, at least DIFFLIB_CUTOFF (trigram similarity alone ranks short words poorly: "alphabeta" is as close to
-    "alpha" as "dimentia" is to "dementia")."""
+    """The indexed word most like `word`, if it is close enough: the highest difflib ratio, at least DIFFLIB_CUTOFF
+    (trigram similarity alone ranks short words poorly: "alphabeta" is as close to "alpha" as "dimentia" is to
+    "dementia"). On PostgreSQL the vocabulary's trigram index (pg_trgm) offers a few of the most similar words
+    first; when none of them is close enough, and on SQLite, the whole vocabulary is looked at (kept for the search
+    generation), so that both databases correct the same words ("Leukämie" shares few trigrams with "leukemia")."""
     if connection.vendor == "postgresql":
         from django.contrib.postgres.lookups import TrigramSimilar
         from django.contrib.postgres.search import TrigramSimilarity
@@ -197,9 +197,11 @@ def _closest_word(word: str) -> str | None:
             .order_by("-similarity", "word")
             .values_list("word", flat=True)[:TRIGRAM_CANDIDATES]
         )
-    else:
-        candidates = kept("vocabulary words", lambda: sorted(SearchWord.objects.values_list("word", flat=True)))
-    matches = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=DIFFLIB_CUTOFF)
+        matches = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=DIFFLIB_CUTOFF)
+        if matches:
+            return matches[0]
+    vocabulary = kept("vocabulary words", lambda: sorted(SearchWord.objects.values_list("word", flat=True)))
+    matches = difflib.get_close_matches(word, vocabulary, n=1, cutoff=DIFFLIB_CUTOFF)
     return matches[0] if matches else None
 
 
