@@ -80,33 +80,62 @@ SELECT json_build_object(
 )::text
 """
 
+
+# The search engine's strategy (outcomes/search/engine.py), in one statement: the ranking candidates are at most
+# %(candidates)s sets per tier (title and conditions; title, conditions and outcome names; anywhere), each tier found
+# through its own GIN index among the sets that pass `filters`, a lower tier read only while the higher ones are not
+# full; only they are ranked (tier, then ts_rank scaled to [0, 1)). The app takes CANDIDATES per tier and one more
+# to tell whether more match; here the tiers take CANDIDATES + 1 and all are ranked (a row or two more).
+def _ranked_candidates(filters: str, columns: str) -> str:
+    def tier(name: str, document: str, higher: tuple[str, ...]) -> str:
+        not_full = "".join(f" AND (SELECT count(*) FROM {h}) < %(candidates)s" for h in higher)
+        return f"""{name} AS MATERIALIZED (
+  SELECT s.id FROM outcomes_setsearchindex i JOIN outcomes_coreoutcomeset s ON s.id = i.core_outcome_set_id
+   WHERE i.{document} @@ to_tsquery('simple', %(tsquery)s) AND {filters}{not_full} LIMIT %(candidates)s)"""
+
+    return f"""
+WITH {tier("head", "head_document", ())},
+{tier("names", "names_document", ("head",))},
+{tier("anywhere", "document", ("head", "names"))},
+matches AS MATERIALIZED (
+  SELECT {columns},
+         CASE WHEN i.head_document @@ to_tsquery('simple', %(tsquery)s) THEN 2
+              WHEN i.names_document @@ to_tsquery('simple', %(tsquery)s) THEN 1 ELSE 0 END
+         + r.rank / (r.rank + 1) AS rank
+    FROM (SELECT id FROM head UNION SELECT id FROM names UNION SELECT id FROM anywhere) c
+    JOIN outcomes_coreoutcomeset s ON s.id = c.id
+    JOIN outcomes_setsearchindex i ON i.core_outcome_set_id = s.id
+    CROSS JOIN LATERAL (SELECT ts_rank(i.document, to_tsquery('simple', %(tsquery)s))::float8 AS rank) r
+)"""
+
+
 # The filtered list's first page and its count, with the API's filter semantics and through the same schema as the
 # app: all three filters through the set search index (outcomes/models/search.py): the set's disease area; an
-# outcome of the current version in the domain (its bit); q against the weighted full-text document (the tsquery of
-# the app's terms, outcomes/search), ranked by ts_rank as the app ranks.
-SET_LIST_PAGE = f"""
-WITH matches AS MATERIALIZED (
-  SELECT s.id, s.slug, s.title, s.disease_area_id, ts_rank(i.document, to_tsquery('simple', %(tsquery)s)) AS rank
-    FROM outcomes_setsearchindex i JOIN outcomes_coreoutcomeset s ON s.id = i.core_outcome_set_id
-   WHERE i.disease_area_id = (SELECT da.id FROM diseases_diseasearea da WHERE da.slug = %(area)s)
-     AND i.domain_bits & (1::bigint << (%(domain)s - 1)) <> 0
-     AND i.document @@ to_tsquery('simple', %(tsquery)s)
-), page AS (
+# outcome of the current version in the domain (its bit); q by the search engine's ranked candidates (above).
+SET_LIST_PAGE = (
+    _ranked_candidates(
+        f"""i.disease_area_id = (SELECT da.id FROM diseases_diseasearea da WHERE da.slug = %(area)s)
+             AND i.domain_bits & (1::bigint << (%(domain)s - 1)) <> 0
+             AND EXISTS (SELECT 1 FROM outcomes_coreoutcomesetversion v WHERE v.core_outcome_set_id = s.id
+                          AND v.status IN {PUBLIC})""",
+        "s.id, s.slug, s.title, s.disease_area_id",
+    )
+    + """, page AS (
   SELECT * FROM matches ORDER BY rank DESC, title, id LIMIT %(page_size)s
+)"""
+    + _SET_LIST_DOCUMENT.replace("ORDER BY p.title, p.id", "ORDER BY p.rank DESC, p.title, p.id")
 )
-{_SET_LIST_DOCUMENT}"""
 
 # Free-text search (GET /api/v1/search/?q=): the floor is the one query that finds and ranks the public sets
-# matching the words through the same GIN index, and returns the first page with the count and the sources the
-# app reads "why it matched" from. Instrument and outcome hits are extra work the app does on top.
-FREE_TEXT_SEARCH = f"""
-WITH matches AS MATERIALIZED (
-  SELECT s.id, s.slug, s.title, i.sources, ts_rank(i.document, to_tsquery('simple', %(tsquery)s)) AS rank
-    FROM outcomes_setsearchindex i JOIN outcomes_coreoutcomeset s ON s.id = i.core_outcome_set_id
-   WHERE i.document @@ to_tsquery('simple', %(tsquery)s)
-     AND EXISTS (SELECT 1 FROM outcomes_coreoutcomesetversion v WHERE v.core_outcome_set_id = s.id
-                  AND v.status IN {PUBLIC})
-)
+# matching the words by the engine's strategy (above), and returns the first page with the count and the sources
+# the app reads "why it matched" from. Instrument and outcome hits are extra work the app does on top.
+FREE_TEXT_SEARCH = (
+    _ranked_candidates(
+        f"""EXISTS (SELECT 1 FROM outcomes_coreoutcomesetversion v WHERE v.core_outcome_set_id = s.id
+                     AND v.status IN {PUBLIC})""",
+        "s.id, s.slug, s.title, i.sources",
+    )
+    + """
 SELECT json_build_object(
   'set_count', (SELECT count(*) FROM matches),
   'results', COALESCE((SELECT json_agg(json_build_object('kind', 'set', 'label', p.title, 'slug', p.slug,
@@ -114,6 +143,7 @@ SELECT json_build_object(
      FROM (SELECT * FROM matches ORDER BY rank DESC, title, id LIMIT %(page_size)s) p), '[]')
 )::text
 """
+)
 
 # The same from the base tables, without the search index: both filters join over every outcome of every public
 # version. Measured once beside the floor as an extra, labelled figure (bench/run.py); not used for the ratio.

@@ -9,6 +9,7 @@ import random
 from urllib.parse import urlencode
 
 from bench.build_dataset import BIG_SET_SLUG, BIG_SET_VERSION, QUERY_WORD
+from outcomes.search import CANDIDATES
 from outcomes.search.text import terms
 
 VERSION_SLUG = BIG_SET_SLUG
@@ -36,6 +37,7 @@ def list_floor_params(n: int) -> dict:
         "like": f"%{p['q']}%",
         "tsquery": " & ".join(terms(p["q"])),
         "page_size": PAGE_SIZE,
+        "candidates": CANDIDATES + 1,
     }
 
 
@@ -52,7 +54,11 @@ def search_page_path(n: int) -> str:
 
 
 def search_floor_params(n: int) -> dict:
-    return {"tsquery": " & ".join(terms(SEARCH_QUERIES[n % len(SEARCH_QUERIES)])), "page_size": PAGE_SIZE}
+    return {
+        "tsquery": " & ".join(terms(SEARCH_QUERIES[n % len(SEARCH_QUERIES)])),
+        "page_size": PAGE_SIZE,
+        "candidates": CANDIDATES + 1,
+    }
 
 
 def version_path(slug: str, number: str) -> str:

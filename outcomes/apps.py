@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 TRIGGERS_MIGRATION = ("outcomes", "0003_published_versions_immutable_triggers")
 AUDIT_TRIGGERS_MIGRATION = ("outcomes", "0004_auditevent_append_only")
@@ -49,6 +49,12 @@ def _reinstall_mapping_triggers(sender: AppConfig, using: str = "default", **kwa
         mapping_triggers_install(connection)
 
 
+def _search_data_changed(sender, **kwargs) -> None:
+    from outcomes.search.generation import search_generation_bump
+
+    search_generation_bump()
+
+
 class OutcomesConfig(AppConfig):
     name = "outcomes"
     verbose_name = "Core outcome sets"
@@ -60,5 +66,12 @@ class OutcomesConfig(AppConfig):
         post_migrate.connect(_reinstall_immutability_triggers, sender=self)
         post_migrate.connect(_reinstall_audit_triggers, sender=self)
         post_migrate.connect(_reinstall_mapping_triggers, sender=self)
+        # A curator's edit of a synonym or an instrument (admin) reaches every process's copy of the lists search
+        # keeps (outcomes/search/generation.py).
+        from outcomes.models import Instrument, SearchSynonym
+
+        for model in (SearchSynonym, Instrument):
+            post_save.connect(_search_data_changed, sender=model, dispatch_uid=f"search-{model.__name__}-saved")
+            post_delete.connect(_search_data_changed, sender=model, dispatch_uid=f"search-{model.__name__}-deleted")
         # Register the Celery tasks in every process (web too), so the outbox can send them by name.
         from outcomes import tasks  # noqa: F401

@@ -6,7 +6,7 @@ change (public content itself is immutable). Rebuild it with `manage.py search_i
 
 Besides the table, the full-text index proper: on PostgreSQL the `document` column (a weighted tsvector, GIN
 indexed); on SQLite an FTS5 table (`outcomes_setsearchfts`) that triggers keep equal to this table's term columns
-(both created by migration 0008 for their database only).
+(both created by migrations 0011 and 0012 for their database only).
 """
 
 from __future__ import annotations
@@ -38,6 +38,12 @@ class SetSearchIndex(models.Model):
     sources = models.JSONField(default=list, blank=True)
     # PostgreSQL only: the four term columns as one weighted tsvector (A to D), GIN-indexed. Unused on SQLite.
     document = SearchVectorField(null=True, blank=True, editable=False)
+    # PostgreSQL only, GIN-indexed, unweighted: the terms of the title and conditions (`head_document`), and of the
+    # title, conditions and outcome names (`names_document`). The engine takes its ranking candidates from these
+    # first (outcomes/search/engine.py), so that a title or condition match is found among any number of sets that
+    # match by a definition. SQLite's FTS5 restricts a match to those columns instead.
+    head_document = SearchVectorField(null=True, blank=True, editable=False)
+    names_document = SearchVectorField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "set search index"

@@ -9,3 +9,7 @@
 
 The index itself (outcomes.models.search) is written by outcomes.services.search.
 """
+
+# How many sets each tier of ranking candidates holds at most (outcomes.search.engine; the benchmark's floor uses it
+# too, hence here, with no Django import).
+CANDIDATES = 100

@@ -8,17 +8,23 @@ the terms of outcomes.search.text, so they find the same sets; only the ranking 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import F, FloatField, QuerySet, Value
+from django.db.models import Case, ExpressionWrapper, F, FloatField, Q, QuerySet, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 from django.db.models.lookups import GreaterThan
+from django.db.models.sql.datastructures import Join
+from django.db.models.sql.where import WhereNode
 
 from outcomes.models import CoreOutcomeSet, Instrument
+from outcomes.search import CANDIDATES
+from outcomes.search.generation import kept
 from outcomes.search.query import Alternative, Clause, ParsedQuery
-from outcomes.search.text import index_terms
+from outcomes.search.text import source_terms
 from outcomes.services.search import COLUMN_OF_FIELD, code_term, domain_bit
 
 FTS_TABLE = "outcomes_setsearchfts"
@@ -50,46 +56,139 @@ def _fts5_alternative(alternative: Alternative) -> str:
     return '"' + " ".join(alternative.terms) + '"' + ("*" if alternative.prefix else "")
 
 
-def _fts5_query(clauses: list[Clause], negated: list[Clause]) -> str:
+def _fts5_query(clauses: list[Clause], negated: list[Clause], columns: tuple[str, ...] = ()) -> str:
+    """The FTS5 expression; `columns`: the positive clauses must match within those columns (a column filter)."""
+
     def clause_sql(clause: Clause) -> str:
         return "(" + " OR ".join(_fts5_alternative(a) for a in clause.alternatives) + ")"
 
     expression = " AND ".join(clause_sql(c) for c in clauses)
+    if columns:
+        expression = "{" + " ".join(columns) + "} : (" + expression + ")"
     return expression + "".join(f" NOT {clause_sql(c)}" for c in negated)
 
 
+# The ranking candidates. Ranking reads every candidate's whole document, so the engine ranks a bounded set of
+# them: the first CANDIDATES sets (in index order) whose title and conditions hold every word, then whose title,
+# conditions and outcome names do, then that match anywhere, each tier read only while the tiers above it are not
+# full; each tier's own GIN index (PostgreSQL) or FTS5 column filter (SQLite) finds them. A set in a higher tier
+# always ranks above one in a lower tier (a title or condition match above an outcome name match above a
+# definition match), then by ts_rank / bm25. When more sets match than that (a tier is full), only the candidates
+# are listed, and the query says so (`more_than_listed`).
+HEAD, NAMES, ANYWHERE = 2, 1, 0
+TIER_COLUMNS = {HEAD: ("title", "conditions"), NAMES: ("title", "conditions", "outcomes"), ANYWHERE: ()}
+TIER_DOCUMENT = {HEAD: "head_document", NAMES: "names_document", ANYWHERE: "document"}
+
+
+def _tier_filter(query: ParsedQuery, tier: int) -> Q:
+    """The sets of `tier`: every positive clause within the tier's columns, no negated clause anywhere."""
+    if connection.vendor == "postgresql":
+        full = SearchQuery(_tsquery(query.positive, query.negative), search_type="raw", config="simple")
+        match = Q(search_index__document=full)
+        if tier != ANYWHERE:
+            positive = SearchQuery(_tsquery(query.positive, []), search_type="raw", config="simple")
+            match = Q(**{f"search_index__{TIER_DOCUMENT[tier]}": positive}) & (match if query.negative else Q())
+        return match
+    expression = _fts5_query(query.positive, query.negative, TIER_COLUMNS[tier])
+    # Only constants go into the SQL string; the match expression is a parameter.
+    return Q(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [expression]))  # noqa: S608, S611
+
+
+def _any_filter(clauses: list[Clause]) -> Q:
+    """The sets that match any of `clauses` anywhere."""
+    if connection.vendor == "postgresql":
+        tsquery = " | ".join("(" + " | ".join(_tsquery_alternative(a) for a in c.alternatives) + ")" for c in clauses)
+        return Q(search_index__document=SearchQuery(tsquery, search_type="raw", config="simple"))
+    expression = " OR ".join("(" + " OR ".join(_fts5_alternative(a) for a in c.alternatives) + ")" for c in clauses)
+    return Q(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [expression]))  # noqa: S608, S611
+
+
+def _candidates(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> tuple[list[int], bool]:
+    """The ids of the ranking candidates among `sets`, and whether more sets match than that (a full tier).
+
+    The tiers are nested (a title match is a match anywhere), and every set of a tier ranks above every set found
+    only in a lower one, so once a tier is full (CANDIDATES + 1 sets) the lower ones could only add sets ranked
+    below CANDIDATES others: they are not read. One statement (Django's `union` cannot slice its parts on SQLite):
+    each tier's LIMITed query as a common table expression, a lower one only when the higher ones are not full."""
+    base = sets.select_related(None).prefetch_related(None).order_by()
+    ctes, selects, params = [], [], []
+    full = int(CANDIDATES)  # a constant: safe in the SQL
+    for tier in (HEAD, NAMES, ANYWHERE):
+        tier_ids = base.filter(_tier_filter(query, tier)).values_list("pk", flat=True)[: CANDIDATES + 1]
+        sql, tier_params = tier_ids.query.sql_with_params()
+        higher_not_full = " AND ".join(
+            f"(SELECT COUNT(*) FROM tier_{t}) <= {full}"  # noqa: S608
+            for t in (HEAD, NAMES)
+            if t > tier
+        )
+        where = f" WHERE {higher_not_full}" if higher_not_full else ""
+        ctes.append(f"tier_{tier} (pk) AS (SELECT * FROM ({sql}) AS found_{tier}{where})")  # noqa: S608
+        selects.append(f"SELECT {tier}, pk FROM tier_{tier}")  # noqa: S608
+        params += tier_params
+    with connection.cursor() as cursor:
+        # Only Django's compiled SQL of the tiers and constants go into the string; values are bound parameters.
+        cursor.execute("WITH " + ", ".join(ctes) + " " + " UNION ALL ".join(selects), params)
+        rows = cursor.fetchall()
+    found: dict[int, list[int]] = {tier: [] for tier in (HEAD, NAMES, ANYWHERE)}
+    for tier, pk in rows:
+        found[tier].append(pk)
+    more = any(len(ids) > CANDIDATES for ids in found.values())
+    return list(dict.fromkeys(pk for ids in found.values() for pk in ids[:CANDIDATES])), more
+
+
+def _rank(query: ParsedQuery) -> tuple:
+    """The relevance of a candidate within its tier (higher is better, >= 0), as an expression."""
+    if connection.vendor == "postgresql":
+        tsquery = SearchQuery(_tsquery(query.positive, query.negative), search_type="raw", config="simple")
+        return SearchRank(F("search_index__document"), tsquery)
+    match = _fts5_query(query.positive, query.negative)
+    table = CoreOutcomeSet._meta.db_table
+    weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+    rank = (
+        f"SELECT -bm25({FTS_TABLE}, {weights}) FROM {FTS_TABLE} "  # noqa: S608
+        f'WHERE {FTS_TABLE} MATCH %s AND rowid = "{table}"."id"'
+    )
+    return RawSQL(rank, [match], output_field=FloatField())  # noqa: S611
+
+
+def _by_pk(sets: QuerySet[CoreOutcomeSet], ids: list[int]) -> QuerySet[CoreOutcomeSet]:
+    """`sets` with primary key in `ids`, which are rows of `sets` already. Then `sets`' own filters need not be
+    tested again (re-testing "a public version exists" made PostgreSQL hash every version), unless a filter joined
+    a many-valued relation (a condition), whose join without its filter would repeat rows."""
+    joins = [join for join in sets.query.alias_map.values() if isinstance(join, Join)]
+    if all(join.join_field.many_to_one or join.join_field.one_to_one for join in joins):
+        sets = sets.all()
+        sets.query.where = WhereNode()
+    return sets.filter(pk__in=ids)
+
+
 def sets_matching(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> QuerySet[CoreOutcomeSet]:
-    """`sets` that match `query`, annotated with `search_rank` (higher is better) and `search_sources` (the index
-    row's sources, for `match_reasons` without another query), ordered by rank, then title. An empty query leaves
-    `sets` as they are."""
+    """The ranking candidates of `sets` for `query` (see CANDIDATES), annotated with `search_rank` (higher is
+    better: the tier, plus the rank within it scaled to [0, 1)) and `search_sources` (the index row's sources, for
+    `match_reasons` without another query), ordered by rank, then title. Sets `query.more_than_listed`. A query
+    with nothing to search for finds nothing (with `domain:N` only: the sets in the domain)."""
     for number in query.domains:
         sets = sets.filter(GreaterThan(F("search_index__domain_bits").bitand(domain_bit(number)), 0))
     if not query.positive:
-        return sets
-    if connection.vendor == "postgresql":
-        tsquery = SearchQuery(_tsquery(query.positive, query.negative), search_type="raw", config="simple")
-        sets = sets.filter(search_index__document=tsquery).annotate(
-            search_rank=SearchRank(F("search_index__document"), tsquery)
-        )
-    else:
-        match = _fts5_query(query.positive, query.negative)
-        table = CoreOutcomeSet._meta.db_table
-        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-        # Only constants go into the SQL strings; the match expression is a parameter.
-        matching = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"  # noqa: S608
-        rank = (
-            f"SELECT -bm25({FTS_TABLE}, {weights}) FROM {FTS_TABLE} "  # noqa: S608
-            f'WHERE {FTS_TABLE} MATCH %s AND rowid = "{table}"."id"'
-        )
-        sets = sets.filter(pk__in=RawSQL(matching, [match]))  # noqa: S611
-        sets = sets.annotate(
-            search_rank=RawSQL(  # noqa: S611
-                rank,
-                [match],
-                output_field=FloatField(),
-            )
-        )
-    return sets.annotate(search_sources=F("search_index__sources")).order_by("-search_rank", "title", "pk")
+        # Only `domain:N` (and exclusions): the sets in those domains, alphabetically. Nothing searchable at all
+        # (only common words, punctuation or exclusions): nothing, rather than the whole registry.
+        if not query.domains:
+            return sets.none()
+        return sets.exclude(_any_filter(query.negative)) if query.negative else sets
+    ids, query.more_than_listed = _candidates(sets, query)
+    query.listed_count = len(ids)
+    rank = Cast(_rank(query), FloatField())
+    tier = Case(
+        *(When(_tier_filter(query, t), then=Value(float(t))) for t in (HEAD, NAMES)),
+        default=Value(0.0),
+        output_field=FloatField(),
+    )
+    return (
+        _by_pk(sets, ids)
+        .annotate(search_rank=ExpressionWrapper(tier + rank / (rank + 1.0), output_field=FloatField()))
+        .annotate(search_sources=F("search_index__sources"))
+        .order_by("-search_rank", "title", "pk")
+    )
 
 
 def with_rank_placeholder(sets: QuerySet[CoreOutcomeSet]) -> QuerySet[CoreOutcomeSet]:
@@ -113,15 +212,17 @@ class Reason:
         return f"{self.field}{of}: {self.text}"
 
 
-def _alternative_matches(alternative: Alternative, source_terms: list[str], is_code: bool) -> bool:
+def _alternative_matches(alternative: Alternative, found: Sequence[str], is_code: bool) -> bool:
     if alternative.code != is_code:
         return False
-    wanted = list(alternative.terms)
-    n = len(wanted)
-    for i in range(len(source_terms) - n + 1):
-        window = source_terms[i : i + n]
-        if window[:-1] == wanted[:-1] and (
-            window[-1].startswith(wanted[-1]) if alternative.prefix else window[-1] == wanted[-1]
+    wanted = tuple(alternative.terms)
+    n, last = len(wanted), wanted[-1]
+    if not alternative.prefix and (n == 1 or wanted[0] not in found):
+        return n == 1 and last in found  # the common case: one word, a membership test
+    found = tuple(found)
+    for i in range(len(found) - n + 1):
+        if found[i : i + n - 1] == wanted[:-1] and (
+            found[i + n - 1].startswith(last) if alternative.prefix else found[i + n - 1] == last
         ):
             return True
     return False
@@ -129,21 +230,22 @@ def _alternative_matches(alternative: Alternative, source_terms: list[str], is_c
 
 def clause_matches(clause: Clause, field_name: str, text: str) -> bool:
     is_code = field_name in ("ICD-10", "SNOMED CT")
-    source_terms = [code_term(text)] if is_code else index_terms(text)
-    return any(_alternative_matches(a, source_terms, is_code) for a in clause.alternatives)
+    found = [code_term(text)] if is_code else source_terms(text)
+    return any(_alternative_matches(a, found, is_code) for a in clause.alternatives)
 
 
 def match_reasons(sources: list[list[str]], query: ParsedQuery, *, limit: int = MAX_REASONS) -> list[Reason]:
-    """Which of a set's sources (SetSearchIndex.sources) hold a word of `query`: heaviest field first."""
+    """Which of a set's sources (SetSearchIndex.sources) hold a word of `query`: heaviest field first, at most
+    `limit` (the sources are looked at heaviest field first, and no further than needed)."""
     if not query.positive:
         return []
-    found = [
-        Reason(name, text, outcome)
-        for name, text, outcome in sources
-        if any(clause_matches(clause, name, text) for clause in query.positive)
-    ]
-    found.sort(key=lambda reason: FIELD_ORDER.index(reason.field))
-    return found[:limit]
+    found: list[Reason] = []
+    for name, text, outcome in sorted(sources, key=lambda source: FIELD_ORDER.index(source[0])):
+        if any(clause_matches(clause, name, text) for clause in query.positive):
+            found.append(Reason(name, text, outcome))
+            if len(found) == limit:
+                break
+    return found
 
 
 # ---------------------------------------------------------------------------------------------- typed hits
@@ -164,11 +266,12 @@ class OutcomeHit:
 
 
 def instrument_hits(query: ParsedQuery) -> list[Instrument]:
-    """Instruments whose acronym or name matches every word of `query` (the list is small: read in full)."""
+    """Instruments whose acronym or name matches every word of `query` (the list is small: read in full, and kept
+    for the search generation, which an instrument's edit in the admin renews)."""
     if not query.positive:
         return []
     hits = []
-    for instrument in Instrument.objects.order_by("acronym"):
+    for instrument in kept("instruments", lambda: list(Instrument.objects.order_by("acronym"))):
         sources = [("acronym", instrument.acronym), ("name", instrument.name)]
         matched = [
             Reason(name, text)
@@ -180,16 +283,16 @@ def instrument_hits(query: ParsedQuery) -> list[Instrument]:
     return hits
 
 
-def outcome_hits(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery, *, among: int) -> list[OutcomeHit]:
-    """Outcomes (by name) of the `among` best of `sets` (a `sets_matching`) whose name matches every word of
-    `query`, each with the sets holding it; one query."""
+def outcome_hits(sets: list[CoreOutcomeSet], query: ParsedQuery) -> list[OutcomeHit]:
+    """Outcomes (by name) of `sets` (best first, from `sets_matching`: the page of results already read) whose name
+    matches every word of `query`, each with the sets holding it; no query."""
     if not query.positive:
         return []
     by_name: dict[str, OutcomeHit] = {}
-    rows = sets.select_related(None).prefetch_related(None).only("pk", "slug", "title")[:among]
-    for cos in rows:
-        for name, text, _ in cos.search_sources or []:
+    for cos in sets:
+        for name, text, _ in getattr(cos, "search_sources", None) or []:
             if name == "outcome" and all(clause_matches(clause, name, text) for clause in query.positive):
                 hit = by_name.setdefault(text.casefold(), OutcomeHit(text, [Reason("outcome", text)]))
-                hit.sets.append(cos)
+                if cos not in hit.sets:
+                    hit.sets.append(cos)
     return sorted(by_name.values(), key=lambda hit: (-len(hit.sets), hit.name.casefold()))

@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import F
 
 from outcomes.models import SearchSynonym, SearchWord
+from outcomes.search.generation import kept
 from outcomes.search.text import stem, terms, words
 
 ICD10_RE = re.compile(r"^[A-Za-z][0-9]{2}(?:\.[0-9A-Za-z]{0,4})?$")
@@ -68,6 +69,10 @@ class ParsedQuery:
     clauses: list[Clause] = field(default_factory=list)
     domains: list[int] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)  # typed text -> the word searched instead
+    # Set by outcomes.search.engine.sets_matching: more sets match than it ranks and lists (its CANDIDATES).
+    more_than_listed: bool = False
+    # Set by sets_matching too: how many sets it lists (its candidates), so that no COUNT query is needed.
+    listed_count: int | None = None
 
     @property
     def positive(self) -> list[Clause]:
@@ -134,7 +139,11 @@ def parse(raw: str) -> ParsedQuery:
 
 
 def _synonyms() -> dict[tuple[str, ...], list[tuple[str, ...]]]:
-    """Normalised term -> the term sequences of its expansions (one query; the table is small)."""
+    """Normalised term -> the term sequences of its expansions, kept for the search generation."""
+    return kept("synonyms", _synonyms_read)
+
+
+def _synonyms_read() -> dict[tuple[str, ...], list[tuple[str, ...]]]:
     table: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
     for synonym in SearchSynonym.objects.all():
         key = tuple(words(synonym.term))
@@ -157,6 +166,8 @@ def _expand(query: ParsedQuery) -> None:
             if any(c.negated or c.quoted or c.alternatives[0].code or len(c.alternatives) > 1 for c in run):
                 continue
             key = tuple(word for c in run for word in words(c.text))
+            if key not in table and key and len(key[-1]) > 2 and key[-1].endswith("s"):
+                key = (*key[:-1], key[-1][:-1])  # a plural abbreviation: PROMs, AEs
             if key in table:
                 own = Alternative(tuple(term for c in run for term in c.alternatives[0].terms))
                 alternatives = [own] + [Alternative(e) for e in table[key] if Alternative(e) != own]
@@ -170,11 +181,11 @@ def _expand(query: ParsedQuery) -> None:
 
 
 def _closest_word(word: str) -> str | None:
-    """The indexed word most like `word`, if it is close enough. On PostgreSQL the candidates come from the
-    vocabulary's trigram index (pg_trgm, a few of the most similar); on SQLite the vocabulary is read whole (it is
-    small). The choice among them is the same on both: the highest difflib ratio, at least DIFFLIB_CUTOFF
+    """The indexed word most like `word`, if it is close enough: the highest difflib ratio, at least DIFFLIB_CUTOFF
     (trigram similarity alone ranks short words poorly: "alphabeta" is as close to "alpha" as "dimentia" is to
-    "dementia")."""
+    "dementia"). On PostgreSQL the vocabulary's trigram index (pg_trgm) offers a few of the most similar words
+    first; when none of them is close enough, and on SQLite, the whole vocabulary is looked at (kept for the search
+    generation), so that both databases correct the same words ("Leukämie" shares few trigrams with "leukemia")."""
     if connection.vendor == "postgresql":
         from django.contrib.postgres.lookups import TrigramSimilar
         from django.contrib.postgres.search import TrigramSimilarity
@@ -186,9 +197,11 @@ def _closest_word(word: str) -> str | None:
             .order_by("-similarity", "word")
             .values_list("word", flat=True)[:TRIGRAM_CANDIDATES]
         )
-    else:
-        candidates = list(SearchWord.objects.values_list("word", flat=True))
-    matches = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=DIFFLIB_CUTOFF)
+        matches = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=DIFFLIB_CUTOFF)
+        if matches:
+            return matches[0]
+    vocabulary = kept("vocabulary words", lambda: sorted(SearchWord.objects.values_list("word", flat=True)))
+    matches = difflib.get_close_matches(word, vocabulary, n=1, cutoff=DIFFLIB_CUTOFF)
     return matches[0] if matches else None
 
 
@@ -198,7 +211,7 @@ def _correct(query: ParsedQuery) -> None:
     candidates = {word: c for word, c in candidates.items() if len(word) >= MIN_CORRECTED_LENGTH and not word.isdigit()}
     if not candidates:
         return
-    known = set(SearchWord.objects.filter(stem__in=[stem(w) for w in candidates]).values_list("stem", flat=True))
+    known = kept("vocabulary stems", lambda: frozenset(SearchWord.objects.values_list("stem", flat=True)))
     for word, clause in candidates.items():
         if stem(word) in known:
             continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import snowballstemmer
@@ -43,6 +43,7 @@ def _spelling() -> tuple[dict[str, str], list[tuple[str, str]], list[tuple[str, 
     )
 
 
+@lru_cache(maxsize=65536)
 def american(word: str) -> str:
     """`word` with its British spelling rewritten to the American one (unchanged when no rule applies)."""
     words, prefixes, suffixes = _spelling()
@@ -61,8 +62,11 @@ def american(word: str) -> str:
 
 def fold(text: str) -> str:
     """Lower case, accents removed, possessive 's and apostrophes dropped."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(char for char in text if not unicodedata.combining(char)).casefold()
+    if text.isascii():  # nothing to fold but the case (most texts: skips a loop over every character)
+        text = text.casefold()
+    else:
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(char for char in text if not unicodedata.combining(char)).casefold()
     return _APOSTROPHES.sub("", _POSSESSIVE.sub("", text))
 
 
@@ -91,4 +95,14 @@ def terms(text: str) -> list[str]:
 
 def index_terms(text: str) -> list[str]:
     """`terms`, then the joined forms of its compounds: the phrase order is kept for the terms themselves."""
-    return terms(text) + [stem(word) for word in joined(text)]
+    return list(source_terms(text))
+
+
+# "Why it matched" looks at every source text of every result; the same texts (outcome names, domains,
+# instruments, conditions) recur across sets, so their terms are kept (bounded: least recently used go first).
+@lru_cache(maxsize=32768)
+def source_terms(text: str) -> tuple[str, ...]:
+    """`index_terms` of `text`, as a tuple, remembered."""
+    folded = fold(text)  # `terms` and `joined` of the text, folding it once
+    found = [stem(american(word)) for word in _SPLIT.split(folded) if word and word not in STOP_WORDS]
+    return tuple(found + [stem(_SPLIT.sub("", compound)) for compound in _COMPOUND.findall(folded)])

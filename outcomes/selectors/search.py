@@ -22,8 +22,10 @@ from outcomes.search.engine import (
     outcome_hits,
     sets_matching,
 )
+from outcomes.search.generation import shared
 from outcomes.search.query import ParsedQuery
 from outcomes.selectors.public import (
+    COUNTS_CACHE_SECONDS,
     _cached_counts,
     _current_outcomes,
     _instrument_counts,
@@ -31,6 +33,7 @@ from outcomes.selectors.public import (
     public_set_queryset,
     with_current_versions,
 )
+from outcomes.services.search import domain_bit
 
 
 @dataclass
@@ -81,12 +84,16 @@ def set_search(
         qs = qs.filter(Exists(CoreOutcomeSetVersion.objects.filter(pk=OuterRef("current_pk"), status=status)))
     if year:
         qs = qs.filter(Exists(CoreOutcomeSetVersion.objects.filter(pk=OuterRef("current_pk"), published_on__year=year)))
-    return sets_matching(qs, query) if query is not None else qs
+    # A search's pages show no conditions: no prefetch (browsing keeps public_set_queryset's).
+    return sets_matching(qs.prefetch_related(None), query) if query is not None else qs
 
 
-def search_results(sets: list[CoreOutcomeSet], query: ParsedQuery | None) -> list[SearchResult]:
-    """A page of `set_search` with its current version and why each set matched (from the search index)."""
-    sets = with_current_versions(sets, outcomes=False)
+def search_results(
+    sets: list[CoreOutcomeSet], query: ParsedQuery | None, *, versions: bool = True
+) -> list[SearchResult]:
+    """A page of `set_search` with why each set matched (from the search index) and, if `versions`, its current
+    version."""
+    sets = with_current_versions(sets, outcomes=False) if versions else list(sets)
     if query is None or not query.positive:
         return [SearchResult(cos, []) for cos in sets]
     return [SearchResult(cos, match_reasons(getattr(cos, "search_sources", None) or [], query)) for cos in sets]
@@ -103,26 +110,50 @@ class KindHits:
     outcomes: list[OutcomeHit]
 
 
-# Outcome hits are looked for among this many best-ranked sets: a name that matches lives in a set that ranks.
-OUTCOME_HITS_FROM = 50
+# Outcome hits are looked for among this many best-ranked sets (the search page's first page of results): a name
+# that matches lives in a set that ranks.
+OUTCOME_HITS_FROM = 20
 
 
-def search_kind_hits(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> KindHits:
+def search_kind_hits(best: list[CoreOutcomeSet], query: ParsedQuery) -> KindHits:
     """The instruments and the outcomes (by name, with the sets holding them) that match `query`; each instrument
-    with how many public sets measure with it (its current versions)."""
+    with how many public sets measure with it (its current versions). `best`: the best-ranked sets of the search,
+    already read (OUTCOME_HITS_FROM of them), where the outcome hits are looked for."""
     instruments = instrument_hits(query)
     if instruments:
-        counts = _instrument_counts()
+        counts = shared("instrument-counts", _instrument_counts, COUNTS_CACHE_SECONDS)
         for hit in instruments:
             hit.set_count = counts.get(hit.instrument.pk, 0)
-    return KindHits(instruments, outcome_hits(sets, query, among=OUTCOME_HITS_FROM))
+    return KindHits(instruments, outcome_hits(best[:OUTCOME_HITS_FROM], query))
 
 
-def search_facets(sets: QuerySet[CoreOutcomeSet]) -> tuple[int, Facets]:
+def search_facets(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery | None = None) -> tuple[int, Facets]:
     """How many of `sets` (a `set_search`) there are, and how many have each area, condition, domain, status and
-    year; cached per search (its SQL) and public fingerprint."""
+    year. For a text search, counted directly (the engine's ranked candidates: a few hundred sets at most);
+    browsing (every public set) is cached per filter (its SQL) and public fingerprint."""
+    if query is not None and (query.positive or not query.domains):
+        return _candidate_counts(sets)
     sql, params = sets.order_by().values("pk").query.sql_with_params()
     return _cached_counts(f"search|{sql}|{params!r}", public_fingerprint(), lambda: _search_counts(sets))
+
+
+def _candidate_counts(sets: QuerySet[CoreOutcomeSet]) -> tuple[int, Facets]:
+    """`search_facets` of the engine's ranked candidates (a few hundred sets at most), counted in Python from three
+    reads by primary key: the sets with their area and domains (the search index's `domain_bits`: the current
+    version's), their current versions' status and date, and their conditions."""
+    rows = list(sets.order_by().values_list("pk", "current_pk", "disease_area__slug", "search_index__domain_bits"))
+    facets = Facets()
+    for _, _, area, bits in rows:
+        facets.areas[area] += 1
+        facets.domains.update(number for number in range(1, 39) if (bits or 0) & domain_bit(number))
+    versions = CoreOutcomeSetVersion.objects.filter(pk__in=[row[1] for row in rows if row[1]]).order_by()
+    for status, published_on in versions.values_list("status", "published_on"):
+        facets.statuses[status] += 1
+        if published_on:
+            facets.years[published_on.year] += 1
+    links = CoreOutcomeSet.conditions.through.objects.filter(coreoutcomeset_id__in=[row[0] for row in rows])
+    facets.conditions.update(slug for _, slug in links.values_list("coreoutcomeset_id", "condition__slug").distinct())
+    return len(rows), facets
 
 
 def _search_counts(sets: QuerySet[CoreOutcomeSet]) -> tuple[int, Facets]:

@@ -7,6 +7,8 @@ one of its versions becomes public or changes public status: `set_search_index_r
 services (version_publish, version_withdraw, the reference data load, the admin's set form);
 `set_search_index_rebuild` recomputes every row (after a restore, and for operators: `manage.py
 search_index_rebuild`). The curators' synonyms (`SearchSynonym`) are read at query time and need no rebuild.
+Every change starts a new search generation (outcomes/search/generation.py), so that what queries keep between
+them (synonyms, vocabulary, instrument counts) is read again.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from outcomes.models import (
     SearchWord,
     SetSearchIndex,
 )
+from outcomes.search.generation import search_generation_bump
 from outcomes.search.text import index_terms, stem, words
 from outcomes.selectors import PUBLIC_STATUSES
 
@@ -185,7 +188,8 @@ def _documents(set_ids: list[int]) -> list[_SetDocument]:
 
 
 def _document_update(set_ids: list[int]) -> None:
-    """PostgreSQL: recompute the weighted tsvector of `set_ids` from their term columns."""
+    """PostgreSQL: recompute the weighted tsvector of `set_ids` from their term columns, and the two unweighted
+    ones the engine takes its ranking candidates from (title and conditions; and outcome names)."""
     if connection.vendor != "postgresql":
         return
     simple = Value("simple")
@@ -195,7 +199,9 @@ def _document_update(set_ids: list[int]) -> None:
         + SearchVector("outcomes", weight="C", config=simple)
         + SearchVector("other", weight="D", config=simple)
     )
-    SetSearchIndex.objects.filter(pk__in=set_ids).update(document=vector)
+    head = SearchVector("title", config=simple) + SearchVector("conditions", config=simple)
+    names = head + SearchVector("outcomes", config=simple)
+    SetSearchIndex.objects.filter(pk__in=set_ids).update(document=vector, head_document=head, names_document=names)
 
 
 def _vocabulary_add(rows: Iterable[SetSearchIndex]) -> None:
@@ -228,6 +234,7 @@ def set_search_index_refresh(*, core_outcome_set: CoreOutcomeSet) -> SetSearchIn
     if created or changed:
         _document_update([index.pk])
         _vocabulary_add([index])
+    search_generation_bump()  # which sets measure with an instrument may have changed, even with the same row
     return index
 
 
@@ -242,6 +249,7 @@ def sets_search_index_refresh(*, set_ids: Iterable[int], batch_size: int = 500) 
         rows = SetSearchIndex.objects.bulk_create(doc.row() for doc in _documents(batch))
         _document_update(batch)
         _vocabulary_add(rows)
+    search_generation_bump()
     return len(ids)
 
 
@@ -257,6 +265,7 @@ def set_search_index_rebuild(*, batch_size: int = 500) -> int:
         rows = SetSearchIndex.objects.bulk_create(doc.row() for doc in _documents(batch))
         _document_update(batch)
         _vocabulary_add(rows)
+    search_generation_bump()
     return len(set_ids)
 
 
@@ -272,4 +281,5 @@ def search_synonyms_load(*, path: Path = SYNONYMS_FILE) -> int:
         if entry["term"].casefold() not in existing
     ]
     SearchSynonym.objects.bulk_create(new)
+    search_generation_bump()  # bulk_create sends no post_save
     return len(new)

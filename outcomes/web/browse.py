@@ -28,12 +28,14 @@ def search(request: HttpRequest) -> HttpResponse:
     text = filters.pop("q", "")
     query = search_query(text) if text else None
     sets = search_selectors.set_search(query=query, **filters)
-    count, facets = search_selectors.search_facets(sets)
+    count, facets = search_selectors.search_facets(sets, query)
     page = selectors.set_page(
         sets, request.GET.get("page"), rows=lambda rows: search_selectors.search_results(rows, query), count=count
     )
-    # Instruments and outcomes that match are results in their own right, listed above the sets on the first page.
-    hits = search_selectors.search_kind_hits(sets, query) if query and page.number == 1 else None
+    # Instruments and outcomes that match are results in their own right, listed above the sets on the first page
+    # (the outcomes among the page's sets, the best ranked).
+    best = [result.cos for result in page.object_list]
+    hits = search_selectors.search_kind_hits(best, query) if query and page.number == 1 else None
     active = len(filters)
     context = {
         "form": search_form_with_counts(form, facets),
@@ -41,6 +43,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "results": page.object_list,
         "query": text,
         "showing_results_for": query.showing_results_for if query else None,
+        "more_than_listed": bool(query and query.more_than_listed),
         "hits": hits,
         "active_filters": active,
         # The filters fold away after a plain text search, so that on a phone the results come first.

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import CoreArea, CoreOutcomeSet, OutcomeDomain
+from outcomes.search.generation import shared
 from outcomes.search.query import search_query
-from outcomes.selectors.public import public_set_queryset, publication_years
+from outcomes.selectors.public import COUNTS_CACHE_SECONDS, public_set_queryset, publication_years
 from outcomes.selectors.registry import PUBLIC_STATUSES, Status
 from outcomes.selectors.search import set_search
 
@@ -33,7 +34,9 @@ class SearchForm(forms.Form):
             for value, label in CoreArea.choices
         ]
         self.fields["status"].choices = anything + [(s, Status(s).label) for s in PUBLIC_STATUSES]
-        self.fields["year"].choices = anything + [(y, str(y)) for y in publication_years()]
+        # The years change only when a version is published, which starts a new search generation.
+        years = shared("publication-years", publication_years, COUNTS_CACHE_SECONDS)
+        self.fields["year"].choices = anything + [(y, str(y)) for y in years]
 
     def filters(self) -> dict:
         """The valid filters; an invalid one is reported by the form and left out of the search."""

@@ -22,9 +22,7 @@ LANGUAGES = [code for code, _name in settings.LANGUAGES if code != settings.REFE
 PANEL_TEMPLATES = [*sorted((ROOT / "templates" / "panel").glob("*.html")), ROOT / "templates" / "base.html"]
 # The emails a panelist gets (the others go to registry users and stay English for now).
 EMAIL_TEMPLATES = sorted(
-    path
-    for path in (ROOT / "templates" / "emails").glob("*.txt")
-    if path.name.startswith(("panelist_", "round_"))
+    path for path in (ROOT / "templates" / "emails").glob("*.txt") if path.name.startswith(("panelist_", "round_"))
 )
 # What must hold no text outside the translation tags: what a panelist reads. The public and facilitator pages are
 # English for now (partly marked up already); their catalogue entries may stay empty.

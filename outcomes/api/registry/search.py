@@ -65,7 +65,13 @@ class SearchResponseSerializer(serializers.Serializer):
     showing_results_for = serializers.CharField(
         allow_null=True, help_text="The query as searched when a word was corrected (a typo), else null."
     )
-    set_count = serializers.IntegerField(help_text="How many sets match in all (`limit` of them are listed).")
+    set_count = serializers.IntegerField(
+        help_text="How many sets match and are ranked (the first `limit` of them are listed). When very many sets "
+        "match, only the most likely candidates are ranked (see `more_sets`)."
+    )
+    more_sets = serializers.BooleanField(
+        help_text="True when more sets match than are ranked and counted in `set_count`: add words to narrow."
+    )
     results = HitSerializer(many=True, help_text="Instruments, then outcomes, then sets, best first.")
 
 
@@ -87,9 +93,11 @@ class Search(APIView):
         sets = selectors.set_search(query=query)
         if query.is_empty:  # nothing searchable in `q` (none, or only stop words): no hits, not the whole registry
             sets = sets.none()
-        total = sets.count()
-        page = selectors.search_results(list(sets[: params.validated_data["limit"]]), query)
-        hits = selectors.search_kind_hits(sets, query)
+        limit = params.validated_data["limit"]
+        total = query.listed_count if query.listed_count is not None else sets.count()
+        best = list(sets[: max(limit, selectors.OUTCOME_HITS_FROM)])  # the outcome hits come from these too
+        page = selectors.search_results(best[:limit], query, versions=False)
+        hits = selectors.search_kind_hits(best, query)
         results = [
             {
                 "kind": "instrument",
@@ -127,6 +135,7 @@ class Search(APIView):
             "query": query.raw,
             "showing_results_for": query.showing_results_for,
             "set_count": total,
+            "more_sets": query.more_than_listed,
             "results": results,
         }
         return Response(SearchResponseSerializer(body).data)

@@ -6,11 +6,14 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from outcomes.models import Instrument, SearchSynonym
-from outcomes.search.query import parse
+from outcomes.models import CoreOutcomeSet, Instrument, SearchSynonym
+from outcomes.search import engine
+from outcomes.search.engine import sets_matching
+from outcomes.search.query import parse, search_query
 from outcomes.search.text import terms, words
 from outcomes.services.search import search_synonyms_load
-from tests.factories import UserFactory
+from outcomes.services.versions import version_publish
+from tests.factories import CoreOutcomeSetFactory, OutcomeFactory, UserFactory, VersionFactory
 
 
 def test_spelling_variants_apostrophes_hyphens_and_accents_normalise_to_the_same_terms():
@@ -112,3 +115,57 @@ def test_an_instrument_renamed_in_the_admin_is_found_by_its_new_name(client, ref
     )
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert {"ichom-dementia", "ichom-atrial-fibrillation"} <= set(found("zeta"))
+
+
+def _published_set(title: str, *, outcome: str = "Pain", definition: str = "How the outcome is defined."):
+    cos = CoreOutcomeSetFactory(title=title)
+    version = VersionFactory(core_outcome_set=cos)
+    OutcomeFactory(version=version, name=outcome, definition=definition)
+    version_publish(version=version)
+    return cos
+
+
+def _zymurgy_sets() -> None:
+    """One set with the word in its title, four with it in an outcome name, four in a definition only (synthetic)."""
+    _published_set("Zymurgy trials")
+    for n in range(4):
+        _published_set(f"Named {n}", outcome="Zymurgy score")
+        _published_set(f"Defined {n}", definition="Measured as zymurgy over a year.")
+
+
+@pytest.mark.django_db
+def test_a_title_match_ranks_above_an_outcome_name_match_above_a_definition_match():
+    _zymurgy_sets()
+    query = search_query("zymurgy")
+    found = [cos.title for cos in sets_matching(CoreOutcomeSet.objects.all(), query)]
+    assert found[0] == "Zymurgy trials"
+    assert {title[:5] for title in found[1:5]} == {"Named"}
+    assert {title[:7] for title in found[5:]} == {"Defined"} and len(found) == 9
+    assert not query.more_than_listed
+
+
+@pytest.mark.django_db
+def test_when_a_tier_of_candidates_is_full_the_lower_ones_are_not_ranked_and_the_answers_say_more_match(
+    client, monkeypatch
+):
+    _zymurgy_sets()
+    monkeypatch.setattr(engine, "CANDIDATES", 3)
+    query = search_query("zymurgy")
+    found = [cos.title for cos in sets_matching(CoreOutcomeSet.objects.all(), query)]
+    assert found[0] == "Zymurgy trials"
+    assert all(title.startswith("Named") for title in found[1:]) and 2 <= len(found) - 1 <= 3
+    assert query.more_than_listed
+    body = client.get(reverse("api:search"), {"q": "zymurgy"}).json()
+    assert body["more_sets"] is True and body["set_count"] == len(found)
+    page = client.get(reverse("web:search"), {"q": "zymurgy"})
+    assert page.context["more_than_listed"] and b"More sets match than are listed" in page.content
+
+
+@pytest.mark.django_db
+def test_a_synonym_a_curator_deletes_stops_applying_to_the_next_search(client, reference_data):
+    def found(q: str) -> list[str]:
+        return [r.cos.slug for r in client.get(reverse("web:search"), {"q": q}).context["results"]]
+
+    assert "ichom-heart-failure" in found("HF")  # read, and kept for the next searches
+    SearchSynonym.objects.get(term="HF").delete()
+    assert "ichom-heart-failure" not in found("HF")

@@ -1,0 +1,60 @@
+"""What search reads on every query and changes rarely (the curators' synonyms, the index's vocabulary, how many
+sets measure with each instrument), kept between queries and dropped when the index or the synonyms change.
+
+A generation token in the shared cache changes whenever they may have: `search_generation_bump` is called by the
+search index's maintenance (outcomes.services.search: every refresh and rebuild, which the version lifecycle
+calls on publish and withdrawal) and by a change to a synonym (outcomes.signals). Each process keeps what it read
+under the generation it read it in, so a query costs one cache read instead of reading the tables.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+
+KEY = "cos:search:generation"
+T = TypeVar("T")
+_lock = threading.Lock()
+_kept: dict[str, tuple[str, object]] = {}
+
+
+def _new_token() -> str:
+    return uuid.uuid4().hex
+
+
+def search_generation() -> str:
+    """The current generation (a new one when the cache has none, e.g. after it was cleared)."""
+    token = cache.get(KEY)
+    if token is None:
+        cache.add(KEY, _new_token(), None)
+        token = cache.get(KEY) or _new_token()  # a cache that is down: nothing is kept
+    return token
+
+
+def search_generation_bump() -> None:
+    """Start a new generation now, and again when the current transaction commits (a query in between may have
+    read the old data under the new token)."""
+    cache.set(KEY, _new_token(), None)
+    transaction.on_commit(lambda: cache.set(KEY, _new_token(), None))
+
+
+def kept(name: str, compute: Callable[[], T]) -> T:
+    """`compute()`, remembered in this process for the current generation."""
+    generation = search_generation()
+    found = _kept.get(name)
+    if found is not None and found[0] == generation:
+        return found[1]  # type: ignore[return-value]
+    value = compute()
+    with _lock:
+        _kept[name] = (generation, value)
+    return value
+
+
+def shared(name: str, compute: Callable[[], T], timeout: int) -> T:
+    """`compute()`, remembered in the shared cache for the current generation (at most `timeout` seconds)."""
+    return cache.get_or_set(f"cos:search:{name}:{search_generation()}", compute, timeout)
