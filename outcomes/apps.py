@@ -49,6 +49,16 @@ def _reinstall_mapping_triggers(sender: AppConfig, using: str = "default", **kwa
         mapping_triggers_install(connection)
 
 
+def _fill_search_index(sender: AppConfig, using: str = "default", **kwargs) -> None:
+    """After a migrate: index the sets a migration could not (outcomes/migrations/0011_search_engine.py)."""
+    from django.db import connections
+
+    from outcomes.services.search import live_schema_ready, search_index_fill_missing
+
+    if live_schema_ready(connections[using]):
+        search_index_fill_missing()
+
+
 def _search_data_changed(sender, **kwargs) -> None:
     from outcomes.search.generation import search_generation_bump
 
@@ -66,6 +76,7 @@ class OutcomesConfig(AppConfig):
         post_migrate.connect(_reinstall_immutability_triggers, sender=self)
         post_migrate.connect(_reinstall_audit_triggers, sender=self)
         post_migrate.connect(_reinstall_mapping_triggers, sender=self)
+        post_migrate.connect(_fill_search_index, sender=self)
         # A curator's edit of a synonym or an instrument (admin) reaches every process's copy of the lists search
         # keeps (outcomes/search/generation.py).
         from outcomes.models import Instrument, SearchSynonym

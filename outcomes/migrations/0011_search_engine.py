@@ -61,9 +61,16 @@ def full_text_drop(apps, schema_editor) -> None:
 
 
 def index_rebuild(apps, schema_editor) -> None:
-    from outcomes.services.search import set_search_index_rebuild
+    """Fill the index with the live search service, when the database already has every table and column that
+    code reads. Upgrading from before this migration to a release whose later migrations change those tables, the
+    live code would read columns not there yet: then the post_migrate handler (outcomes/apps.py) fills the index
+    once every migration has run."""
+    from django.db import connection
 
-    if apps.get_model("outcomes", "CoreOutcomeSet").objects.exists():
+    from outcomes.services.search import live_schema_ready, set_search_index_rebuild
+
+    db = schema_editor.connection if schema_editor is not None else connection
+    if apps.get_model("outcomes", "CoreOutcomeSet").objects.exists() and live_schema_ready(db):
         set_search_index_rebuild()
 
 

@@ -253,6 +253,33 @@ def sets_search_index_refresh(*, set_ids: Iterable[int], batch_size: int = 500) 
     return len(ids)
 
 
+def live_schema_ready(connection) -> bool:
+    """Whether the database has every table and column of the registry's models as this code defines them (it may
+    not, in the middle of a migrate that runs data steps with live code)."""
+    from django.apps import apps
+
+    with connection.cursor() as cursor:
+        tables = set(connection.introspection.table_names(cursor))
+        for app in ("diseases", "outcomes"):
+            for model in apps.get_app_config(app).get_models():
+                if not model._meta.managed:
+                    continue
+                if model._meta.db_table not in tables:
+                    return False
+                columns = {c.name for c in connection.introspection.get_table_description(cursor, model._meta.db_table)}
+                if any(f.column not in columns for f in model._meta.concrete_fields):
+                    return False
+    return True
+
+
+def search_index_fill_missing() -> int:
+    """Rebuild the index when a set has no row in it (after an upgrade whose migration could not fill it with the
+    live code); return the number of sets indexed, 0 when nothing was missing."""
+    if not CoreOutcomeSet.objects.filter(search_index__isnull=True).exists():
+        return 0
+    return set_search_index_rebuild()
+
+
 @transaction.atomic
 def set_search_index_rebuild(*, batch_size: int = 500) -> int:
     """Recompute every set's row and the vocabulary from scratch, `batch_size` sets at a time (a fixed number of

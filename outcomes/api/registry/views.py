@@ -330,6 +330,15 @@ class VersionDetail(APIView):
     # JSON stays the default; a reference manager asking for BibTeX, RIS or CSL-JSON gets the citation (cite.py).
     renderer_classes = [ORJSONRenderer, BrowsableAPIRenderer, *CITATION_RENDERERS]
 
+    def handle_exception(self, exc: Exception) -> Response:
+        # An error answers in the API's one JSON error shape (as documented), even to a client that asked for a
+        # citation format: a 404 is not a citation.
+        response = super().handle_exception(exc)
+        if isinstance(getattr(self.request, "accepted_renderer", None), CitationRenderer):
+            self.request.accepted_renderer = ORJSONRenderer()
+            self.request.accepted_media_type = ORJSONRenderer.media_type
+        return response
+
     @extend_schema(
         summary="A version of a set, with its outcomes",
         description="The version's canonical document: outcomes with COMET domains and measurements (instrument, "

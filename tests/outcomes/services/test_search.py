@@ -130,3 +130,13 @@ def test_the_migration_rebuilds_every_set_like_the_service(reference_data):
     migration = importlib.import_module("outcomes.migrations.0011_search_engine")
     migration.index_rebuild(apps, None)
     assert whole_index() == expected
+
+
+def test_after_a_migrate_the_sets_missing_from_the_index_are_indexed_and_a_full_index_is_left_alone(reference_data):
+    from outcomes.services.search import search_index_fill_missing
+
+    expected = whole_index()
+    assert search_index_fill_missing() == 0  # nothing missing: no rebuild
+    SetSearchIndex.objects.filter(core_outcome_set__slug="ichom-atrial-fibrillation").delete()
+    assert search_index_fill_missing() == CoreOutcomeSet.objects.count()
+    assert whole_index() == expected
