@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -31,10 +32,10 @@ def nginx_config_render(
 
 
 def nginx_start(config: Path) -> subprocess.Popen:
-    """nginx in the foreground (`daemon off`), so that its caller owns and stops the process."""
-    return subprocess.Popen(
-        ["nginx", "-c", str(config), "-g", "daemon off;"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env={**os.environ},
+    """nginx in the foreground (`daemon off`), so that its caller owns and stops the process. Started by root (CI),
+    its workers run as root too, to use the caller's private temporary directory."""
+    directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    return subprocess.Popen(  # noqa: S603 (our own arguments)
+        [nginx, "-c", str(config), "-g", directives], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )

@@ -9,7 +9,6 @@ from django.middleware.csrf import get_token
 from django.urls import resolve, reverse
 
 from outcomes.public_reads import WROTE_COOKIE, cache_headers_apply
-
 from outcomes.services.versions import version_publish
 from tests.factories import VersionFactory
 
