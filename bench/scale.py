@@ -86,6 +86,18 @@ class Tier:
             args = [str(run.VENV_BIN / "gunicorn"), "cos_registry.wsgi:application", "--bind", f"{HOST}:{port}",
                     "--workers", "1", "--log-level", "warning", "--graceful-timeout", "5"]  # fmt: skip
             self.processes.append(subprocess.Popen(args, cwd=BASE_DIR, env=self.env, stdout=self.log, stderr=self.log))
+        deadline = time.monotonic() + 60
+        for port in APP_PORTS:  # each app server answers before nginx sends it traffic
+            while True:
+                try:
+                    urllib.request.urlopen(f"http://{HOST}:{port}/api/v1/core-outcome-sets/?page_size=1", timeout=5)
+                    break
+                except OSError as exc:
+                    if time.monotonic() > deadline:
+                        raise SystemExit(
+                            f"app server {port} did not start: {exc}; see {RUN_DIR}/gunicorn.log"
+                        ) from None
+                    time.sleep(0.3)
         config = nginx_config_render(
             listen=f"{HOST}:{PROXY_PORT}",
             upstreams=[f"{HOST}:{port}" for port in APP_PORTS],
