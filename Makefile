@@ -8,7 +8,7 @@ PORT ?= 8000
 export HOST PORT
 WEB_CONCURRENCY ?= 2
 
-.PHONY: install run serve migrate data test lint format bench clean
+.PHONY: install run serve migrate data test test-replicas lint format bench clean
 
 $(VENV)/.installed: pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ run: data
 TEST_WORKERS ?= 2
 test: install
 	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadgroup
+
+# The read-replica tests against a streaming replica of the PostgreSQL at DATABASE_URL, which scripts/replica.sh
+# creates (Debian's pg_createcluster, pg_basebackup) and removes afterwards. Needs root or the postgres tools' rights.
+test-replicas: install
+	bash scripts/replica.sh run $(PY) -m pytest -n 0 -p no:cacheprovider tests/cos_registry/test_read_replicas.py
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -459,7 +459,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--worker-class", default="sync")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument(
-        "--only", default="", help="comma-separated subset: list,search,version,fhir,submit,tally,qc,dump"
+        "--only", default="", help="comma-separated subset: list,search,version,fhir,submit,scale,tally,qc,dump"
     )
     parser.add_argument("--no-doc", action="store_true", help="do not rewrite the table in docs/performance.md")
     parser.add_argument(
@@ -559,6 +559,11 @@ def main(argv: list[str] | None = None) -> dict:
             )
         if wanted("submit"):
             results["submission"] = measure_submissions(db, args)
+    if wanted("scale"):
+        from bench import scale
+
+        log("scale-out: two app servers behind nginx, cache off and on, reads on a replica (bench/scale.py)")
+        results["scale"] = scale.measure(db, args)
     if wanted("tally"):
         log("timing the tally service against the raw GROUP BY")
         results["tally"] = probe("tally", db)
@@ -573,7 +578,9 @@ def main(argv: list[str] | None = None) -> dict:
     results["load_average_at_end"] = load_average()
     if args.update and only and RESULTS.exists():
         previous = json.loads(RESULTS.read_text())
-        remeasured = {key: results[key] for key in ("tally", "query_counts", "submission", "dump") if key in results}
+        remeasured = {
+            key: results[key] for key in ("tally", "query_counts", "submission", "dump", "scale") if key in results
+        }
         previous.setdefault("scenarios", {}).update(results["scenarios"])
         previous.update(remeasured)
         previous.setdefault("updates", []).append(

@@ -99,6 +99,25 @@ def env_database(name: str, default: str) -> dict:
     return config
 
 
+def env_database_replicas(name: str, *, primary: dict) -> list[dict]:
+    """Read replicas of the primary database: comma-separated postgres:// URLs (none when unset)."""
+    urls = env_list(name, [])
+    if urls and primary["ENGINE"] != "django.db.backends.postgresql":
+        raise ImproperlyConfigured(f"{name} needs a PostgreSQL primary (DATABASE_URL=postgres://...)")
+    replicas = []
+    for url in urls:
+        if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
+            raise ImproperlyConfigured(f"{name} must list postgres:// URLs, got {url!r}")
+        try:
+            config = environ.Env.db_url_config(url)
+        except Exception as exc:  # django-environ raises several types for a malformed URL
+            raise ImproperlyConfigured(f"{name} has a malformed URL: {exc}") from None
+        if not config.get("NAME"):
+            raise ImproperlyConfigured(f"{name} must name a database in each URL, got {url!r}")
+        replicas.append(config)
+    return replicas
+
+
 def env_redis_url(name: str) -> str:
     raw = os.environ.get(name, "").strip()
     if raw and not raw.startswith(("redis://", "rediss://", "unix://")):

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from django.core.exceptions import ImproperlyConfigured
+
 from cos_registry.env import (
     env_bool,
     env_database,
+    env_database_replicas,
     env_int,
     env_int_list,
     env_list,
@@ -49,6 +52,10 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # A NUL in the path or query is a 400 before it reaches PostgreSQL (a 500 otherwise).
     "outcomes.middleware.RejectNulCharactersMiddleware",
+    # A strong ETag (the content's hash) on every cacheable GET, and 304 for a matching If-None-Match.
+    "django.middleware.http.ConditionalGetMiddleware",
+    # Cache-Control and Vary: public reads are public, everything else private, no-store (outcomes/public_reads.py).
+    "outcomes.middleware.CacheHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -60,6 +67,8 @@ MIDDLEWARE = [
     "outcomes.middleware.DatabaseUnavailableMiddleware",
     # A change refused by the immutability triggers answers 409 with the refusal (docs/versions.md).
     "outcomes.middleware.ImmutableVersionMiddleware",
+    # Public reads on a healthy read replica (DATABASE_REPLICA_URLS); last, because it runs the view.
+    "outcomes.middleware.ReplicaReadsMiddleware",
 ]
 
 ROOT_URLCONF = "cos_registry.urls"
@@ -94,6 +103,38 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # added 50-90 ms of compilation each (docs/performance.md).
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Read replicas (docs/deploy.md, "Read replicas"): streaming replicas of the primary, as comma-separated URLs. Public
+# reads (pages, the registry API, exports) by anonymous clients go to a healthy one; everything else, and Celery
+# tasks, use the primary (cos_registry/db_router.py). None by default: one database, nothing routed.
+# A replica is used only while its lag, measured every DATABASE_REPLICA_CHECK_SECONDS, keeps every read within
+# DATABASE_REPLICA_MAX_LAG_SECONDS of the primary; a client that wrote reads from the primary for that long.
+DATABASE_REPLICA_MAX_LAG_SECONDS = env_int("DATABASE_REPLICA_MAX_LAG_SECONDS", 10, minimum=1)
+DATABASE_REPLICA_CHECK_SECONDS = env_int("DATABASE_REPLICA_CHECK_SECONDS", 2, minimum=0)
+if DATABASE_REPLICA_CHECK_SECONDS >= DATABASE_REPLICA_MAX_LAG_SECONDS:
+    raise ImproperlyConfigured("DATABASE_REPLICA_CHECK_SECONDS must be below DATABASE_REPLICA_MAX_LAG_SECONDS")
+for _number, _replica in enumerate(env_database_replicas("DATABASE_REPLICA_URLS", primary=DATABASES["default"]), 1):
+    _replica.setdefault("OPTIONS", {}).update(DATABASES["default"].get("OPTIONS", {}))
+    # A replica that does not answer is skipped after this long instead of holding the request.
+    _replica["OPTIONS"].setdefault("connect_timeout", 2)
+    # The test runner creates no database for a replica: it replicates the primary's (tests/replicas).
+    DATABASES[f"replica_{_number}"] = {
+        **_replica,
+        "ATOMIC_REQUESTS": False,
+        "CONN_MAX_AGE": DATABASES["default"]["CONN_MAX_AGE"],
+        "CONN_HEALTH_CHECKS": True,
+        "TEST": {"MIRROR": "default"},
+    }
+DATABASE_ROUTERS = ["cos_registry.db_router.ReplicaRouter"]
+
+# Shared caches (docs/deploy.md, "HTTP caching"): the callable run with the URLs a publication or withdrawal changed,
+# e.g. outcomes.services.cache_purge.nginx_refresh (with HTTP_CACHE_PURGE_URL, the cache's address, and
+# HTTP_CACHE_PURGE_TOKEN, the refresh token in deploy/nginx.conf) or ...varnish_purge. None by default.
+HTTP_CACHE_PURGE_HOOK = env_str("HTTP_CACHE_PURGE_HOOK", "")
+HTTP_CACHE_PURGE_URL = env_str("HTTP_CACHE_PURGE_URL", "")
+HTTP_CACHE_PURGE_TOKEN = env_str("HTTP_CACHE_PURGE_TOKEN", "")
+if HTTP_CACHE_PURGE_HOOK and not HTTP_CACHE_PURGE_URL:
+    raise ImproperlyConfigured("HTTP_CACHE_PURGE_HOOK needs HTTP_CACHE_PURGE_URL, the address of the cache to purge")
 
 # Redis: when REDIS_URL is unset Celery runs tasks eagerly in-process and the cache is local memory.
 REDIS_URL = env_redis_url("REDIS_URL")

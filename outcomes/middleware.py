@@ -110,3 +110,81 @@ class RejectNulCharactersMiddleware:
                 return JsonResponse(error_payload(status_code=400, code="invalid", message=message), status=400)
             return HttpResponseBadRequest(message)
         return self.get_response(request)
+
+
+# --- public reads: read replicas and shared caches (outcomes/public_reads.py) -----------------------------------
+
+
+class ReplicaReadsMiddleware:
+    """A public read runs its view with reads on a healthy replica (cos_registry/db_router.py); the view runs again
+    on the primary if the replica fails under it (stopped, restarted), so a replica going away fails no request.
+
+    A client that wrote gets the read-your-writes cookie: its next reads, for as long as a replica may lag, go to
+    the primary. Last in MIDDLEWARE: it runs the view itself. Unused when no replica is configured.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        from django.core.exceptions import MiddlewareNotUsed
+
+        from cos_registry.db_router import replica_aliases
+
+        if not replica_aliases():
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.conf import settings
+
+        from outcomes.public_reads import WROTE_COOKIE
+
+        response = self.get_response(request)
+        route = getattr(request, "cos_read_route", None)
+        if request.method not in ("GET", "HEAD", "OPTIONS") or (route is not None and route.wrote):
+            response.set_cookie(
+                WROTE_COOKIE,
+                "1",
+                max_age=settings.DATABASE_REPLICA_MAX_LAG_SECONDS,
+                secure=settings.SESSION_COOKIE_SECURE,
+                httponly=True,
+                samesite="Lax",
+            )
+        return response
+
+    def process_view(self, request: HttpRequest, view_func, view_args, view_kwargs) -> HttpResponse | None:
+        from cos_registry.db_router import healthy_replica, reads_from, replica_failed
+        from outcomes.public_reads import is_public_read
+        from outcomes.services.cache_purge import REFRESH_HEADER
+
+        # A cache refreshing an entry after a publication (outcomes/services/cache_purge.py) must see it committed.
+        if not is_public_read(request) or request.headers.get(REFRESH_HEADER):
+            return None
+        alias = healthy_replica()
+        if alias is None:
+            return None
+        with reads_from(alias) as route:
+            request.cos_read_route = route
+            try:
+                response = view_func(request, *view_args, **view_kwargs)
+                # Lazy responses (DRF, TemplateResponse) render here, so that their reads use the replica too.
+                if hasattr(response, "render") and not getattr(response, "is_rendered", True):
+                    response = response.render()
+                return response
+            except (OperationalError, InterfaceError) as exc:
+                if route.wrote:
+                    raise
+                replica_failed(alias, exc)
+        return None  # the view runs again, reading from the primary
+
+
+class CacheHeadersMiddleware:
+    """Cache-Control and Vary on every response: public reads are cacheable by browsers and shared caches, every
+    other response is `private, no-store` (outcomes/public_reads.py). Inside ConditionalGetMiddleware, which adds
+    the strong ETag and answers If-None-Match with 304."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from outcomes.public_reads import cache_headers_apply
+
+        return cache_headers_apply(request, self.get_response(request))

@@ -163,3 +163,14 @@ def webhook_disabled_email_send(endpoint_id: int, outbox_message_id: int | None 
         return endpoint is not None and webhook_disabled_email(endpoint=endpoint)
 
     return bool(outbox.outbox_task_run(message_id=outbox_message_id, work=work))
+
+
+@shared_task(name="outcomes.tasks.http_cache_purge", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def http_cache_purge(core_outcome_set_id: int, outbox_message_id: int | None = None) -> int:
+    """Purge shared caches of what a publication or withdrawal changed (idempotent: a second purge is harmless)."""
+    from outcomes.services.cache_purge import cache_purge
+
+    urls = outbox.outbox_task_run(
+        message_id=outbox_message_id, work=lambda: cache_purge(core_outcome_set_id=core_outcome_set_id)
+    )
+    return len(urls or [])

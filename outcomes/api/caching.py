@@ -77,6 +77,11 @@ def cached_document(key: str, build: Callable[[], object]) -> object:
 
 
 def cache_control(*, frozen: bool, latest: bool) -> str:
+    """A frozen version's document changes only when it is withdrawn or superseded, which purges it (outcomes/
+    services/cache_purge.py); shared caches keep it as long as browsers. "latest" moves on publication."""
+    from outcomes.public_reads import PRIVATE, public_cache_control
+
     if not frozen:
-        return "private, no-store"
-    return f"public, max-age={MAX_AGE_LATEST if latest else MAX_AGE_VERSION}"
+        return PRIVATE
+    seconds = MAX_AGE_LATEST if latest else MAX_AGE_VERSION
+    return public_cache_control(max_age=seconds, s_maxage=seconds)

@@ -21,6 +21,7 @@ from outcomes.immutability import immutability_error_message
 from outcomes.models import ConsensusProcess, CoreOutcomeSet, CoreOutcomeSetVersion, Measurement, Outcome, Reference
 from outcomes.models.sets import DOI_RE, SEMVER_RE
 from outcomes.services.audit import audit_record
+from outcomes.services.cache_purge import cache_purge_enqueue
 from outcomes.services.diff import version_diff
 from outcomes.services.errors import refuse as _refuse  # the name every refusal below uses
 from outcomes.services.notifications import version_change_announce
@@ -189,6 +190,7 @@ def version_publish(
     4. Supersede the current published version, then publish this one, in the same transaction.
     5. Refresh the set's search index: this version's outcomes are now public (the superseded one's stay so).
     6. Announce it (subscribers' emails, webhooks), sent once the transaction commits.
+    7. Purge shared caches of the pages and documents this changed, once committed (outcomes/services/cache_purge.py).
     """
     cos = _lock_set(version)
     if version.status not in OPEN_STATUSES:
@@ -231,6 +233,7 @@ def version_publish(
     )
     set_search_index_refresh(core_outcome_set=cos)
     version_change_announce(version=version, event_type="version.published")
+    cache_purge_enqueue(core_outcome_set=cos)
     return version
 
 
@@ -286,6 +289,7 @@ def version_withdraw(
     # A withdrawn version stays public (and findable); refreshing keeps the index right whatever that rule becomes.
     set_search_index_refresh(core_outcome_set=cos)
     version_change_announce(version=version, event_type="version.withdrawn")
+    cache_purge_enqueue(core_outcome_set=cos)
     return version
 
 

@@ -53,7 +53,7 @@ def test_an_export_of_an_unknown_version_is_a_404(client, reference_data):
 def test_an_export_of_a_published_version_answers_a_conditional_get_with_304(client, reference_data):
     url = reverse("api:version-export", args=[HF, "1.0.0", "fhir"])
     first = client.get(url)
-    assert first["Cache-Control"] == "public, max-age=300"
+    assert first["Cache-Control"] == "public, max-age=300, s-maxage=300, stale-while-revalidate=30"
     again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304
     other_format = client.get(reverse("api:version-export", args=[HF, "1.0.0", "csv"]))

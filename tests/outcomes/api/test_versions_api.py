@@ -113,7 +113,7 @@ def test_a_published_version_has_a_strong_etag_and_a_conditional_get_answers_304
     first = client.get(url)
     etag = first["ETag"]
     assert etag.startswith('"') and not etag.startswith("W/")
-    assert first["Cache-Control"] == "public, max-age=300"
+    assert first["Cache-Control"] == "public, max-age=300, s-maxage=300, stale-while-revalidate=30"
     second = client.get(url, HTTP_IF_NONE_MATCH=etag)
     assert second.status_code == 304 and second.content == b"" and second["ETag"] == etag
     assert client.get(url, HTTP_IF_NONE_MATCH='"something-else"').status_code == 200
@@ -133,7 +133,7 @@ def test_a_conditional_get_with_the_weak_form_of_the_etag_answers_304(client, re
 
 def test_latest_is_cached_for_a_shorter_time_than_a_numbered_version(client, reference_data):
     response = client.get(reverse("api:version-detail", args=[HF, "latest"]))
-    assert response["Cache-Control"] == "public, max-age=60"
+    assert response["Cache-Control"] == "public, max-age=60, s-maxage=60, stale-while-revalidate=30"
 
 
 def test_a_conditional_get_with_a_current_etag_does_not_build_the_document(
