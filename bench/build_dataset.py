@@ -147,7 +147,8 @@ def _defaults_for_missing(cursor, table: str, columns: tuple[str, ...]) -> tuple
     values = []
     for name in missing:
         field_ = by_column[name]
-        if field_.default is NOT_PROVIDED:
+        # A blank text field without a default is stored as "" by Django itself (field.get_default()).
+        if field_.default is NOT_PROVIDED and not (field_.blank and field_.empty_strings_allowed):
             raise RuntimeError(f"{table}.{name} is required and has no default: teach bench/build_dataset.py about it")
         value = field_.get_default()
         values.append({True: "t", False: "f"}.get(value, str(value)) if isinstance(value, bool) else str(value))

@@ -36,10 +36,8 @@ class CitationRenderer(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data, accepted_media_type=None, renderer_context=None) -> bytes:
-        # Reached only for an error answer (the view returns the citation itself): its message, as plain text,
-        # since a reference manager that asked for a citation cannot read the API's JSON error.
-        if isinstance(data, dict) and isinstance(data.get("error"), dict):
-            return str(data["error"].get("message", "")).encode()
+        # Never reached with an error (the views answer errors in the API's JSON shape) and the views return the
+        # citation itself: what is left is a body passed through as text.
         return b"" if data is None else str(data).encode()
 
 

@@ -8,6 +8,7 @@ import django_filters
 from django.core.exceptions import ValidationError
 from django.db.models import Exists, F, OuterRef, QuerySet
 from django.db.models.lookups import GreaterThan
+from django_filters.constants import EMPTY_VALUES
 
 from diseases.models import Condition, DiseaseArea, Icd10Code
 from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, OutcomeDomain
@@ -42,6 +43,21 @@ def _all(model):
     deep-copies its filters on every request, and a QuerySet held by a filter is deep-copied with them, which was
     a tenth of a set list request's CPU (docs/performance.md)."""
     return lambda request: model.objects.all()
+
+
+class StableOrderingFilter(django_filters.OrderingFilter):
+    """The same page on PostgreSQL and SQLite: a set never published sorts last in either direction (PostgreSQL
+    puts NULLs first when descending), and sets that tie (published the same day) are ordered by slug."""
+
+    def get_ordering_value(self, param: str):
+        descending = param.startswith("-")
+        field = F(self.param_map[param.lstrip("-")])
+        return field.desc(nulls_last=True) if descending else field.asc(nulls_last=True)
+
+    def filter(self, qs: QuerySet, value):
+        if value in EMPTY_VALUES:
+            return qs
+        return super().filter(qs, value).order_by(*[self.get_ordering_value(param) for param in value], "slug")
 
 
 class CoreOutcomeSetFilter(django_filters.FilterSet):
@@ -94,7 +110,7 @@ class CoreOutcomeSetFilter(django_filters.FilterSet):
             "relevance unless `ordering` is given."
         ),
     )
-    ordering = django_filters.OrderingFilter(
+    ordering = StableOrderingFilter(
         fields=(("title", "title"), ("slug", "slug"), ("created_at", "created"), ("latest_published_on", "published")),
         help_text="Sort order; prefix with - for descending.",
     )

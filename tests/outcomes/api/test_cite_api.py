@@ -197,7 +197,8 @@ def test_each_citation_conforms_to_the_schema_of_the_media_type_it_is_served_as(
     jsonschema.validate(body, schema)
 
 
-def test_a_reference_manager_asking_for_a_missing_version_reads_why_in_plain_text(client, reference_data):
+def test_a_reference_manager_asking_for_a_missing_version_reads_why_in_the_api_error_shape(client, reference_data):
     response = client.get(reverse("api:version-detail", args=[HF, "9.9.9"]), HTTP_ACCEPT="application/x-bibtex")
     assert response.status_code == 404
-    assert response.content.decode() == "The set 'ichom-heart-failure' has no version 9.9.9."
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["message"] == "The set 'ichom-heart-failure' has no version 9.9.9."

@@ -120,7 +120,13 @@ def test_domain_filter_finds_sets_with_an_outcome_in_that_domain(client, referen
 
 def test_ordering_by_publication_date_descending(client, reference_data):
     found = slugs(client.get(reverse("api:cos-list"), {"ordering": "-published", "disease_area": "heart-disease"}))
-    assert found[0] == "ichom-heart-failure"  # 2020, the newest of the three
+    # Atrial fibrillation and heart failure were both published in 2020 (a tie, broken by slug), coronary artery
+    # disease in 2015; the same order on PostgreSQL and SQLite.
+    assert found == ["ichom-atrial-fibrillation", "ichom-heart-failure", "ichom-coronary-artery-disease"]
+    oldest_first = slugs(
+        client.get(reverse("api:cos-list"), {"ordering": "published", "disease_area": "heart-disease"})
+    )
+    assert oldest_first == ["ichom-coronary-artery-disease", "ichom-atrial-fibrillation", "ichom-heart-failure"]
 
 
 @pytest.mark.parametrize(
