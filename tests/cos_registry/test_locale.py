@@ -237,6 +237,34 @@ def test_templates_hold_no_untranslated_text(path):
     assert words == [], f"{path.name}: wrap these in {{% translate %}} or {{% blocktranslate %}}"
 
 
+# Every template of the site (not the admin's and the API browser's, which come with their own): the public and
+# facilitator pages may show English for now, but their text is marked up, ready for a translator.
+SITE_TEMPLATES = sorted(
+    path
+    for path in (ROOT / "templates").rglob("*")
+    if path.suffix in (".html", ".txt")
+    and path.relative_to(ROOT / "templates").parts[0] not in ("admin", "drf_spectacular")
+)
+# Names that stay as they are in every language.
+UNTRANSLATED_NAMES = {"COS", "Registry"}
+
+
+@pytest.mark.parametrize("path", SITE_TEMPLATES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_site_template_is_marked_up_for_translation(path):
+    """No word of any site template escapes the catalogues, whether or not its language is translated yet."""
+    words = untranslated_text(path)
+    if path.name == "base.html":  # the brand name in the title and the header
+        words = [w for w in words if w not in UNTRANSLATED_NAMES]
+    assert words == [], f"{path.relative_to(ROOT)}: wrap these in {{% translate %}} or {{% blocktranslate %}}"
+
+
+def test_every_site_template_is_checked():
+    """The public, facilitator, registration, error, audit and email templates are all among those checked."""
+    folders = {path.relative_to(ROOT / "templates").parts[0] for path in SITE_TEMPLATES}
+    assert {"public", "facilitator", "registration", "errors", "audit", "emails", "panel"} <= folders
+    assert not folders & {"admin", "drf_spectacular"}
+
+
 def test_the_untranslated_text_check_finds_text_outside_the_tags(tmp_path):
     template = tmp_path / "t.html"
     template.write_text(
