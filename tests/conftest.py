@@ -163,3 +163,17 @@ def celery_broker():
     yield use
     use(original)
     celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def rate_limit_clock(monkeypatch) -> float:
+    """Rate limits count per fixed window (outcomes/ratelimit.py): hold their clock still for the test, so a test
+    slowed down by a busy machine never straddles two windows and sees its count restart. Returns the held time."""
+    import time
+    import types
+
+    from outcomes import ratelimit
+
+    now = time.time()
+    monkeypatch.setattr(ratelimit, "time", types.SimpleNamespace(time=lambda: now))
+    return now

@@ -33,6 +33,9 @@ PASSWORD = "correct-horse-battery-staple"
 SCRIPT = "<script>alert(1)</script>"
 ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
 
+# Rate limits count per fixed window: their clock is held still in every test here (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("rate_limit_clock")
+
 
 # Rate limits -------------------------------------------------------------------------------------------------
 

@@ -177,7 +177,9 @@ def test_a_page_past_the_last_is_a_404(client, reference_data):
     assert response.json()["error"]["code"] == "not_found"
 
 
-def test_anonymous_reads_are_throttled_with_a_429_in_the_error_shape(client, reference_data, monkeypatch):
+def test_anonymous_reads_are_throttled_with_a_429_in_the_error_shape(
+    client, reference_data, monkeypatch, rate_limit_clock
+):
     from rest_framework.throttling import AnonRateThrottle
 
     monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"anon": "2/minute"})

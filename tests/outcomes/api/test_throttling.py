@@ -11,6 +11,9 @@ from outcomes.ratelimit import parse_rate
 from tests.factories import UserFactory
 from tests.outcomes.consensus.conftest import add_member, make_process
 
+# Rate limits count per fixed window: their clock is held still in every test here (tests/conftest.py).
+pytestmark = pytest.mark.usefixtures("rate_limit_clock")
+
 
 def start_well_inside_a_window(rate: str) -> None:
     """The limits count per fixed window: do not start a test in the last seconds of one."""

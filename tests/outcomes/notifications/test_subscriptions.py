@@ -17,7 +17,7 @@ from outcomes.services.versions import version_draft_create, version_publish, ve
 from tests.factories import CoreOutcomeSetFactory, DiseaseAreaFactory, UserFactory
 from tests.outcomes.builders import version_with_content
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rate_limit_clock")]
 
 
 def _link(message, name: str) -> str:

@@ -131,7 +131,7 @@ def test_the_uptake_pages_take_the_same_number_of_queries_whatever_the_adoptions
     assert counts() == before
 
 
-def test_checks_beyond_the_limit_answer_429_on_the_page_and_the_api_together():
+def test_checks_beyond_the_limit_answer_429_on_the_page_and_the_api_together(rate_limit_clock):
     client = Client()
     for _ in range(15):
         assert client.post(reverse("web:trial-check"), {}).status_code == 400
