@@ -156,7 +156,8 @@ def test_when_a_tier_of_candidates_is_full_the_lower_ones_are_not_ranked_and_the
     assert all(title.startswith("Named") for title in found[1:]) and 2 <= len(found) - 1 <= 3
     assert query.more_than_listed
     body = client.get(reverse("api:search"), {"q": "zymurgy"}).json()
-    assert body["more_sets"] is True and body["set_count"] == len(found)
+    # A full tier lists some of its equally ranked sets, not always the same ones: the API's count is its own list's.
+    assert body["more_sets"] is True and 3 <= body["set_count"] <= 4
     page = client.get(reverse("web:search"), {"q": "zymurgy"})
     assert page.context["more_than_listed"] and b"More sets match than are listed" in page.content
 
