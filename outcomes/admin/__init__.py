@@ -14,23 +14,15 @@ from django.template.response import TemplateResponse
 from outcomes.immutability import immutability_error_message
 from outcomes.models import (
     AuditEvent,
-    ConceptSetItem,
-    ConceptSetRevision,
     ConsensusProcess,
     ContentTranslation,
     CoreOutcomeSet,
     CoreOutcomeSetVersion,
-    DataSource,
-    FeasibilityReport,
     Instrument,
     Item,
     ItemOption,
     ItemResult,
     Measurement,
-    OmopConcept,
-    OmopConceptAncestor,
-    OmopConceptRelationship,
-    OmopVocabulary,
     OutboxMessage,
     Outcome,
     OutcomeDomain,
@@ -45,18 +37,10 @@ from outcomes.models import (
     SearchWord,
     SetSearchIndex,
     StakeholderGroup,
-    Subscription,
     Suggestion,
-    TrialAdoption,
-    TrialCheck,
-    WebhookAttempt,
-    WebhookDelivery,
-    WebhookEndpoint,
 )
-from outcomes.permissions import is_admin, is_curator
-from outcomes.services.audit import audit_record
+from outcomes.permissions import is_curator
 from outcomes.services.diff import version_diff
-from outcomes.services.mapping import mapping_review
 from outcomes.services.search import set_search_index_refresh, sets_search_index_refresh
 from outcomes.services.versions import (
     version_consensus_start,
@@ -530,238 +514,5 @@ class SetSearchIndexAdmin(ReadOnlyAdmin):
     search_fields = ["core_outcome_set__title", "core_outcome_set__slug"]
 
 
-@admin.register(DataSource)
-class DataSourceAdmin(admin.ModelAdmin):
-    """Data sources of the network (docs/network.md). A new one gets its upload token from the service, shown once in
-    a message; the action rotates tokens the same way. The token itself is never stored, only its hash."""
-
-    list_display = ["name", "country", "cdm_version", "is_demo", "token_issued_at", "created_at"]
-    search_fields = ["name", "country", "contact"]
-    fields = ["name", "country", "cdm_version", "contact", "description", "is_demo", "token_issued_at"]
-    readonly_fields = ["token_issued_at"]
-    actions = ["rotate_tokens"]
-
-    def save_model(self, request: HttpRequest, obj: DataSource, form, change: bool) -> None:
-        from outcomes.services.network import data_source_create
-
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        created, token = data_source_create(
-            name=obj.name,
-            country=obj.country,
-            contact=obj.contact,
-            cdm_version=obj.cdm_version,
-            description=obj.description,
-            is_demo=obj.is_demo,
-            by=request.user,
-        )
-        obj.pk = created.pk
-        obj.refresh_from_db()
-        messages.warning(request, f"Upload token of {created.name} (shown only now): {token}")
-
-    @admin.action(description="Rotate the upload token (the old one stops working)")
-    def rotate_tokens(self, request: HttpRequest, queryset: QuerySet[DataSource]) -> None:
-        from outcomes.services.network import data_source_token_rotate
-
-        for source in queryset:
-            token = data_source_token_rotate(data_source=source, by=request.user)
-            messages.warning(request, f"New upload token of {source.name} (shown only now): {token}")
-
-
-@admin.register(FeasibilityReport)
-class FeasibilityReportAdmin(ReadOnlyAdmin):
-    list_display = ["data_source", "version", "generated_at", "received_at"]
-    list_select_related = ["data_source", "version__core_outcome_set"]
-    readonly_fields = ["data_source", "version", "document", "generated_at", "received_at"]
-
-
-@admin.register(TrialCheck)
-class TrialCheckAdmin(ReadOnlyAdmin):
-    """Stored results of trial checks (docs/trials.md): never edited, a shared address must keep its result."""
-
-    list_display = ["id", "version", "source", "registry_id", "meets_kirkham", "created_at"]
-    list_filter = ["meets_kirkham", "source"]
-    list_select_related = ["version__core_outcome_set"]
-
-
-@admin.register(TrialAdoption)
-class TrialAdoptionAdmin(ReadOnlyAdmin):
-    """Declared adoptions: curators decide them on the site (/trials/adoptions/), where each decision is audited."""
-
-    list_display = ["registry_id", "version", "status", "declared_by", "declared_at", "decided_by", "decided_at"]
-    list_filter = ["status", "registry"]
-    search_fields = ["registry_id", "trial_title"]
-    list_select_related = ["version__core_outcome_set", "declared_by", "decided_by"]
-
-
-# --- Change notifications (docs/notifications.md): shown, changed only by their owners through the pages and API ---
-
-
-@admin.register(Subscription)
-class SubscriptionAdmin(ReadOnlyAdmin):
-    list_display = ["email", "core_outcome_set", "disease_area", "confirmed_at", "unsubscribed_at"]
-    list_filter = ["confirmed_at", "unsubscribed_at"]
-    search_fields = ["email"]
-    exclude = ["confirm_nonce", "unsubscribe_nonce"]
-
-    def has_delete_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
-        return is_admin(request.user)  # an address's owner may ask to be erased
-
-
-@admin.register(WebhookEndpoint)
-class WebhookEndpointAdmin(ReadOnlyAdmin):
-    list_display = ["url", "owner", "events", "is_enabled", "consecutive_failures", "created_at"]
-    list_filter = ["is_enabled"]
-    search_fields = ["url", "owner__username"]
-    exclude = ["secret", "previous_secret"]  # signing keys are shown to their owner once, never again
-
-
-class WebhookAttemptInline(admin.TabularInline):
-    model = WebhookAttempt
-    extra = 0
-    can_delete = False
-    fields = ["attempted_at", "status_code", "duration_ms", "succeeded", "response_excerpt", "error"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request: HttpRequest, obj: object | None = None) -> bool:
-        return False
-
-
-@admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ReadOnlyAdmin):
-    list_display = ["message_id", "endpoint", "event_type", "status", "attempt_count", "created_at"]
-    list_filter = ["status", "event_type"]
-    list_select_related = ["endpoint"]
-    inlines = [WebhookAttemptInline]
-
-
-# ---------------------------------------------------------------------------------------------- concept sets
-
-
-class ReviewedRevisionMixin:
-    """Read-only once the revision is reviewed (the database refuses changes too: outcomes/mapping_triggers.py)."""
-
-    def _reviewed(self, obj: models.Model | None) -> bool:
-        revision = obj if isinstance(obj, ConceptSetRevision) else getattr(obj, "revision", None)
-        return revision is not None and revision.is_reviewed
-
-    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return is_curator(request.user) and not self._reviewed(obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return is_curator(request.user) and not self._reviewed(obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return is_curator(request.user) and not self._reviewed(obj)
-
-
-class ConceptSetItemInline(ReviewedRevisionMixin, admin.TabularInline):
-    model = ConceptSetItem
-    extra = 0
-    fields = [
-        "order",
-        "vocabulary",
-        "code",
-        "name",
-        "domain",
-        "concept_id",
-        "include_descendants",
-        "include_mapped",
-        "is_excluded",
-    ]
-
-
-@admin.register(ConceptSetRevision)
-class ConceptSetRevisionAdmin(ReviewedRevisionMixin, ImmutabilityMessageMixin, admin.ModelAdmin):
-    """A proposed revision can be edited here (its items are checked like on the mapping page) and reviewed with
-    the action; new revisions are proposed on the mapping page or through the API, which number them."""
-
-    list_display = ["outcome_identity", "core_outcome_set", "number", "status", "proposed_at", "reviewed_at"]
-    list_filter = ["status", "core_outcome_set"]
-    list_select_related = ["core_outcome_set"]
-    search_fields = ["outcome_identity", "items__code", "items__name"]
-    inlines = [ConceptSetItemInline]
-    fields = [
-        "outcome_identity",
-        "core_outcome_set",
-        "number",
-        "status",
-        "counts_all_deaths",
-        "window_start_day",
-        "window_end_day",
-        "note",
-        "proposed_by",
-        "proposed_at",
-        "reviewed_by",
-        "reviewed_at",
-    ]
-    readonly_fields = [
-        "outcome_identity",
-        "core_outcome_set",
-        "number",
-        "status",
-        "proposed_by",
-        "proposed_at",
-        "reviewed_by",
-        "reviewed_at",
-    ]
-    actions = ["review_revisions"]
-
-    def has_add_permission(self, request: HttpRequest, obj: models.Model | None = None) -> bool:
-        return False
-
-    def save_related(self, request: HttpRequest, form: forms.ModelForm, formsets: list, change: bool) -> None:
-        super().save_related(request, form, formsets, change)
-        revision = form.instance
-        audit_record(
-            action="conceptset.admin_edit",
-            obj=revision,
-            actor=request.user,
-            core_outcome_set=revision.core_outcome_set,
-            after={
-                "number": revision.number,
-                "items": [f"{i.vocabulary} {i.code}" for i in revision.items.all()],
-            },
-        )
-
-    @admin.action(description="Review the selected proposed revisions")
-    def review_revisions(self, request: HttpRequest, queryset: QuerySet) -> None:
-        reviewed = 0
-        for revision in queryset.filter(status=ConceptSetRevision.Status.PROPOSED):
-            try:
-                mapping_review(revision=revision, by=request.user)
-            except ValidationError as exc:
-                self.message_user(request, "; ".join(exc.messages), level=messages.ERROR)
-            else:
-                reviewed += 1
-        self.message_user(request, f"{reviewed} revision(s) reviewed.")
-
-
-@admin.register(OmopVocabulary)
-class OmopVocabularyAdmin(ReadOnlyAdmin):
-    """Loaded with manage.py load_omop_vocabulary, never edited by hand."""
-
-    list_display = ["vocabulary_id", "vocabulary_name", "vocabulary_version", "loaded_at"]
-
-
-@admin.register(OmopConcept)
-class OmopConceptAdmin(ReadOnlyAdmin):
-    list_display = ["concept_id", "concept_name", "vocabulary_id", "concept_code", "domain_id", "standard_concept"]
-    list_filter = ["vocabulary_id", "domain_id", "standard_concept"]
-    search_fields = ["=concept_id", "=concept_code", "concept_name"]
-    show_full_result_count = False
-
-
-@admin.register(OmopConceptRelationship)
-class OmopConceptRelationshipAdmin(ReadOnlyAdmin):
-    list_display = ["concept_id_1", "relationship_id", "concept_id_2", "invalid_reason"]
-    search_fields = ["=concept_id_1", "=concept_id_2"]
-    show_full_result_count = False
-
-
-@admin.register(OmopConceptAncestor)
-class OmopConceptAncestorAdmin(ReadOnlyAdmin):
-    list_display = ["ancestor_concept_id", "descendant_concept_id", "min_levels_of_separation"]
-    search_fields = ["=ancestor_concept_id", "=descendant_concept_id"]
-    show_full_result_count = False
+# The admin of the later capabilities, one module each; they build on ReadOnlyAdmin and the mixins above.
+from outcomes.admin import network, notifications, trials  # noqa: E402, F401
