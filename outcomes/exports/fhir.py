@@ -414,9 +414,12 @@ def version_bundle(version: CoreOutcomeSetVersion) -> dict:
         notes.append({"text": "DRAFT: not a published version of this core outcome set."})
     if version.status == Status.WITHDRAWN:
         notes.append({"text": f"Withdrawn: {version.withdrawn_reason}"})
+    # OutcomeList admits only VariableDefinition (or OutcomeDefinition) entries: claimed when every outcome is one.
+    claims_outcome_list = all("meta" in entry["resource"] for entry in outcome_entries)
     outcome_list = {
         "resourceType": "List",
         "id": list_id,
+        **({"meta": {"profile": [versioned(OUTCOME_LIST)]}} if claims_outcome_list else {}),
         "extension": extensions,
         "identifier": [{"system": URI_IDENTIFIER_SYSTEM, "value": canonical}],
         "status": "current" if version.status in (Status.PUBLISHED, Status.DRAFT, Status.IN_CONSENSUS) else "retired",
@@ -428,11 +431,6 @@ def version_bundle(version: CoreOutcomeSetVersion) -> dict:
             for entry in outcome_entries
         ],
     }
-    # OutcomeList admits only VariableDefinition (or OutcomeDefinition) entries: claimed when every outcome is one.
-    if all("meta" in entry["resource"] for entry in outcome_entries):
-        outcome_list = {"resourceType": "List", "id": list_id, "meta": {"profile": [versioned(OUTCOME_LIST)]}} | {
-            k: v for k, v in outcome_list.items() if k not in ("resourceType", "id")
-        }
     if version.published_at:
         outcome_list["date"] = version.published_at.isoformat()
     if notes:
