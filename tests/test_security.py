@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -40,21 +39,12 @@ pytestmark = pytest.mark.usefixtures("rate_limit_clock")
 # Rate limits -------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def fresh_window(settings) -> None:
-    """Start the attempts well inside one rate-limit window (the limit counts per fixed window)."""
-    period = max(parse_rate(settings.LOGIN_RATE_LIMIT)[1], parse_rate(settings.PANEL_LINK_RATE_LIMIT)[1])
-    left = period - time.time() % period
-    if left < 5:
-        time.sleep(left + 0.1)
-
-
 def sign_in(client: Client, password: str, ip: str = "203.0.113.7"):
     return client.post(reverse("login"), {"username": "curator", "password": password}, REMOTE_ADDR=ip)
 
 
 @pytest.mark.django_db
-def test_sign_in_attempts_beyond_the_limit_answer_429_with_a_clear_message(client, settings, fresh_window):
+def test_sign_in_attempts_beyond_the_limit_answer_429_with_a_clear_message(client, settings):
     UserFactory(username="curator")
     limit, _ = parse_rate(settings.LOGIN_RATE_LIMIT)
     for _ in range(limit):
@@ -67,7 +57,7 @@ def test_sign_in_attempts_beyond_the_limit_answer_429_with_a_clear_message(clien
 
 
 @pytest.mark.django_db
-def test_the_sign_in_limit_counts_each_address_separately(client, settings, fresh_window):
+def test_the_sign_in_limit_counts_each_address_separately(client, settings):
     UserFactory(username="curator")
     limit, _ = parse_rate(settings.LOGIN_RATE_LIMIT)
     for _ in range(limit + 1):
@@ -85,7 +75,7 @@ def test_viewing_the_sign_in_form_is_not_counted_as_an_attempt(client, settings)
 
 
 @pytest.mark.django_db
-def test_admin_sign_in_shares_the_sign_in_limit(client, settings, fresh_window):
+def test_admin_sign_in_shares_the_sign_in_limit(client, settings):
     UserFactory(username="curator")
     limit, _ = parse_rate(settings.LOGIN_RATE_LIMIT)
     for _ in range(limit):
@@ -298,7 +288,7 @@ def test_a_draft_version_is_not_public(client, reference_data):
 
 
 @pytest.mark.django_db
-def test_guessing_panel_invitation_links_is_rate_limited(client, settings, fresh_window):
+def test_guessing_panel_invitation_links_is_rate_limited(client, settings):
     limit, _ = parse_rate(settings.PANEL_LINK_RATE_LIMIT)
     for attempt in range(limit):
         response = client.get(reverse("panel:enter", args=[f"guess-{attempt}"]), REMOTE_ADDR="203.0.113.9")
