@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_migrate, post_save
+from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 TRIGGERS_MIGRATION = ("outcomes", "0003_published_versions_immutable_triggers")
 AUDIT_TRIGGERS_MIGRATION = ("outcomes", "0004_auditevent_append_only")
@@ -65,6 +65,34 @@ def _search_data_changed(sender, **kwargs) -> None:
     search_generation_bump()
 
 
+def _set_conditions_changed(sender, instance, action: str, reverse: bool, pk_set, **kwargs) -> None:
+    """A set's conditions are searched (the search index holds them): whichever way they change, its index row is
+    recomputed. `reverse`: changed from the condition's side (`pk_set` are then the sets)."""
+    from outcomes.services.search import sets_search_index_refresh
+
+    if action == "pre_clear" and reverse:
+        instance._cleared_sets = list(instance.core_outcome_sets.values_list("pk", flat=True))
+        return
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        sets = [instance.pk]
+    elif action == "post_clear":
+        sets = getattr(instance, "_cleared_sets", [])
+    else:
+        sets = list(pk_set or [])
+    if sets:
+        sets_search_index_refresh(set_ids=sets)
+
+
+def _condition_saved(sender, instance, created: bool, **kwargs) -> None:
+    """A renamed or recoded condition: the sets it belongs to are searched by its names and codes."""
+    from outcomes.services.search import sets_search_index_refresh
+
+    if not created:
+        sets_search_index_refresh(set_ids=instance.core_outcome_sets.values_list("pk", flat=True))
+
+
 class OutcomesConfig(AppConfig):
     name = "outcomes"
     verbose_name = "Core outcome sets"
@@ -84,5 +112,12 @@ class OutcomesConfig(AppConfig):
         for model in (SearchSynonym, Instrument):
             post_save.connect(_search_data_changed, sender=model, dispatch_uid=f"search-{model.__name__}-saved")
             post_delete.connect(_search_data_changed, sender=model, dispatch_uid=f"search-{model.__name__}-deleted")
+        from diseases.models import Condition
+        from outcomes.models import CoreOutcomeSet
+
+        m2m_changed.connect(
+            _set_conditions_changed, sender=CoreOutcomeSet.conditions.through, dispatch_uid="search-set-conditions"
+        )
+        post_save.connect(_condition_saved, sender=Condition, dispatch_uid="search-condition-saved")
         # Register the Celery tasks in every process (web too), so the outbox can send them by name.
         from outcomes import tasks  # noqa: F401

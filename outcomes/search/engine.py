@@ -103,8 +103,9 @@ def _any_filter(clauses: list[Clause]) -> Q:
     return Q(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [expression]))  # noqa: S608, S611
 
 
-def _candidates(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> tuple[list[int], bool]:
-    """The ids of the ranking candidates among `sets`, and whether more sets match than that (a full tier).
+def _candidates(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> tuple[dict[int, int], bool]:
+    """The ranking candidates among `sets` (id -> the highest tier it is in), and whether more sets match than that
+    (a full tier).
 
     The tiers are nested (a title match is a match anywhere), and every set of a tier ranks above every set found
     only in a lower one, so once a tier is full (CANDIDATES + 1 sets) the lower ones could only add sets ranked
@@ -133,7 +134,11 @@ def _candidates(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> tuple[lis
     for tier, pk in rows:
         found[tier].append(pk)
     more = any(len(ids) > CANDIDATES for ids in found.values())
-    return list(dict.fromkeys(pk for ids in found.values() for pk in ids[:CANDIDATES])), more
+    tiers: dict[int, int] = {}
+    for tier, ids in found.items():  # highest tier first: a set keeps the first tier it was found in
+        for pk in ids[:CANDIDATES]:
+            tiers.setdefault(pk, tier)
+    return tiers, more
 
 
 def _rank(query: ParsedQuery) -> tuple:
@@ -175,16 +180,18 @@ def sets_matching(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> QuerySe
         if not query.domains:
             return sets.none()
         return sets.exclude(_any_filter(query.negative)) if query.negative else sets
-    ids, query.more_than_listed = _candidates(sets, query)
-    query.listed_count = len(ids)
+    tiers, query.more_than_listed = _candidates(sets, query)
+    query.listed_count = len(tiers)
     rank = Cast(_rank(query), FloatField())
+    # Each candidate's tier is known from how it was found: no need to test the tiers' documents again.
+    in_tier = {t: [pk for pk, found_in in tiers.items() if found_in == t] for t in (HEAD, NAMES)}
     tier = Case(
-        *(When(_tier_filter(query, t), then=Value(float(t))) for t in (HEAD, NAMES)),
+        *(When(pk__in=ids, then=Value(float(t))) for t, ids in in_tier.items() if ids),
         default=Value(0.0),
         output_field=FloatField(),
     )
     return (
-        _by_pk(sets, ids)
+        _by_pk(sets, list(tiers))
         .annotate(search_rank=ExpressionWrapper(tier + rank / (rank + 1.0), output_field=FloatField()))
         .annotate(search_sources=F("search_index__sources"))
         .order_by("-search_rank", "title", "pk")
@@ -228,20 +235,48 @@ def _alternative_matches(alternative: Alternative, found: Sequence[str], is_code
     return False
 
 
-def clause_matches(clause: Clause, field_name: str, text: str) -> bool:
-    is_code = field_name in ("ICD-10", "SNOMED CT")
-    found = [code_term(text)] if is_code else source_terms(text)
-    return any(_alternative_matches(a, found, is_code) for a in clause.alternatives)
+CODE_FIELDS = frozenset(("ICD-10", "SNOMED CT"))
 
 
-def match_reasons(sources: list[list[str]], query: ParsedQuery, *, limit: int = MAX_REASONS) -> list[Reason]:
-    """Which of a set's sources (SetSearchIndex.sources) hold a word of `query`: heaviest field first, at most
-    `limit` (the sources are looked at heaviest field first, and no further than needed)."""
-    if not query.positive:
+@dataclass(frozen=True)
+class ClauseMatcher:
+    """A clause, ready to be tested against many texts: its one-word alternatives as a set (one intersection per
+    text), the rest (phrases, prefixes, codes) tested one by one."""
+
+    words: frozenset[str]
+    others: tuple[Alternative, ...]
+
+    @classmethod
+    def of(cls, clause: Clause) -> ClauseMatcher:
+        simple = [a for a in clause.alternatives if len(a.terms) == 1 and not a.prefix and not a.code]
+        return cls(frozenset(a.terms[0] for a in simple), tuple(a for a in clause.alternatives if a not in simple))
+
+    def matches(self, field_name: str, text: str) -> bool:
+        if field_name in CODE_FIELDS:
+            found: Sequence[str] = (code_term(text),)
+            return any(_alternative_matches(a, found, True) for a in self.others)
+        found = source_terms(text)
+        if not self.words.isdisjoint(found):
+            return True
+        return any(_alternative_matches(a, found, False) for a in self.others)
+
+
+def matchers(clauses: list[Clause]) -> list[ClauseMatcher]:
+    return [ClauseMatcher.of(clause) for clause in clauses]
+
+
+FIELD_RANK = {name: rank for rank, name in enumerate(FIELD_ORDER)}
+
+
+def match_reasons(sources: list[list[str]], clauses: list[ClauseMatcher], *, limit: int = MAX_REASONS) -> list[Reason]:
+    """Which of a set's sources (SetSearchIndex.sources) hold a word of the query (`clauses`: its positive clauses,
+    `matchers`): heaviest field first, at most `limit` (the sources are looked at heaviest field first, and no
+    further than needed)."""
+    if not clauses:
         return []
     found: list[Reason] = []
-    for name, text, outcome in sorted(sources, key=lambda source: FIELD_ORDER.index(source[0])):
-        if any(clause_matches(clause, name, text) for clause in query.positive):
+    for name, text, outcome in sorted(sources, key=lambda source: FIELD_RANK[source[0]]):
+        if any(clause.matches(name, text) for clause in clauses):
             found.append(Reason(name, text, outcome))
             if len(found) == limit:
                 break
@@ -271,14 +306,11 @@ def instrument_hits(query: ParsedQuery) -> list[Instrument]:
     if not query.positive:
         return []
     hits = []
+    clauses = matchers(query.positive)
     for instrument in kept("instruments", lambda: list(Instrument.objects.order_by("acronym"))):
         sources = [("acronym", instrument.acronym), ("name", instrument.name)]
-        matched = [
-            Reason(name, text)
-            for name, text in sources
-            if any(clause_matches(clause, name, text) for clause in query.positive)
-        ]
-        if all(any(clause_matches(clause, n, t) for n, t in sources) for clause in query.positive):
+        matched = [Reason(name, text) for name, text in sources if any(c.matches(name, text) for c in clauses)]
+        if all(any(c.matches(n, t) for n, t in sources) for c in clauses):
             hits.append(InstrumentHit(instrument, matched))
     return hits
 
@@ -289,9 +321,10 @@ def outcome_hits(sets: list[CoreOutcomeSet], query: ParsedQuery) -> list[Outcome
     if not query.positive:
         return []
     by_name: dict[str, OutcomeHit] = {}
+    clauses = matchers(query.positive)
     for cos in sets:
         for name, text, _ in getattr(cos, "search_sources", None) or []:
-            if name == "outcome" and all(clause_matches(clause, name, text) for clause in query.positive):
+            if name == "outcome" and all(clause.matches(name, text) for clause in clauses):
                 hit = by_name.setdefault(text.casefold(), OutcomeHit(text, [Reason("outcome", text)]))
                 if cos not in hit.sets:
                     hit.sets.append(cos)

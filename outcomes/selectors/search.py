@@ -19,6 +19,7 @@ from outcomes.search.engine import (
     Reason,
     instrument_hits,
     match_reasons,
+    matchers,
     outcome_hits,
     sets_matching,
 )
@@ -96,7 +97,8 @@ def search_results(
     sets = with_current_versions(sets, outcomes=False) if versions else list(sets)
     if query is None or not query.positive:
         return [SearchResult(cos, []) for cos in sets]
-    return [SearchResult(cos, match_reasons(getattr(cos, "search_sources", None) or [], query)) for cos in sets]
+    clauses = matchers(query.positive)
+    return [SearchResult(cos, match_reasons(getattr(cos, "search_sources", None) or [], clauses)) for cos in sets]
 
 
 def set_suggestions(query: ParsedQuery, *, limit: int) -> list[CoreOutcomeSet]:
