@@ -151,6 +151,9 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cos"}}
+# How long a search's answer is kept for the same query (outcomes/search/generation.py): every publication,
+# withdrawal or curator's edit starts a new search generation, so this only bounds the cache's memory. 0: not kept.
+SEARCH_RESULTS_CACHE_SECONDS = env_int("SEARCH_RESULTS_CACHE_SECONDS", 300)
 
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 # No result backend: nothing reads a task's return value (tasks record their work in the database). With one,

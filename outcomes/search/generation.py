@@ -5,15 +5,23 @@ A generation token in the shared cache changes whenever they may have: `search_g
 search index's maintenance (outcomes.services.search: every refresh and rebuild, which the version lifecycle
 calls on publish and withdrawal) and by a change to a synonym (outcomes.signals). Each process keeps what it read
 under the generation it read it in, so a query costs one cache read instead of reading the tables.
+
+A search's whole answer (the search API's body, the search page's content) is a function of the request's
+parameters, the language and what the generation covers, so it is kept in the shared cache under the generation too
+(`remembered_answer`): a query asked again is answered without searching, and a publication, a withdrawal or a
+curator's edit starts a new generation, so no answer outlives the data it was computed from.
+SEARCH_RESULTS_CACHE_SECONDS bounds how long an answer is kept (0: never).
 """
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 
@@ -58,3 +66,13 @@ def kept(name: str, compute: Callable[[], T]) -> T:
 def shared(name: str, compute: Callable[[], T], timeout: int) -> T:
     """`compute()`, remembered in the shared cache for the current generation (at most `timeout` seconds)."""
     return cache.get_or_set(f"cos:search:{name}:{search_generation()}", compute, timeout)
+
+
+def remembered_answer(kind: str, parts: tuple, compute: Callable[[], T]) -> T:
+    """`compute()`, the answer of a search of `kind` ("api", "page") to the request described by `parts` (its
+    parameters, language, address), remembered in the shared cache for the current generation."""
+    seconds = settings.SEARCH_RESULTS_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    digest = hashlib.sha256(repr(parts).encode()).hexdigest()
+    return shared(f"answer:{kind}:{digest}", compute, seconds)

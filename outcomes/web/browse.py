@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
+from django.utils.translation import get_language
 
 from diseases.selectors import condition_list
 from outcomes.models import CoreArea, Instrument, OutcomeDomain
+from outcomes.search.generation import remembered_answer
 from outcomes.search.query import search_query
 from outcomes.selectors import public as selectors
 from outcomes.selectors import search as search_selectors
@@ -21,6 +24,16 @@ def condition_detail(request: HttpRequest, slug: str) -> HttpResponse:
 
 
 def search(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "")
+    # The results are the same for everyone asking the same in the same language (personal parts of the page, the
+    # header, are outside them): rendered once per search generation.
+    parts = (request.GET.urlencode(), get_language())
+    content = remembered_answer("page", parts, lambda: _search_content(request))
+    return render(request, "public/search.html", {"content": content, "query": text.strip()})
+
+
+def _search_content(request: HttpRequest) -> str:
+    """The search page's results, facets and form, rendered."""
     form = SearchForm(request.GET or None)
     if form.is_bound:
         form.is_valid()  # invalid facets are shown as errors and left out; the valid ones still apply
@@ -49,7 +62,7 @@ def search(request: HttpRequest) -> HttpResponse:
         # The filters fold away after a plain text search, so that on a phone the results come first.
         "filters_open": bool(active or not text or form.errors),
     }
-    return render(request, "public/search.html", context)
+    return render_to_string("public/_search_content.html", context, request=request)
 
 
 def domain_list(request: HttpRequest) -> HttpResponse:

@@ -16,6 +16,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from outcomes.api.registry.views import errors
+from outcomes.search.generation import remembered_answer
 from outcomes.search.query import search_query
 from outcomes.selectors import search as selectors
 
@@ -89,56 +90,63 @@ class Search(APIView):
     def get(self, request: Request) -> Response:
         params = SearchParamsSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
-        query = search_query(params.validated_data["q"])
-        sets = selectors.set_search(query=query)
-        if query.is_empty:  # nothing searchable in `q` (none, or only stop words): no hits, not the whole registry
-            sets = sets.none()
-        limit = params.validated_data["limit"]
-        total = query.listed_count if query.listed_count is not None else sets.count()
-        best = list(sets[: max(limit, selectors.OUTCOME_HITS_FROM)])  # the outcome hits come from these too
-        page = selectors.search_results(best[:limit], query, versions=False)
-        hits = selectors.search_kind_hits(best, query)
-        results = [
-            {
-                "kind": "instrument",
-                "label": hit.instrument.acronym,
-                "name": hit.instrument.name,
-                "url": reverse("api:instrument-detail", args=[hit.instrument.acronym], request=request),
-                "set_count": hit.set_count,
-                "matched": hit.reasons,
-            }
-            for hit in hits.instruments
-        ]
-        results += [
-            {
-                "kind": "outcome",
-                "label": hit.name,
-                "url": reverse("api:cos-list", request=request) + "?" + _q(hit.name),
-                "set_count": len(hit.sets),
-                "sets": [{"slug": cos.slug, "title": cos.title} for cos in hit.sets],
-                "matched": hit.reasons,
-            }
-            for hit in hits.outcomes
-        ]
-        results += [
-            {
-                "kind": "set",
-                "label": result.cos.title,
-                "slug": result.cos.slug,
-                "url": reverse("api:cos-detail", args=[result.cos.slug], request=request),
-                "rank": round(getattr(result.cos, "search_rank", 0.0) or 0.0, 6),
-                "matched": result.reasons,
-            }
-            for result in page
-        ]
-        body = {
-            "query": query.raw,
-            "showing_results_for": query.showing_results_for,
-            "set_count": total,
-            "more_sets": query.more_than_listed,
-            "results": results,
+        q, limit = params.validated_data["q"], params.validated_data["limit"]
+        # The answer is the same for everyone asking the same at the same address (its URLs are absolute).
+        parts = (request.build_absolute_uri("/"), q, limit)
+        return Response(remembered_answer("api", parts, lambda: _answer(request, q, limit)))
+
+
+def _answer(request: Request, q: str, limit: int) -> dict:
+    """The search API's body for `q`: instruments, then outcomes, then the `limit` best sets."""
+    query = search_query(q)
+    sets = selectors.set_search(query=query)
+    if query.is_empty:  # nothing searchable in `q` (none, or only stop words): no hits, not the whole registry
+        sets = sets.none()
+    total = query.listed_count if query.listed_count is not None else sets.count()
+    best = list(sets[: max(limit, selectors.OUTCOME_HITS_FROM)])  # the outcome hits come from these too
+    page = selectors.search_results(best[:limit], query, versions=False)
+    hits = selectors.search_kind_hits(best, query)
+    results = [
+        {
+            "kind": "instrument",
+            "label": hit.instrument.acronym,
+            "name": hit.instrument.name,
+            "url": reverse("api:instrument-detail", args=[hit.instrument.acronym], request=request),
+            "set_count": hit.set_count,
+            "matched": hit.reasons,
         }
-        return Response(SearchResponseSerializer(body).data)
+        for hit in hits.instruments
+    ]
+    results += [
+        {
+            "kind": "outcome",
+            "label": hit.name,
+            "url": reverse("api:cos-list", request=request) + "?" + _q(hit.name),
+            "set_count": len(hit.sets),
+            "sets": [{"slug": cos.slug, "title": cos.title} for cos in hit.sets],
+            "matched": hit.reasons,
+        }
+        for hit in hits.outcomes
+    ]
+    results += [
+        {
+            "kind": "set",
+            "label": result.cos.title,
+            "slug": result.cos.slug,
+            "url": reverse("api:cos-detail", args=[result.cos.slug], request=request),
+            "rank": round(getattr(result.cos, "search_rank", 0.0) or 0.0, 6),
+            "matched": result.reasons,
+        }
+        for result in page
+    ]
+    body = {
+        "query": query.raw,
+        "showing_results_for": query.showing_results_for,
+        "set_count": total,
+        "more_sets": query.more_than_listed,
+        "results": results,
+    }
+    return SearchResponseSerializer(body).data
 
 
 def _q(text: str) -> str:
