@@ -8,6 +8,7 @@ the terms of outcomes.search.text, so they find the same sets; only the ranking 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -156,6 +157,14 @@ def _rank(query: ParsedQuery) -> tuple:
     return RawSQL(rank, [match], output_field=FloatField())  # noqa: S611
 
 
+def _pk_among(ids: list[int]) -> Q:
+    """`pk__in=ids` as ONE bound parameter (an array on PostgreSQL, a JSON list on SQLite): Django binds and
+    prepares an IN list value by value, which for the few hundred candidates cost more than the query itself."""
+    if connection.vendor == "postgresql":
+        return Q(pk__in=RawSQL("SELECT unnest(%s::bigint[])", [list(ids)]))
+    return Q(pk__in=RawSQL("SELECT value FROM json_each(%s)", [json.dumps(list(ids))]))
+
+
 def _by_pk(sets: QuerySet[CoreOutcomeSet], ids: list[int]) -> QuerySet[CoreOutcomeSet]:
     """`sets` with primary key in `ids`, which are rows of `sets` already. Then `sets`' own filters need not be
     tested again (re-testing "a public version exists" made PostgreSQL hash every version), unless a filter joined
@@ -164,7 +173,7 @@ def _by_pk(sets: QuerySet[CoreOutcomeSet], ids: list[int]) -> QuerySet[CoreOutco
     if all(join.join_field.many_to_one or join.join_field.one_to_one for join in joins):
         sets = sets.all()
         sets.query.where = WhereNode()
-    return sets.filter(pk__in=ids)
+    return sets.filter(_pk_among(ids))
 
 
 def sets_matching(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> QuerySet[CoreOutcomeSet]:
@@ -186,7 +195,7 @@ def sets_matching(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> QuerySe
     # Each candidate's tier is known from how it was found: no need to test the tiers' documents again.
     in_tier = {t: [pk for pk, found_in in tiers.items() if found_in == t] for t in (HEAD, NAMES)}
     tier = Case(
-        *(When(pk__in=ids, then=Value(float(t))) for t, ids in in_tier.items() if ids),
+        *(When(_pk_among(ids), then=Value(float(t))) for t, ids in in_tier.items() if ids),
         default=Value(0.0),
         output_field=FloatField(),
     )

@@ -16,6 +16,7 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from outcomes.api.registry.views import errors
+from outcomes.search.engine import Reason
 from outcomes.search.generation import remembered_answer
 from outcomes.search.query import search_query
 from outcomes.selectors import search as selectors
@@ -113,7 +114,7 @@ def _answer(request: Request, q: str, limit: int) -> dict:
             "name": hit.instrument.name,
             "url": reverse("api:instrument-detail", args=[hit.instrument.acronym], request=request),
             "set_count": hit.set_count,
-            "matched": hit.reasons,
+            "matched": _reasons(hit.reasons),
         }
         for hit in hits.instruments
     ]
@@ -124,7 +125,7 @@ def _answer(request: Request, q: str, limit: int) -> dict:
             "url": reverse("api:cos-list", request=request) + "?" + _q(hit.name),
             "set_count": len(hit.sets),
             "sets": [{"slug": cos.slug, "title": cos.title} for cos in hit.sets],
-            "matched": hit.reasons,
+            "matched": _reasons(hit.reasons),
         }
         for hit in hits.outcomes
     ]
@@ -135,7 +136,7 @@ def _answer(request: Request, q: str, limit: int) -> dict:
             "slug": result.cos.slug,
             "url": reverse("api:cos-detail", args=[result.cos.slug], request=request),
             "rank": round(getattr(result.cos, "search_rank", 0.0) or 0.0, 6),
-            "matched": result.reasons,
+            "matched": _reasons(result.reasons),
         }
         for result in page
     ]
@@ -146,7 +147,11 @@ def _answer(request: Request, q: str, limit: int) -> dict:
         "more_sets": query.more_than_listed,
         "results": results,
     }
-    return SearchResponseSerializer(body).data
+    return body  # already in the shape of SearchResponseSerializer (the schema), which would only copy it
+
+
+def _reasons(reasons: list[Reason]) -> list[dict]:
+    return [{"field": r.field, "text": r.text, "outcome": r.outcome} for r in reasons]
 
 
 def _q(text: str) -> str:
