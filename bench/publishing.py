@@ -15,13 +15,11 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import Group
 from django.db.models import Count, Q
 
+from bench.scenarios import PUBLISHER, PUBLISHER_PASSWORD
 from outcomes.models import AuditEvent, CoreOutcomeSet, CoreOutcomeSetVersion
 from outcomes.permissions import CURATORS_GROUP
 from outcomes.services.versions import OPEN_STATUSES, version_draft_create
 
-PUBLISHER = "bench-publisher"
-# A curator of the throwaway bench database only, like the panelists' tokens of bench/build_dataset.py.
-PUBLISHER_PASSWORD = "bench-publisher-not-a-secret"  # noqa: S105
 SET_PREFIX = "bench-set-"
 
 Status = CoreOutcomeSetVersion.Status

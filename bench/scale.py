@@ -28,12 +28,14 @@ sys.path.insert(0, str(BASE_DIR))
 import psycopg2  # noqa: E402
 
 from bench import loadgen, run  # noqa: E402
-from bench.publishing import PUBLISHER, PUBLISHER_PASSWORD  # noqa: E402
 from bench.scenarios import (  # noqa: E402
+    PUBLISHER,
+    PUBLISHER_PASSWORD,
     VERSION_NUMBER,
     VERSION_SLUG,
     export_path,
     list_path,
+    publish_path,
     search_page_path,
     search_path,
     version_path,
@@ -260,7 +262,7 @@ def publish_request(draft: dict, cookies: dict[str, str]) -> tuple[str, str, byt
     """A curator's click on "Publish" on a draft's page: the form, its CSRF token, the proposed number."""
     body = urlencode({"csrfmiddlewaretoken": cookies["csrftoken"], "number": ""}).encode()
     headers = {"Content-Type": FORM, "Cookie": _cookie_header(cookies)}
-    return "POST", f"/sets/{draft['slug']}/v/{draft['version']}/publish/", body, headers
+    return "POST", publish_path(draft["slug"], draft["version"]), body, headers
 
 
 def publish_all(drafts: list[dict], cookies: dict[str, str], args) -> loadgen.Stats:

@@ -9,12 +9,8 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from bench import scale
-from bench.publishing import (
-    PUBLISHER,
-    PUBLISHER_PASSWORD,
-    publish_drafts_check,
-    publish_drafts_prepare,
-)
+from bench.publishing import publish_drafts_check, publish_drafts_prepare
+from bench.scenarios import PUBLISHER, PUBLISHER_PASSWORD
 from outcomes.models import CoreOutcomeSetVersion
 from outcomes.permissions import is_curator
 from outcomes.services.versions import version_publish
