@@ -12,7 +12,7 @@ import math
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import asdict, dataclass, field
 
 
@@ -116,10 +116,17 @@ class HttpError(Exception):
 
 
 class HttpWorker:
-    """One keep-alive HTTP/1.1 connection to the server; reconnects when the server closes it."""
+    """One keep-alive HTTP/1.1 connection to the server; reconnects when the server closes it. An answer whose
+    status is not in `expect` (2xx by default) counts as an error."""
 
-    def __init__(self, host: str, port: int, request_for: Callable[[int], tuple[str, str, bytes | None, dict]]):
-        self.host, self.port, self.request_for = host, port, request_for
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        request_for: Callable[[int], tuple[str, str, bytes | None, dict]],
+        expect: Container[int] = range(200, 300),
+    ):
+        self.host, self.port, self.request_for, self.expect = host, port, request_for, expect
         self.conn: http.client.HTTPConnection | None = None
 
     def __call__(self, n: int) -> int:
@@ -139,7 +146,7 @@ class HttpWorker:
                 continue
             if response.getheader("Connection", "").lower() == "close" or response.will_close:
                 self.close()
-            if not 200 <= response.status < 300:
+            if response.status not in self.expect:
                 raise HttpError(f"{method} {path} -> {response.status}: {data[:200]!r}")
             return len(data)
         raise HttpError("unreachable")

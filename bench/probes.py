@@ -4,6 +4,8 @@
     python bench/probes.py tally        # the tally service over the 3 closed rounds, and the raw GROUP BY
     python bench/probes.py dump         # build a whole-registry dump (the Celery task's body) in this process
     python bench/probes.py explain      # EXPLAIN ANALYZE of each query of one set list request (list_path(0))
+    python bench/probes.py publish_prepare 60      # 60 drafts for the publish scenario (bench/publishing.py)
+    python bench/probes.py publish_check 12,13,14  # were these versions each published exactly once?
 
 Each prints one JSON object on its last line of stdout.
 """
@@ -28,7 +30,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from bench import floors  # noqa: E402
+from bench import floors, publishing  # noqa: E402
 from bench.build_dataset import SUBMIT_PROCESS_TITLE, TALLY_PROCESS_TITLE, submitter_token  # noqa: E402
 from bench.scenarios import (  # noqa: E402
     VERSION_NUMBER,
@@ -192,6 +194,14 @@ def explain() -> dict:
     return {"path": list_path(0), "status": response.status_code, "queries": len(timings), "execution": timings}
 
 
+def publish_prepare(count: str) -> dict:
+    return {"drafts": publishing.publish_drafts_prepare(count=int(count))}
+
+
+def publish_check(version_ids: str) -> dict:
+    return publishing.publish_drafts_check([int(pk) for pk in version_ids.split(",")])
+
+
 def _proc_status_kb(key: str) -> int | None:
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
@@ -203,6 +213,8 @@ def _proc_status_kb(key: str) -> int | None:
 
 
 if __name__ == "__main__":
-    command = sys.argv[1]
-    output = {"querycount": querycount, "tally": tally, "dump": dump, "explain": explain}[command]()
+    command, *arguments = sys.argv[1:]
+    probes = {"querycount": querycount, "tally": tally, "dump": dump, "explain": explain}
+    probes |= {"publish_prepare": publish_prepare, "publish_check": publish_check}
+    output = probes[command](*arguments)
     print(json.dumps(output, default=str))

@@ -89,8 +89,8 @@ def run_python(args: list[str], env: dict, *, check: bool = True) -> subprocess.
     return subprocess.run([sys.executable, *args], cwd=BASE_DIR, env=env, check=check, text=True, capture_output=True)
 
 
-def probe(command: str, database_url: str) -> dict:
-    done = run_python(["bench/probes.py", command], server_env(database_url), check=False)
+def probe(command: str, database_url: str, *arguments: str) -> dict:
+    done = run_python(["bench/probes.py", command, *arguments], server_env(database_url), check=False)
     if done.returncode:
         return {"error": done.stderr.strip().splitlines()[-1] if done.stderr.strip() else f"exit {done.returncode}"}
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -456,6 +456,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeat", type=int, default=3, help="runs per figure; the median is reported")
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--submit-concurrency", type=int, default=50)
+    parser.add_argument("--publish-drafts", type=int, default=60, help="drafts published per run (part scale)")
+    parser.add_argument("--publish-concurrency", type=int, default=4)
     parser.add_argument("--time-limit", type=float, default=20.0, help="seconds per run at most")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn workers (a per core)")
     parser.add_argument("--worker-class", default="sync")

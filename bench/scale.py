@@ -10,6 +10,7 @@ Needs nginx and the Debian PostgreSQL cluster tools (scripts/replica.sh creates 
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import secrets
 import subprocess
@@ -17,8 +18,9 @@ import sys
 import threading
 import time
 import urllib.request
+from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR))
@@ -27,10 +29,13 @@ import psycopg2  # noqa: E402
 
 from bench import loadgen, run  # noqa: E402
 from bench.scenarios import (  # noqa: E402
+    PUBLISHER,
+    PUBLISHER_PASSWORD,
     VERSION_NUMBER,
     VERSION_SLUG,
     export_path,
     list_path,
+    publish_path,
     search_page_path,
     search_path,
     version_path,
@@ -219,6 +224,84 @@ def submissions(database_url: str, args) -> dict:
     return {key: result.get(key) for key in ("p50_ms", "p95_ms", "throughput_rps", "errors", "all_exact")}
 
 
+FORM = "application/x-www-form-urlencoded"
+
+
+def _cookies_set(response: http.client.HTTPResponse, cookies: dict[str, str]) -> None:
+    for header in response.headers.get_all("Set-Cookie") or []:
+        cookies.update({name: morsel.value for name, morsel in SimpleCookie(header).items()})
+
+
+def _cookie_header(cookies: dict[str, str]) -> str:
+    return "; ".join(f"{name}={value}" for name, value in cookies.items())
+
+
+def sign_in(username: str, password: str) -> dict[str, str]:
+    """Sign in through nginx with the login form, as a browser does; returns the session and CSRF cookies."""
+    conn = http.client.HTTPConnection(HOST, PROXY_PORT, timeout=60)
+    cookies: dict[str, str] = {}
+    try:
+        conn.request("GET", "/accounts/login/")
+        response = conn.getresponse()
+        response.read()
+        _cookies_set(response, cookies)
+        form = {"username": username, "password": password, "csrfmiddlewaretoken": cookies.get("csrftoken", "")}
+        headers = {"Content-Type": FORM, "Cookie": _cookie_header(cookies)}
+        conn.request("POST", "/accounts/login/", body=urlencode(form), headers=headers)
+        response = conn.getresponse()
+        response.read()
+        _cookies_set(response, cookies)  # a new session, and a new CSRF token (Django rotates it at sign-in)
+    finally:
+        conn.close()
+    if response.status != 302 or "sessionid" not in cookies:
+        raise loadgen.HttpError(f"signing in as {username} answered {response.status}")
+    return cookies
+
+
+def publish_request(draft: dict, cookies: dict[str, str]) -> tuple[str, str, bytes, dict]:
+    """A curator's click on "Publish" on a draft's page: the form, its CSRF token, the proposed number."""
+    body = urlencode({"csrfmiddlewaretoken": cookies["csrftoken"], "number": ""}).encode()
+    headers = {"Content-Type": FORM, "Cookie": _cookie_header(cookies)}
+    return "POST", publish_path(draft["slug"], draft["version"]), body, headers
+
+
+def publish_all(drafts: list[dict], cookies: dict[str, str], args) -> loadgen.Stats:
+    """Publish each draft once through nginx, `publish_concurrency` at a time; a publication answers 302."""
+    request_for = lambda n: publish_request(drafts[n], cookies)  # noqa: E731
+    return loadgen.run(
+        make_worker=lambda: loadgen.HttpWorker(HOST, PROXY_PORT, request_for, expect=(302,)),
+        requests=len(drafts),
+        concurrency=args.publish_concurrency,
+        time_limit=args.time_limit,
+        close_worker=lambda w: w.close(),
+    )
+
+
+def publications(database_url: str, args) -> dict:
+    """Per run, `publish_drafts` fresh drafts (bench/publishing.py) published by a curator signed in through
+    nginx; then every draft checked published exactly once."""
+    runs, checks = [], []
+    for _ in range(args.repeat):
+        prepared = run.probe("publish_prepare", database_url, str(args.publish_drafts))
+        if "error" in prepared:
+            return {"error": f"preparing the drafts: {prepared['error']}"}
+        drafts = prepared["drafts"]
+        try:
+            cookies = sign_in(PUBLISHER, PUBLISHER_PASSWORD)
+        except (OSError, loadgen.HttpError) as exc:
+            return {"error": f"{exc}; see {RUN_DIR}/gunicorn.log"}
+        runs.append(publish_all(drafts, cookies, args))
+        checks.append(run.probe("publish_check", database_url, ",".join(str(d["id"]) for d in drafts)))
+    stats = run.median_stats(runs)
+    return {
+        "drafts_per_run": args.publish_drafts,
+        **{key: stats[key] for key in ("concurrency", "p50_ms", "p95_ms", "p99_ms", "throughput_rps", "errors")},
+        "error_samples": sorted({sample for r in runs for sample in r.error_samples})[:5],
+        "all_exact": all(check.get("exact") for check in checks) and stats["errors"] == 0,
+        "checks": checks,
+    }
+
+
 def measure(database_url: str, args) -> dict:
     replica_url = _with_port(database_url, REPLICA_PORT)
     results: dict = {"mix": [read_mix(n) for n in range(8)], "app_servers": len(APP_PORTS), "cache": {}}
@@ -235,6 +318,7 @@ def measure(database_url: str, args) -> dict:
                 )
                 run.log(f"scale, CPU ms per request, primary only: {results['cpu_primary_only']}")
                 results["submission_without_replica"] = submissions(database_url, args)
+                results["publish_without_replica"] = publications(database_url, args)
     started = subprocess.run(["bash", "scripts/replica.sh", "start"], cwd=BASE_DIR, capture_output=True, text=True)
     if started.returncode:
         results["replica"] = {"error": started.stderr.strip()[-500:]}
@@ -253,9 +337,11 @@ def measure(database_url: str, args) -> dict:
                 f"{results['replica_outage']['errors']} errors"
             )
             results["submission_with_replica"] = submissions(database_url, args)
+            results["publish_with_replica"] = publications(database_url, args)
     finally:
         subprocess.run(["bash", "scripts/replica.sh", "stop"], cwd=BASE_DIR, check=False)
-    for key in ("submission_without_replica", "submission_with_replica"):
+    keys = ("submission_without_replica", "submission_with_replica", "publish_without_replica", "publish_with_replica")
+    for key in keys:
         run.log(f"scale, {key}: {results[key]}")
     return results
 
@@ -268,6 +354,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--time-limit", type=float, default=20.0)
     parser.add_argument("--submit-concurrency", type=int, default=50)
+    parser.add_argument("--publish-drafts", type=int, default=60, help="drafts published per run")
+    parser.add_argument("--publish-concurrency", type=int, default=4)
     args = parser.parse_args(argv)
     results = measure(args.database_url, args)
     out = BASE_DIR / "bench" / "results" / "scale.json"

@@ -69,6 +69,17 @@ def export_path(slug: str, number: str, fmt: str) -> str:
     return f"/api/v1/core-outcome-sets/{slug}/versions/{number}/export/{fmt}/"
 
 
+# The curator who publishes in the publish scenario (bench/publishing.py), in the throwaway bench database only, like
+# the panelists' tokens of bench/build_dataset.py.
+PUBLISHER = "bench-publisher"
+PUBLISHER_PASSWORD = "bench-publisher-not-a-secret"  # noqa: S105
+
+
+def publish_path(slug: str, number: str) -> str:
+    """A curator's "Publish" form on a draft's page."""
+    return f"/sets/{slug}/v/{number}/publish/"
+
+
 def submission_path(number: int) -> str:
     return f"/api/v1/consensus/panel/rounds/{number}/"
 

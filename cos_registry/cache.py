@@ -5,6 +5,8 @@ API responses into 500s: every call that cannot reach Redis logs a warning and a
 return the default, writes do nothing, `incr` raises ValueError as for a missing key). After a failure the
 backend stops trying for `RETRY_AFTER_SECONDS` (a small circuit breaker), so a request does not wait for one
 connect timeout per cache call.
+
+`MAX_TIMEOUT` (seconds; none by default) caps the lifetime of every entry, whatever timeout its caller asks for.
 """
 
 from __future__ import annotations
@@ -74,6 +76,13 @@ class FaultTolerantRedisCache(RedisCache):
         self._class = ReusedClientRedisCacheClient
         self._retry_after = float(params.get("RETRY_AFTER_SECONDS", 2))
         self._down_until = 0.0
+        self._max_timeout = params.get("MAX_TIMEOUT")
+
+    def get_backend_timeout(self, timeout=DEFAULT_TIMEOUT) -> int | None:
+        seconds = super().get_backend_timeout(timeout)
+        if self._max_timeout is None:
+            return seconds
+        return self._max_timeout if seconds is None else min(seconds, self._max_timeout)
 
     @_tolerant(False)
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):

@@ -139,18 +139,26 @@ if HTTP_CACHE_PURGE_HOOK and not HTTP_CACHE_PURGE_URL:
 # Redis: when REDIS_URL is unset Celery runs tasks eagerly in-process and the cache is local memory.
 REDIS_URL = env_redis_url("REDIS_URL")
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            # Degrades to cache misses (and logs) when Redis is away: pages and the API keep serving.
-            "BACKEND": "cos_registry.cache.FaultTolerantRedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "cos"),
-            "TIMEOUT": 3600,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
+    redis_cache = {
+        # Degrades to cache misses (and logs) when Redis is away: pages and the API keep serving.
+        "BACKEND": "cos_registry.cache.FaultTolerantRedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "cos"),
+        "TIMEOUT": 3600,
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
+    # Sessions are read through Redis by every app server (cos_registry/sessions/cached_db.py). A cached session
+    # lives 5 minutes, not as long as the session: a sign-out made while Redis was unreachable leaves the entry
+    # behind (kept through a restart when Redis persists), and it must not sign the session back in for weeks.
+    CACHES = {"default": redis_cache, "sessions": {**redis_cache, "MAX_TIMEOUT": 300}}
+    SESSION_ENGINE = "cos_registry.sessions.cached_db"
+    SESSION_CACHE_ALIAS = "sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cos"}}
+    # Sessions are rows in the database: a local-memory cache is per process, where a cached session would go
+    # stale across gunicorn workers.
+    SESSION_ENGINE = "cos_registry.sessions"
+
 # How long a search's answer is kept for the same query (outcomes/search/generation.py): every publication,
 # withdrawal or curator's edit starts a new search generation, so this only bounds the cache's memory. 0: not kept.
 SEARCH_RESULTS_CACHE_SECONDS = env_int("SEARCH_RESULTS_CACHE_SECONDS", 300)
@@ -321,7 +329,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_ENGINE = "cos_registry.sessions"
 
 # A strict Content-Security-Policy: everything is served from this origin, nothing inline.
 CONTENT_SECURITY_POLICY = {

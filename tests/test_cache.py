@@ -11,13 +11,13 @@ from cos_registry.cache import FaultTolerantRedisCache
 from tests.factories import UserFactory
 
 UNREACHABLE = "redis://127.0.0.1:1/0"
-UNREACHABLE_CACHES = {
-    "default": {
-        "BACKEND": "cos_registry.cache.FaultTolerantRedisCache",
-        "LOCATION": UNREACHABLE,
-        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-    }
+UNREACHABLE_CACHE = {
+    "BACKEND": "cos_registry.cache.FaultTolerantRedisCache",
+    "LOCATION": UNREACHABLE,
+    "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
 }
+# With REDIS_URL, sessions are read through their own alias (cos_registry/sessions/cached_db.py).
+UNREACHABLE_CACHES = {"default": UNREACHABLE_CACHE, "sessions": UNREACHABLE_CACHE}
 
 
 @pytest.fixture
@@ -55,6 +55,14 @@ def test_after_a_failure_the_cache_stops_trying_for_a_moment():
     # The breaker is open: no connection is attempted, so even a broken client is not touched.
     cache._cache = None
     assert cache.get("key", "fallback") == "fallback"
+
+
+def test_max_timeout_caps_the_lifetime_of_every_entry():
+    capped = FaultTolerantRedisCache(UNREACHABLE, {"MAX_TIMEOUT": 300})
+    assert capped.get_backend_timeout(14 * 24 * 3600) == 300
+    assert capped.get_backend_timeout(None) == 300  # "never expires" too
+    assert capped.get_backend_timeout(60) == 60
+    assert FaultTolerantRedisCache(UNREACHABLE, {}).get_backend_timeout(None) is None
 
 
 @pytest.mark.django_db

@@ -67,10 +67,11 @@ def test_development_generates_a_secret_key_outside_the_repository(tmp_path):
     assert (tmp_path / "secret_key").read_text() == key  # generated once, then reused
 
 
-def _site_url(env: dict[str, str]) -> str:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SITE_URL", "HOST", "PORT"}}
+def _printed(expression: str, env: dict[str, str], unset: set[str]) -> str:
+    """What `expression` prints with the settings of `env`, the variables in `unset` removed from this one."""
+    clean = {k: v for k, v in os.environ.items() if k not in unset}
     result = subprocess.run(
-        [sys.executable, "-c", "from django.conf import settings; print(settings.SITE_URL)"],
+        [sys.executable, "-c", f"from django.conf import settings; print({expression})"],
         cwd=ROOT,
         env={**clean, "DJANGO_SETTINGS_MODULE": "cos_registry.settings", **env},
         capture_output=True,
@@ -79,6 +80,10 @@ def _site_url(env: dict[str, str]) -> str:
     )
     assert result.returncode == 0, result.stderr
     return result.stdout.strip()
+
+
+def _site_url(env: dict[str, str]) -> str:
+    return _printed("settings.SITE_URL", env, unset={"SITE_URL", "HOST", "PORT"})
 
 
 @pytest.mark.parametrize(
@@ -106,3 +111,17 @@ def test_a_site_url_that_is_not_an_http_address_stops_start_up(value):
     result = _manage("check", env={"SITE_URL": value})
     assert result.returncode != 0
     assert result.stderr.strip().startswith("Configuration error: ") and "SITE_URL" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "sessions"),
+    [
+        ({}, "cos_registry.sessions default None"),
+        ({"REDIS_URL": "redis://127.0.0.1:6379/0"}, "cos_registry.sessions.cached_db sessions 300"),
+    ],
+)
+def test_sessions_are_read_through_the_cache_only_when_it_is_redis(env, sessions):
+    expression = (
+        "settings.SESSION_ENGINE, settings.SESSION_CACHE_ALIAS, settings.CACHES.get('sessions', {}).get('MAX_TIMEOUT')"
+    )
+    assert _printed(expression, env, unset={"REDIS_URL"}) == sessions

@@ -6,22 +6,29 @@ import pytest
 from django.urls import reverse
 
 from cos_registry.sessions import SessionStore
+from cos_registry.sessions.cached_db import SessionStore as CachedSessionStore
 
 pytestmark = pytest.mark.django_db
 
+SESSION_ENGINES = ["cos_registry.sessions", "cos_registry.sessions.cached_db"]
 
-def test_a_session_key_django_never_issues_is_treated_as_no_session():
-    assert SessionStore("a" * 31 + "\x00").session_key is None
-    assert SessionStore("../../etc/passwd").session_key is None
-    issued = SessionStore()
+
+@pytest.mark.parametrize("store", [SessionStore, CachedSessionStore])
+def test_a_session_key_django_never_issues_is_treated_as_no_session(store):
+    assert store("a" * 31 + "\x00").session_key is None
+    assert store("../../etc/passwd").session_key is None
+    issued = store()
     issued.create()
-    assert SessionStore(issued.session_key).session_key == issued.session_key
+    assert store(issued.session_key).session_key == issued.session_key
 
 
-def test_a_forged_session_cookie_leaves_the_visitor_anonymous(client, reference_data):
+@pytest.mark.parametrize("engine", SESSION_ENGINES)
+def test_a_forged_session_cookie_leaves_the_visitor_anonymous(client, settings, reference_data, engine):
+    settings.SESSION_ENGINE = engine
     client.cookies["sessionid"] = "not-a-session-key-%00-with-punctuation"
     response = client.get(reverse("api:cos-list"))
     assert response.status_code == 200
+    assert response.wsgi_request.user.is_anonymous
 
 
 def test_a_malformed_api_token_is_refused_in_the_error_shape(client, reference_data):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 from django.db import transaction
+from django.test import Client
 from django.urls import reverse
 
 from outcomes.models import OutboxMessage, Rating
@@ -19,14 +20,16 @@ pytestmark = [pytest.mark.faults, needs_fault_run]
 
 @pytest.fixture
 def on_private_redis(settings, private_redis, celery_broker):
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "cos_registry.cache.FaultTolerantRedisCache",
-            "LOCATION": f"{URL}/0",
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-            "RETRY_AFTER_SECONDS": 0,
-        }
+    """The cache, the sessions and the broker on the private Redis, as settings configure them with REDIS_URL."""
+    cache = {
+        "BACKEND": "cos_registry.cache.FaultTolerantRedisCache",
+        "LOCATION": f"{URL}/0",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        "RETRY_AFTER_SECONDS": 0,
     }
+    settings.CACHES = {"default": cache, "sessions": {**cache, "MAX_TIMEOUT": 300}}
+    settings.SESSION_ENGINE = "cos_registry.sessions.cached_db"
+    settings.SESSION_CACHE_ALIAS = "sessions"
     celery_broker(f"{URL}/1")
     return private_redis
 
@@ -36,11 +39,15 @@ def test_the_registry_keeps_serving_while_redis_is_down_and_sends_kept_tasks_whe
     client, reference_data, on_private_redis, django_capture_on_commit_callbacks
 ):
     redis = on_private_redis
-    UserFactory(username="curator")
+    curator = UserFactory(username="curator")
     cache.set("probe", "cached")
     assert cache.get("probe") == "cached"
+    signed_in_before = Client()
+    signed_in_before.force_login(curator)
 
     redis.stop()
+    # A session cached in Redis is read from the database meanwhile: nobody is signed out.
+    assert signed_in_before.get(reverse("web:home")).wsgi_request.user.is_authenticated
     assert client.get(reverse("web:home")).status_code == 200
     assert client.get(reverse("web:set-detail", args=["localised-prostate-cancer-compacters"])).status_code == 200
     # The API too: its throttles and response caching go through the same cache.
