@@ -100,8 +100,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # PostgreSQL's JIT pays off for long analytical queries only; on the registry's list and search queries it
-    # added 50-90 ms of compilation each (docs/performance.md).
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
+    # added 50-90 ms of compilation each (docs/performance.md). Synchronized sequential scans start where another
+    # scan of the table is, so when very many sets match a word the search engine's bounded candidates (the first
+    # ones found, outcomes/search/engine.py) could differ between two identical requests: off.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off -c synchronize_seqscans=off")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Read replicas (docs/deploy.md, "Read replicas"): streaming replicas of the primary, as comma-separated URLs. Public
