@@ -48,6 +48,7 @@ PROXY_PORT = 8109
 REPLICA_PORT = 5433
 REFRESH_TOKEN = secrets.token_urlsafe(16)
 RUN_DIR = BASE_DIR / "var" / "bench" / "scale"
+SCALE_RESULTS = BASE_DIR / "bench" / "results" / "scale.json"
 
 
 def read_mix(n: int) -> str:
@@ -343,6 +344,10 @@ def measure(database_url: str, args) -> dict:
     keys = ("submission_without_replica", "submission_with_replica", "publish_without_replica", "publish_with_replica")
     for key in keys:
         run.log(f"scale, {key}: {results[key]}")
+    # Alone or as part of `make bench`, the last scale-out results are in one file.
+    SCALE_RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    SCALE_RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
+    run.log(f"scale results: {SCALE_RESULTS.relative_to(BASE_DIR)}")
     return results
 
 
@@ -357,12 +362,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--publish-drafts", type=int, default=60, help="drafts published per run")
     parser.add_argument("--publish-concurrency", type=int, default=4)
     args = parser.parse_args(argv)
-    results = measure(args.database_url, args)
-    out = BASE_DIR / "bench" / "results" / "scale.json"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(results, indent=2, default=str) + "\n")
-    run.log(f"scale results: {out.relative_to(BASE_DIR)}")
-    return results
+    return measure(args.database_url, args)
 
 
 if __name__ == "__main__":
