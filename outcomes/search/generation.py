@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
+
+from cos_registry.db_router import current_route
 
 KEY = "cos:search:generation"
 T = TypeVar("T")
@@ -32,7 +35,16 @@ _kept: dict[str, tuple[str, object]] = {}
 
 
 def _new_token() -> str:
-    return uuid.uuid4().hex
+    """A unique token carrying when its generation began (seconds since the epoch), for `remembered_answer`."""
+    return f"{uuid.uuid4().hex}-{time.time():.3f}"
+
+
+def generation_age(token: str) -> float:
+    """Seconds since the generation `token` began (infinite for a token that does not say)."""
+    try:
+        return time.time() - float(token.rpartition("-")[2])
+    except ValueError:
+        return float("inf")
 
 
 def search_generation() -> str:
@@ -70,9 +82,21 @@ def shared(name: str, compute: Callable[[], T], timeout: int) -> T:
 
 def remembered_answer(kind: str, parts: tuple, compute: Callable[[], T]) -> T:
     """`compute()`, the answer of a search of `kind` ("api", "page") to the request described by `parts` (its
-    parameters, language, address), remembered in the shared cache for the current generation."""
+    parameters, language, address), remembered in the shared cache for the current generation.
+
+    A request reading from a replica may not see a change for up to DATABASE_REPLICA_MAX_LAG_SECONDS after it was
+    committed on the primary: in that long after a generation began, an answer computed there is not kept (it could
+    be the answer from before the change, kept as the answer after it)."""
     seconds = settings.SEARCH_RESULTS_CACHE_SECONDS
     if seconds <= 0:
         return compute()
+    generation = search_generation()
+    if _reads_from_replica() and generation_age(generation) < settings.DATABASE_REPLICA_MAX_LAG_SECONDS:
+        return compute()
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()
-    return shared(f"answer:{kind}:{digest}", compute, seconds)
+    return cache.get_or_set(f"cos:search:answer:{kind}:{digest}:{generation}", compute, seconds)
+
+
+def _reads_from_replica() -> bool:
+    route = current_route()
+    return route is not None and route.alias != DEFAULT_DB_ALIAS and not route.wrote

@@ -3,12 +3,19 @@ withdrawal or a change of a set's conditions changes the answer at once; nothing
 
 from __future__ import annotations
 
+import time
+import uuid
+
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from cos_registry.db_router import reads_from
 from diseases.models import Condition, DiseaseArea
+from outcomes.search.generation import KEY as GENERATION_KEY
+from outcomes.search.generation import remembered_answer, search_generation_bump
 from outcomes.services.versions import version_withdraw
 from tests.factories import UserFactory
 from tests.outcomes.web.test_pagination import add_sets
@@ -93,3 +100,25 @@ def test_a_kept_page_carries_nobody_elses_header(client, reference_data):
     anonymous = page(client, "heart failure")
     assert "kept-page-reader" not in anonymous
     assert "ichom-heart-failure" in anonymous
+
+
+def test_an_answer_computed_on_a_replica_is_kept_only_once_the_replica_must_hold_the_generation(settings):
+    """A replica may lag the primary by up to DATABASE_REPLICA_MAX_LAG_SECONDS: an answer computed there sooner
+    after a change could be the answer from before it."""
+    settings.DATABASE_REPLICA_MAX_LAG_SECONDS = 10
+    computed: list[int] = []
+
+    def compute() -> int:
+        computed.append(1)
+        return len(computed)
+
+    search_generation_bump()
+    with reads_from("replica_1"):
+        assert remembered_answer("api", ("q",), compute) == 1
+        assert remembered_answer("api", ("q",), compute) == 2  # computed again: not kept
+    assert remembered_answer("api", ("q",), compute) == 3  # on the primary: kept at once
+    assert remembered_answer("api", ("q",), compute) == 3
+    cache.set(GENERATION_KEY, f"{uuid.uuid4().hex}-{time.time() - 11:.3f}", None)  # began 11 s ago
+    with reads_from("replica_1"):
+        assert remembered_answer("api", ("q",), compute) == 4
+        assert remembered_answer("api", ("q",), compute) == 4  # kept: the replica holds everything of it
