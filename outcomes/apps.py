@@ -93,6 +93,14 @@ def _condition_saved(sender, instance, created: bool, **kwargs) -> None:
         sets_search_index_refresh(set_ids=instance.core_outcome_sets.values_list("pk", flat=True))
 
 
+def _disease_area_saved(sender, instance, created: bool, **kwargs) -> None:
+    """A renamed disease area: its sets are searched by its name."""
+    from outcomes.services.search import sets_search_index_refresh
+
+    if not created:
+        sets_search_index_refresh(set_ids=instance.core_outcome_sets.values_list("pk", flat=True))
+
+
 class OutcomesConfig(AppConfig):
     name = "outcomes"
     verbose_name = "Core outcome sets"
@@ -112,12 +120,13 @@ class OutcomesConfig(AppConfig):
         for model in (SearchSynonym, Instrument):
             post_save.connect(_search_data_changed, sender=model, dispatch_uid=f"search-{model.__name__}-saved")
             post_delete.connect(_search_data_changed, sender=model, dispatch_uid=f"search-{model.__name__}-deleted")
-        from diseases.models import Condition
+        from diseases.models import Condition, DiseaseArea
         from outcomes.models import CoreOutcomeSet
 
         m2m_changed.connect(
             _set_conditions_changed, sender=CoreOutcomeSet.conditions.through, dispatch_uid="search-set-conditions"
         )
         post_save.connect(_condition_saved, sender=Condition, dispatch_uid="search-condition-saved")
+        post_save.connect(_disease_area_saved, sender=DiseaseArea, dispatch_uid="search-disease-area-saved")
         # Register the Celery tasks in every process (web too), so the outbox can send them by name.
         from outcomes import tasks  # noqa: F401

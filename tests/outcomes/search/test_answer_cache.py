@@ -122,3 +122,11 @@ def test_an_answer_computed_on_a_replica_is_kept_only_once_the_replica_must_hold
     with reads_from("replica_1"):
         assert remembered_answer("api", ("q",), compute) == 4
         assert remembered_answer("api", ("q",), compute) == 4  # kept: the replica holds everything of it
+
+
+def test_a_renamed_disease_area_is_searched_by_its_new_name(client, heart_disease):
+    [cos] = add_sets(1, area=heart_disease, title="Zyxwv set")
+    assert cos.slug not in api_slugs(client, "Quetzalcardia")
+    heart_disease.name = "Quetzalcardia (synthetic)"
+    heart_disease.save()
+    assert cos.slug in api_slugs(client, "Quetzalcardia")
