@@ -7,17 +7,22 @@ What a query understands (docs/web.md "Search"):
 - ICD-10 codes and code prefixes (`I50`, `C92.0`; `C92` finds C92.0) and SNOMED CT ids of the sets' conditions;
 - `domain:N`: sets with an outcome in COMET domain N (a number alone is a word, never a domain);
 - abbreviations and synonyms from `SearchSynonym` (`HF` also finds "heart failure");
-- a word that is nowhere in the index is replaced by the most similar indexed word (`dimentia` -> dementia).
+- a word that is nowhere in the index is replaced by the most similar indexed word, when it looks like a slip of the
+  keyboard: `dimentia` -> dementia, but `infection` is never searched as infarction (see `_closest_word`).
 """
 
 from __future__ import annotations
 
 import difflib
+import gzip
 import re
 from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
 
 from django.db import connection
 from django.db.models import F
+from rapidfuzz.distance import DamerauLevenshtein, Indel, Levenshtein
 
 from outcomes.models import SearchSynonym, SearchWord
 from outcomes.search.generation import kept
@@ -34,6 +39,14 @@ MIN_CORRECTED_LENGTH = 4
 # found first (pg_trgm similarity over the vocabulary's trigram index).
 DIFFLIB_CUTOFF = 0.75
 TRIGRAM_CANDIDATES = 20
+# A correction undoes slips of the keyboard (a letter missing, extra, wrong or two swapped: Damerau-Levenshtein
+# edits), not a different word: at most 1 edit in a word of up to 5 letters, 2 in a longer one. A word of the
+# English dictionary (ENGLISH_WORDS_FILE: `infection`, `bleeding`, `cell`) is what the user meant even when the
+# registry does not hold it, unless it is one letter missing, one extra or two swapped away from an indexed word
+# (`prostrate` -> prostate, `hart` -> heart); a wrong letter turns one real word into another too easily
+# (`cell` -> well), and two edits even more (`infection` -> infarction).
+CLOSE_MATCHES = 5
+ENGLISH_WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "english_words.txt.gz"
 
 
 @dataclass(frozen=True)
@@ -180,12 +193,37 @@ def _expand(query: ParsedQuery) -> None:
     query.clauses = clauses
 
 
+@cache
+def english_words() -> frozenset[str]:
+    """The English dictionary's words (folded, American spelling, 4 letters or more)."""
+    with gzip.open(ENGLISH_WORDS_FILE, "rt", encoding="utf-8") as lines:
+        return frozenset(line.strip() for line in lines if line.strip() and not line.startswith("#"))
+
+
+def _a_slip(word: str, match: str) -> bool:
+    """Whether `match` could be what was meant by `word`, a slip of the keyboard (see CLOSE_MATCHES' comment)."""
+    edits = DamerauLevenshtein.distance(word, match)
+    if word in english_words():
+        # One letter missing or extra (Indel 1), or two neighbours swapped (Levenshtein counts 2): not a wrong letter.
+        return edits == 1 and (Indel.distance(word, match) == 1 or Levenshtein.distance(word, match) == 2)
+    return edits <= (1 if len(word) <= 5 else 2)
+
+
+def _closest(word: str, candidates: list[str]) -> str | None:
+    """The most similar of `candidates` (difflib ratio, at least DIFFLIB_CUTOFF) that `word` is a slip for."""
+    for match in difflib.get_close_matches(word, candidates, n=CLOSE_MATCHES, cutoff=DIFFLIB_CUTOFF):
+        if _a_slip(word, match):
+            return match
+    return None
+
+
 def _closest_word(word: str) -> str | None:
-    """The indexed word most like `word`, if it is close enough: the highest difflib ratio, at least DIFFLIB_CUTOFF
-    (trigram similarity alone ranks short words poorly: "alphabeta" is as close to "alpha" as "dimentia" is to
-    "dementia"). On PostgreSQL the vocabulary's trigram index (pg_trgm) offers a few of the most similar words
-    first; when none of them is close enough, and on SQLite, the whole vocabulary is looked at (kept for the search
-    generation), so that both databases correct the same words ("Leukämie" shares few trigrams with "leukemia")."""
+    """The indexed word most like `word`, if `word` looks like a slip of the keyboard for it: the highest difflib
+    ratio (at least DIFFLIB_CUTOFF) among the words it is a slip for (`_a_slip`; trigram similarity alone ranks
+    short words poorly: "alphabeta" is as close to "alpha" as "dimentia" is to "dementia"). On PostgreSQL the
+    vocabulary's trigram index (pg_trgm) offers a few of the most similar words first; when none of them is close
+    enough, and on SQLite, the whole vocabulary is looked at (kept for the search generation), so that both
+    databases correct the same words ("Leukämie" shares few trigrams with "leukemia")."""
     if connection.vendor == "postgresql":
         from django.contrib.postgres.lookups import TrigramSimilar
         from django.contrib.postgres.search import TrigramSimilarity
@@ -197,12 +235,11 @@ def _closest_word(word: str) -> str | None:
             .order_by("-similarity", "word")
             .values_list("word", flat=True)[:TRIGRAM_CANDIDATES]
         )
-        matches = difflib.get_close_matches(word, sorted(candidates), n=1, cutoff=DIFFLIB_CUTOFF)
-        if matches:
-            return matches[0]
+        found = _closest(word, sorted(candidates))
+        if found:
+            return found
     vocabulary = kept("vocabulary words", lambda: sorted(SearchWord.objects.values_list("word", flat=True)))
-    matches = difflib.get_close_matches(word, vocabulary, n=1, cutoff=DIFFLIB_CUTOFF)
-    return matches[0] if matches else None
+    return _closest(word, vocabulary)
 
 
 def _correct(query: ParsedQuery) -> None:
