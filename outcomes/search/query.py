@@ -33,6 +33,17 @@ SNOMED_RE = re.compile(r"^[0-9]{6,18}$")
 DOMAIN_RE = re.compile(r"^domain:([0-9]{1,2})$", re.IGNORECASE)
 _TOKEN_RE = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 MAX_CLAUSES = 12
+# Words that say what every set is, or frame a question, rather than what to look for: "core outcome set for
+# dementia", "heart failure trials", "what should I measure in AML". A query drops them when it has other words to
+# search for (alone, they are searched as typed; quoted, they are part of the phrase).
+FILLER_WORDS = frozenset(
+    (
+        *("core", "outcome", "outcomes", "set", "sets", "cos", "standard", "registry"),
+        *("trial", "trials", "study", "studies", "measure", "measures"),
+        *("what", "which", "should", "would", "could", "how", "do", "does", "can", "i", "we", "my", "our", "you"),
+        *("use", "using", "need", "want", "recommended", "please"),
+    )
+)
 # A word shorter than this is never corrected (too many near neighbours), nor is a number.
 MIN_CORRECTED_LENGTH = 4
 # How similar a correction must be (difflib's ratio, on both databases), and on PostgreSQL how the candidates are
@@ -273,11 +284,19 @@ def _still_typing(alternative: Alternative, typed: list[str]) -> list[Alternativ
     return list(dict.fromkeys(found))
 
 
+def _drop_fillers(query: ParsedQuery) -> None:
+    """Leave out the plain words of FILLER_WORDS, unless nothing else would be searched for."""
+    filler = [c for c in query.clauses if c.single_word in FILLER_WORDS]
+    if filler and (len(filler) < len(query.positive) or query.domains):
+        query.clauses = [c for c in query.clauses if c not in filler]
+
+
 def search_query(raw: str, *, prefix: bool = False) -> ParsedQuery:
-    """`raw` parsed, expanded with synonyms and corrected. `prefix` (search-as-you-type): the last word, if the
-    user is still typing it, also matches as the start of a word, and is not corrected."""
+    """`raw` parsed, expanded with synonyms, without filler words and corrected. `prefix` (search-as-you-type): the
+    last word, if the user is still typing it, also matches as the start of a word, and is not corrected."""
     query = parse(raw)
     _expand(query)
+    _drop_fillers(query)
     typing = prefix and raw and not raw[-1].isspace() and query.clauses
     if typing:
         last = query.clauses[-1]
