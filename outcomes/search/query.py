@@ -26,7 +26,7 @@ from rapidfuzz.distance import DamerauLevenshtein, Indel, Levenshtein
 
 from outcomes.models import SearchSynonym, SearchWord
 from outcomes.search.generation import kept
-from outcomes.search.text import stem, terms, words
+from outcomes.search.text import joined, stem, terms, words
 
 ICD10_RE = re.compile(r"^[A-Za-z][0-9]{2}(?:\.[0-9A-Za-z]{0,4})?$")
 SNOMED_RE = re.compile(r"^[0-9]{6,18}$")
@@ -284,6 +284,18 @@ def _still_typing(alternative: Alternative, typed: list[str]) -> list[Alternativ
     return list(dict.fromkeys(found))
 
 
+def _add_joined(query: ParsedQuery) -> None:
+    """A hyphenated compound is also found written as one word, as the index holds both ("well-being" finds
+    "wellbeing"; after synonyms, which match the words as typed)."""
+    for clause in query.clauses:
+        if clause.quoted or any(a.code for a in clause.alternatives):
+            continue
+        for compound in joined(clause.text):
+            alternative = Alternative((stem(compound),))
+            if alternative not in clause.alternatives:
+                clause.alternatives.append(alternative)
+
+
 def _drop_fillers(query: ParsedQuery) -> None:
     """Leave out the plain words of FILLER_WORDS, unless nothing else would be searched for."""
     filler = [c for c in query.clauses if c.single_word in FILLER_WORDS]
@@ -292,8 +304,9 @@ def _drop_fillers(query: ParsedQuery) -> None:
 
 
 def search_query(raw: str, *, prefix: bool = False) -> ParsedQuery:
-    """`raw` parsed, expanded with synonyms, without filler words and corrected. `prefix` (search-as-you-type): the
-    last word, if the user is still typing it, also matches as the start of a word, and is not corrected."""
+    """`raw` parsed, expanded with synonyms, without filler words, with compounds also as one word, and corrected.
+    `prefix` (search-as-you-type): the last word, if the user is still typing it, also matches as the start of a
+    word, and is not corrected."""
     query = parse(raw)
     _expand(query)
     _drop_fillers(query)
@@ -304,5 +317,6 @@ def search_query(raw: str, *, prefix: bool = False) -> ParsedQuery:
             last.alternatives = [
                 alternative for a in last.alternatives for alternative in _still_typing(a, words(last.text))
             ]
+    _add_joined(query)
     _correct(query)
     return query
