@@ -44,7 +44,8 @@ FILLER_WORDS = frozenset(
         *("use", "using", "need", "want", "recommended", "please"),
     )
 )
-# A word shorter than this is never corrected (too many near neighbours), nor is a number.
+# A word shorter than this is never corrected (too many near neighbours), nor is a word with a digit (a code, an
+# instrument or its version: PHQ-9 is not PHQ-2, SF-36 not SF-12).
 MIN_CORRECTED_LENGTH = 4
 # How similar a correction must be (difflib's ratio, on both databases), and on PostgreSQL how the candidates are
 # found first (pg_trgm similarity over the vocabulary's trigram index).
@@ -256,7 +257,11 @@ def _closest_word(word: str) -> str | None:
 def _correct(query: ParsedQuery) -> None:
     """Replace each plain word whose stem is not in the index by the closest indexed word, if one is close."""
     candidates = {clause.single_word: clause for clause in query.clauses if clause.single_word}
-    candidates = {word: c for word, c in candidates.items() if len(word) >= MIN_CORRECTED_LENGTH and not word.isdigit()}
+    candidates = {
+        word: c
+        for word, c in candidates.items()
+        if len(word) >= MIN_CORRECTED_LENGTH and not any(char.isdigit() for char in word)
+    }
     if not candidates:
         return
     known = kept("vocabulary stems", lambda: frozenset(SearchWord.objects.values_list("stem", flat=True)))

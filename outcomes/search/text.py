@@ -106,3 +106,10 @@ def source_terms(text: str) -> tuple[str, ...]:
     folded = fold(text)  # `terms` and `joined` of the text, folding it once
     found = [stem(american(word)) for word in _SPLIT.split(folded) if word and word not in STOP_WORDS]
     return tuple(found + [stem(_SPLIT.sub("", compound)) for compound in _COMPOUND.findall(folded)])
+
+
+def vocabulary_words(text: str) -> dict[str, str]:
+    """The search vocabulary's words of `text` (word -> stem, outcomes.models.SearchWord): its words and its
+    hyphenated compounds written as one word (the index holds both, `index_terms`), so that neither is "corrected"
+    in a query."""
+    return {word: stem(word) for word in [*words(text), *joined(text)] if len(word) <= 100 and not word.isdigit()}

@@ -34,7 +34,7 @@ from outcomes.models import (
     SetSearchIndex,
 )
 from outcomes.search.generation import search_generation_bump
-from outcomes.search.text import index_terms, stem, words
+from outcomes.search.text import index_terms, vocabulary_words
 from outcomes.selectors import PUBLIC_STATUSES
 
 Status = CoreOutcomeSetVersion.Status
@@ -211,9 +211,7 @@ def _vocabulary_add(rows: Iterable[SetSearchIndex]) -> None:
     for row in rows:
         for name, text, _ in row.sources:
             if name not in ("ICD-10", "SNOMED CT"):
-                for word in words(text):
-                    if len(word) <= 100 and not word.isdigit():
-                        found[word] = stem(word)
+                found.update(vocabulary_words(text))
     SearchWord.objects.bulk_create(
         [SearchWord(word=word, stem=stem_) for word, stem_ in found.items()], ignore_conflicts=True, batch_size=1000
     )
