@@ -56,6 +56,8 @@ def _search_content(request: HttpRequest) -> str:
         "results": page.object_list,
         "query": text,
         "showing_results_for": query.showing_results_for if query else None,
+        # The words typed that were corrected, quoted: “hart”, “failur”.
+        "misspelt": ", ".join(f"“{typed}”" for typed in query.corrections) if query else "",
         "more_than_listed": bool(query and query.more_than_listed),
         "hits": hits,
         "active_filters": active,

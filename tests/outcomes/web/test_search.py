@@ -132,3 +132,10 @@ def test_filters_fold_away_after_a_plain_text_search_and_stay_open_when_used(cli
     assert used.context["filters_open"] is True
     assert "Filter (1 active)" in used.content.decode()
     assert search(client, q="urinary", domain="99").context["filters_open"] is True
+
+
+def test_a_corrected_search_names_only_the_words_it_corrected(client, reference_data):
+    html = search(client, q="hart failure").content.decode()
+    assert "Showing results for <strong>heart failure</strong>" in html
+    assert "Nothing in the registry is spelt “hart”." in html
+    assert "ICHOM Standard Set for heart failure" in html
