@@ -54,6 +54,12 @@ def test_the_registry_keeps_serving_while_redis_is_down_and_sends_kept_tasks_whe
     api = client.get(reverse("api:cos-list"))
     assert api.status_code == 200
     assert api.json()["count"] == 11
+    # Search answers are kept in Redis: with it away, every search is searched.
+    page = client.get(reverse("web:search"), {"q": "heart failure"})
+    assert page.status_code == 200 and "ICHOM Standard Set for heart failure" in page.content.decode()
+    hits = client.get(reverse("api:search"), {"q": "heart failure"})
+    assert hits.status_code == 200
+    assert "ichom-heart-failure" in [hit.get("slug") for hit in hits.json()["results"]]
     assert cache.get("probe") is None  # a miss, not an error
     signed_in = client.post(reverse("login"), {"username": "curator", "password": "correct-horse-battery-staple"})
     assert signed_in.status_code == 302
