@@ -8,7 +8,8 @@ What a query understands (docs/web.md "Search"):
 - `domain:N`: sets with an outcome in COMET domain N (a number alone is a word, never a domain);
 - abbreviations and synonyms from `SearchSynonym` (`HF` also finds "heart failure");
 - a word that is nowhere in the index is replaced by the most similar indexed word, when it looks like a slip of the
-  keyboard: `dimentia` -> dementia, but `infection` is never searched as infarction (see `_closest_word`).
+  keyboard: `dimentia` -> dementia, but `infection` is never searched as infarction (see `_closest_word`);
+- a word no set holds anywhere (and not corrected) is left out, and named, when the query has other words.
 """
 
 from __future__ import annotations
@@ -94,6 +95,7 @@ class ParsedQuery:
     clauses: list[Clause] = field(default_factory=list)
     domains: list[int] = field(default_factory=list)
     corrections: dict[str, str] = field(default_factory=dict)  # typed text -> the word searched instead
+    not_found: list[str] = field(default_factory=list)  # typed words no set holds anywhere, left out (_drop_absent)
     # Set by outcomes.search.engine.sets_matching: more sets match than it ranks and lists (its CANDIDATES).
     more_than_listed: bool = False
     # Set by sets_matching too: how many sets it lists (its candidates), so that no COUNT query is needed.
@@ -264,7 +266,7 @@ def _correct(query: ParsedQuery) -> None:
     }
     if not candidates:
         return
-    known = kept("vocabulary stems", lambda: frozenset(SearchWord.objects.values_list("stem", flat=True)))
+    known = _known_stems()
     for word, clause in candidates.items():
         if stem(word) in known:
             continue
@@ -272,6 +274,32 @@ def _correct(query: ParsedQuery) -> None:
         if closest and closest != word:
             clause.alternatives = [Alternative((stem(closest),))]
             query.corrections[clause.text] = closest
+
+
+def _known_stems() -> frozenset[str]:
+    """The stems of the index's vocabulary, kept for the search generation."""
+    return kept("vocabulary stems", lambda: frozenset(SearchWord.objects.values_list("stem", flat=True)))
+
+
+def _can_match(clause: Clause, known: frozenset[str]) -> bool:
+    """Whether some set could hold `clause`: one of its alternatives is a code, a prefix, or made of indexed terms
+    (a number counts as indexed: numbers are not in the vocabulary)."""
+    return any(
+        a.code or a.prefix or all(term in known or term.isdigit() for term in a.terms) for a in clause.alternatives
+    )
+
+
+def _drop_absent(query: ParsedQuery) -> None:
+    """Leave out the words (after corrections) that no set holds anywhere, and name them (`not_found`): every word
+    must match, so one the registry does not hold would leave nothing at all ("heart failure in elderly patients").
+    Only while they are at most half of the words: a query mostly of words no set holds finds nothing, rather than
+    a guess from what is left of it."""
+    positive = query.positive
+    known = _known_stems()
+    absent = [clause for clause in positive if not _can_match(clause, known)]
+    if absent and 2 * len(absent) <= len(positive):
+        query.clauses = [clause for clause in query.clauses if clause not in absent]
+        query.not_found = [clause.text for clause in absent]
 
 
 # A stem is its word less at most this many letters ("hospitalization" -> "hospit").
@@ -309,9 +337,9 @@ def _drop_fillers(query: ParsedQuery) -> None:
 
 
 def search_query(raw: str, *, prefix: bool = False) -> ParsedQuery:
-    """`raw` parsed, expanded with synonyms, without filler words, with compounds also as one word, and corrected.
-    `prefix` (search-as-you-type): the last word, if the user is still typing it, also matches as the start of a
-    word, and is not corrected."""
+    """`raw` parsed, expanded with synonyms, without filler words, with compounds also as one word, corrected, and
+    without the words no set holds. `prefix` (search-as-you-type): the last word, if the user is still typing it,
+    also matches as the start of a word, and is not corrected."""
     query = parse(raw)
     _expand(query)
     _drop_fillers(query)
@@ -324,4 +352,5 @@ def search_query(raw: str, *, prefix: bool = False) -> ParsedQuery:
             ]
     _add_joined(query)
     _correct(query)
+    _drop_absent(query)
     return query

@@ -58,6 +58,7 @@ def _search_content(request: HttpRequest) -> str:
         "showing_results_for": query.showing_results_for if query else None,
         # The words typed that were corrected, quoted: “hart”, “failur”.
         "misspelt": ", ".join(f"“{typed}”" for typed in query.corrections) if query else "",
+        "not_found": ", ".join(f"“{typed}”" for typed in query.not_found) if query else "",
         "more_than_listed": bool(query and query.more_than_listed),
         "hits": hits,
         "active_filters": active,

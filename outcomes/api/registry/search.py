@@ -67,6 +67,11 @@ class SearchResponseSerializer(serializers.Serializer):
     showing_results_for = serializers.CharField(
         allow_null=True, help_text="The query as searched when a word was corrected (a typo), else null."
     )
+    not_found = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Words of the query that no set holds anywhere (and that are not a typo of a word one holds): they "
+        "were left out, and the hits are for the other words. Empty when every word was searched.",
+    )
     set_count = serializers.IntegerField(
         help_text="How many sets match and are ranked (the first `limit` of them are listed). When very many sets "
         "match, only the most likely candidates are ranked (see `more_sets`)."
@@ -143,6 +148,7 @@ def _answer(request: Request, q: str, limit: int) -> dict:
     body = {
         "query": query.raw,
         "showing_results_for": query.showing_results_for,
+        "not_found": query.not_found,
         "set_count": total,
         "more_sets": query.more_than_listed,
         "results": results,

@@ -81,3 +81,15 @@ def test_limit_bounds_the_set_hits_and_a_bad_limit_is_a_400_naming_the_field(cli
     response = client.get(reverse("api:search"), {"q": "prostate", "limit": 1000})
     assert response.status_code == 400
     assert "limit" in str(response.json())
+
+
+def test_a_word_no_set_holds_is_left_out_and_named(client, reference_data):
+    body = search(client, "heart failure in elderly patients")
+    assert body["not_found"] == ["elderly"]
+    assert hits(body, "set")[0]["slug"] == "ichom-heart-failure"
+    assert search(client, "heart failure")["not_found"] == []
+
+
+def test_a_query_mostly_of_words_no_set_holds_finds_nothing(client, reference_data):
+    body = search(client, "xylophone glockenspiel dementia")
+    assert body["results"] == [] and body["not_found"] == []

@@ -139,3 +139,9 @@ def test_a_corrected_search_names_only_the_words_it_corrected(client, reference_
     assert "Showing results for <strong>heart failure</strong>" in html
     assert "Nothing in the registry is spelt “hart”." in html
     assert "ICHOM Standard Set for heart failure" in html
+
+
+def test_a_search_names_the_words_no_set_holds_and_shows_the_sets_for_the_others(client, reference_data):
+    html = search(client, q="heart failure in elderly patients").content.decode()
+    assert "No set in the registry mentions “elderly”: these are the sets for the other words." in html
+    assert "ICHOM Standard Set for heart failure" in html
