@@ -118,7 +118,8 @@ class ParsedQuery:
         """The query as searched, when a word was corrected."""
         if not self.corrections:
             return None
-        return " ".join(self.corrections.get(token, token) for token in self.raw.split())
+        left_out = set(self.not_found)
+        return " ".join(self.corrections.get(token, token) for token in self.raw.split() if token not in left_out)
 
 
 def _word_clause(text: str, *, negated: bool = False, quoted: bool = False) -> Clause | None:

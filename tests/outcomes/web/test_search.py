@@ -145,3 +145,9 @@ def test_a_search_names_the_words_no_set_holds_and_shows_the_sets_for_the_others
     html = search(client, q="heart failure in elderly patients").content.decode()
     assert "No set in the registry mentions “elderly”: these are the sets for the other words." in html
     assert "ICHOM Standard Set for heart failure" in html
+
+
+def test_a_corrected_search_that_left_a_word_out_does_not_show_it_as_searched(client, reference_data):
+    html = search(client, q="hart failure in elderly patients").content.decode()
+    assert "Showing results for <strong>heart failure in patients</strong>" in html
+    assert "No set in the registry mentions “elderly”" in html
