@@ -52,13 +52,9 @@ MIN_CORRECTED_LENGTH = 4
 # found first (pg_trgm similarity over the vocabulary's trigram index).
 DIFFLIB_CUTOFF = 0.75
 TRIGRAM_CANDIDATES = 20
-# A correction undoes slips of the keyboard (a letter missing, extra, wrong or two swapped: Damerau-Levenshtein
-# edits), not a different word: at most 1 edit in a word of up to 5 letters, 2 in a longer one. A word of the
-# English dictionary (ENGLISH_WORDS_FILE: `infection`, `bleeding`, `cell`) is what the user meant even when the
-# registry does not hold it, unless it is one letter missing, one extra or two swapped away from an indexed word
-# (`prostrate` -> prostate, `hart` -> heart); a wrong letter turns one real word into another too easily
-# (`cell` -> well), and two edits even more (`infection` -> infarction).
+# How many of the most similar words (difflib) are checked for being a slip of the keyboard (`_a_slip`).
 CLOSE_MATCHES = 5
+# The English dictionary (`_a_slip`): from SCOWL, see english_words.COPYRIGHT beside it.
 ENGLISH_WORDS_FILE = Path(__file__).resolve().parent.parent / "data" / "english_words.txt.gz"
 
 
@@ -216,7 +212,12 @@ def english_words() -> frozenset[str]:
 
 
 def _a_slip(word: str, match: str) -> bool:
-    """Whether `match` could be what was meant by `word`, a slip of the keyboard (see CLOSE_MATCHES' comment)."""
+    """Whether `word` could be a slip of the keyboard for `match` (a letter missing, extra, wrong or two swapped:
+    Damerau-Levenshtein edits), not a different word: at most 1 edit in a word of up to 5 letters, 2 in a longer
+    one. A word of the English dictionary (`infection`, `bleeding`, `cell`) is what the user meant even when the
+    registry does not hold it, unless it is one letter missing, one extra or two swapped away (`prostrate` ->
+    prostate, `hart` -> heart): a wrong letter turns one real word into another too easily (`cell` -> well), and
+    two edits even more (`infection` -> infarction)."""
     edits = DamerauLevenshtein.distance(word, match)
     if word in english_words():
         # One letter missing or extra (Indel 1), or two neighbours swapped (Levenshtein counts 2): not a wrong letter.
