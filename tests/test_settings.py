@@ -125,3 +125,14 @@ def test_sessions_are_read_through_the_cache_only_when_it_is_redis(env, sessions
         "settings.SESSION_ENGINE, settings.SESSION_CACHE_ALIAS, settings.CACHES.get('sessions', {}).get('MAX_TIMEOUT')"
     )
     assert _printed(expression, env, unset={"REDIS_URL"}) == sessions
+
+
+def test_postgresql_connections_run_without_jit_and_without_synchronized_scans():
+    """JIT compiled the list and search queries for longer than they ran; synchronized scans made which sets are
+    the search engine's candidates depend on what else was scanning the table (docs/web.md, "Answers kept")."""
+    options = _printed(
+        "settings.DATABASES['default']['OPTIONS']['options']",
+        {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/cos_registry"},
+        unset={"DATABASE_URL"},
+    )
+    assert options.split() == ["-c", "jit=off", "-c", "synchronize_seqscans=off"]
