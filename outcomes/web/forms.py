@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from diseases.models import Condition, DiseaseArea
 from outcomes.models import CoreArea, CoreOutcomeSet, OutcomeDomain
-from outcomes.search.generation import shared
+from outcomes.search.generation import kept, shared
 from outcomes.search.query import search_query
 from outcomes.selectors.public import COUNTS_CACHE_SECONDS, public_set_queryset, publication_years
 from outcomes.selectors.registry import PUBLIC_STATUSES, Status
@@ -26,13 +26,11 @@ class SearchForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         anything = [("", "Any")]
-        self.fields["area"].choices = anything + [(a.slug, a.name) for a in DiseaseArea.objects.order_by("name")]
-        self.fields["condition"].choices = anything + [(c.slug, c.name) for c in Condition.objects.order_by("name")]
-        domains = list(OutcomeDomain.objects.order_by("number"))
-        self.fields["domain"].choices = anything + [
-            (label, [(d.number, f"{d.number}. {d.name}") for d in domains if d.core_area == value])
-            for value, label in CoreArea.choices
-        ]
+        # The areas, conditions and domains change only with an edit that starts a new search generation.
+        areas, conditions, domains = kept("search form choices", _facet_choices)
+        self.fields["area"].choices = anything + areas
+        self.fields["condition"].choices = anything + conditions
+        self.fields["domain"].choices = anything + domains
         self.fields["status"].choices = anything + [(s, Status(s).label) for s in PUBLIC_STATUSES]
         # The years change only when a version is published, which starts a new search generation.
         years = shared("publication-years", publication_years, COUNTS_CACHE_SECONDS)
@@ -44,6 +42,18 @@ class SearchForm(forms.Form):
         return {
             name: data.get(name) for name in ("q", "area", "condition", "domain", "status", "year") if data.get(name)
         }
+
+
+def _facet_choices() -> tuple[list, list, list]:
+    """The search form's disease areas, conditions and COMET domains (grouped by core area), as choices."""
+    areas = [(a.slug, a.name) for a in DiseaseArea.objects.order_by("name")]
+    conditions = [(c.slug, c.name) for c in Condition.objects.order_by("name")]
+    found = list(OutcomeDomain.objects.order_by("number"))
+    domains = [
+        (label, [(d.number, f"{d.number}. {d.name}") for d in found if d.core_area == value])
+        for value, label in CoreArea.choices
+    ]
+    return areas, conditions, domains
 
 
 NO_SUCH_SET = "There is no public core outcome set with that name; pick one from the list."

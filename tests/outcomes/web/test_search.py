@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from diseases.models import Condition, DiseaseArea
 from outcomes.models import OutcomeDomain
 from outcomes.search.engine import Reason
 from outcomes.services.versions import version_publish
@@ -151,3 +152,17 @@ def test_a_corrected_search_that_left_a_word_out_does_not_show_it_as_searched(cl
     html = search(client, q="hart failure in elderly patients").content.decode()
     assert "Showing results for <strong>heart failure in patients</strong>" in html
     assert "No set in the registry mentions “elderly”" in html
+
+
+def test_the_search_form_offers_a_condition_as_soon_as_it_is_added_and_no_longer_once_deleted(client, reference_data):
+    def conditions() -> list[str]:
+        return [value for value, _ in search(client).context["form"].fields["condition"].choices]
+
+    assert "quetzal-syndrome" not in conditions()
+    area = DiseaseArea.objects.get(slug="heart-disease")
+    condition = Condition.objects.create(
+        name="Quetzal syndrome (synthetic)", slug="quetzal-syndrome", disease_area=area
+    )
+    assert "quetzal-syndrome" in conditions()
+    condition.delete()
+    assert "quetzal-syndrome" not in conditions()
