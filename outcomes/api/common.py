@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 from django.conf import settings
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.parsers import FormParser, JSONParser
@@ -117,3 +117,34 @@ class FirstRendererNegotiation(BaseContentNegotiation):
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return (renderers[0], renderers[0].media_type)
+
+
+class StrictInputMixin:
+    """Every write of the API takes exactly its fields: a field it does not take (a typo, `status`, a field that is
+    read-only here such as an item's `kind` or `process`) is a 400 naming it, never silently ignored."""
+
+    # Fields of the resource that this write cannot change, besides its own read-only fields.
+    read_only_names: tuple[str, ...] = ()
+
+    def to_internal_value(self, data):
+        refused = {}
+        if hasattr(data, "keys"):
+            for name in sorted(set(data.keys()) - {n for n, f in self.fields.items() if not f.read_only}):
+                read_only = name in self.fields or name in self.read_only_names
+                refused[name] = ["This field is read-only."] if read_only else ["Unknown field."]
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+            raise serializers.ValidationError({**detail, **refused}) from None
+        if refused:
+            raise serializers.ValidationError(refused)
+        return value
+
+
+class StrictSerializer(StrictInputMixin, serializers.Serializer):
+    pass
+
+
+class NoInputSerializer(StrictSerializer):
+    """An action that takes no fields (open a round, revoke a link, ...): a body naming any field is a 400."""

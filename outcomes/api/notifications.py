@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from diseases.models import DiseaseArea
-from outcomes.api.consensus.serializers import StrictInputMixin, StrictSerializer
+from outcomes.api.common import StrictInputMixin, StrictSerializer
 from outcomes.models import CoreOutcomeSet, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from outcomes.selectors import notifications as selectors
 from outcomes.services import subscriptions as subs

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from outcomes.api.common import NoInputSerializer
 from outcomes.api.consensus import serializers as s
 from outcomes.api.errors import ErrorSerializer
 from outcomes.models import ConsensusProcess, Item, Panelist, Round, RoundItem, StakeholderGroup, Suggestion
@@ -23,7 +24,7 @@ from outcomes.services import consensus as svc
 def _no_input(request: Request) -> None:
     """The body of an action without fields: empty, or a 400 naming every field it sends."""
     if request.data:
-        s.NoInputSerializer(data=request.data).is_valid(raise_exception=True)
+        NoInputSerializer(data=request.data).is_valid(raise_exception=True)
 
 
 class FacilitatorView(APIView):

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from outcomes.api.authentication import PanelistThrottle, PanelistTokenAuthentication
-from outcomes.api.consensus import serializers as s
+from outcomes.api.consensus import panel_serializers as ps
 from outcomes.models import Panelist, Round
 from outcomes.selectors import consensus as selectors
 from outcomes.services import consensus as svc
@@ -33,7 +33,7 @@ class PanelistView(APIView):
 
 def _me_document(panelist: Panelist) -> dict:
     process = panelist.process
-    return s.PanelMeSerializer(
+    return ps.PanelMeSerializer(
         {
             "code": panelist.code,
             "process": process.title,
@@ -59,15 +59,15 @@ def _me_document(panelist: Panelist) -> dict:
 
 
 class PanelMeView(PanelistView):
-    @extend_schema(responses=s.PanelMeSerializer, summary="The panelist's study, consent, group and rounds")
+    @extend_schema(responses=ps.PanelMeSerializer, summary="The panelist's study, consent, group and rounds")
     def get(self, request: Request) -> Response:
         return Response(_me_document(self.panelist))
 
 
 class PanelConsentView(PanelistView):
-    @extend_schema(request=s.ConsentSerializer, responses=s.PanelMeSerializer, summary="Consent and choose a group")
+    @extend_schema(request=ps.ConsentSerializer, responses=ps.PanelMeSerializer, summary="Consent and choose a group")
     def post(self, request: Request) -> Response:
-        serializer = s.ConsentSerializer(data=request.data)
+        serializer = ps.ConsentSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         group_id = serializer.validated_data.get("group_id")
         group = None
@@ -89,20 +89,20 @@ class PanelRoundView(PanelistView):
         return round_
 
     @extend_schema(
-        responses=s.PanelRoundSerializer,
+        responses=ps.PanelRoundSerializer,
         summary="A round's items with your own ratings and the previous round's feedback",
     )
     def get(self, request: Request, number: int) -> Response:
         view = selectors.panel_round(self.panelist, self._round(number))
-        return Response(s.PanelRoundSerializer(view, context={"language": self.panelist.language}).data)
+        return Response(ps.PanelRoundSerializer(view, context={"language": self.panelist.language}).data)
 
     @extend_schema(
-        request=s.RoundSubmissionSerializer,
-        responses={200: s.SubmissionResultSerializer},
+        request=ps.RoundSubmissionSerializer,
+        responses={200: ps.SubmissionResultSerializer},
         summary="Save or submit a whole round (an idempotent upsert: resubmitting changes, never duplicates)",
     )
     def put(self, request: Request, number: int) -> Response:
-        submission = s.round_submission_validate(request.data)
+        submission = ps.round_submission_validate(request.data)
         round_ = Round.objects.filter(process_id=self.panelist.process_id, number=number).first()
         if round_ is None:
             raise exceptions.NotFound(f"There is no round {number}.")
@@ -122,20 +122,20 @@ class PanelRoundView(PanelistView):
         )
 
     post = extend_schema(
-        request=s.RoundSubmissionSerializer,
-        responses={200: s.SubmissionResultSerializer},
+        request=ps.RoundSubmissionSerializer,
+        responses={200: ps.SubmissionResultSerializer},
         summary="Same as PUT",
     )(put)
 
 
 class PanelSuggestionsView(PanelistView):
-    @extend_schema(responses=s.SuggestionSerializer(many=True), summary="Your suggestions and what became of them")
+    @extend_schema(responses=ps.SuggestionSerializer(many=True), summary="Your suggestions and what became of them")
     def get(self, request: Request) -> Response:
-        return Response(s.SuggestionSerializer(selectors.panelist_suggestions(self.panelist), many=True).data)
+        return Response(ps.SuggestionSerializer(selectors.panelist_suggestions(self.panelist), many=True).data)
 
-    @extend_schema(request=s.SuggestionSerializer, responses={201: s.SuggestionSerializer}, summary="Suggest")
+    @extend_schema(request=ps.SuggestionSerializer, responses={201: ps.SuggestionSerializer}, summary="Suggest")
     def post(self, request: Request) -> Response:
-        serializer = s.SuggestionSerializer(data=request.data)
+        serializer = ps.SuggestionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         round_ = Round.objects.filter(process_id=self.panelist.process_id, status=Round.Status.OPEN).first()
         if round_ is None:
@@ -147,4 +147,4 @@ class PanelSuggestionsView(PanelistView):
             definition=serializer.validated_data.get("definition", ""),
             rationale=serializer.validated_data.get("rationale", ""),
         )
-        return Response(s.SuggestionSerializer(suggestion).data, status=status.HTTP_201_CREATED)
+        return Response(ps.SuggestionSerializer(suggestion).data, status=status.HTTP_201_CREATED)

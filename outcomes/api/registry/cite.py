@@ -14,7 +14,7 @@ from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 
 from outcomes.api import caching
-from outcomes.api.consensus.serializers import StrictSerializer
+from outcomes.api.common import StrictSerializer
 from outcomes.exports import citation_format
 from outcomes.exports.citation import add_cite_as, cite_as_url
 from outcomes.models import CoreOutcomeSetVersion

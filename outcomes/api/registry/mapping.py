@@ -16,8 +16,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from outcomes import selectors
-from outcomes.api.consensus.serializers import NoInputSerializer, StrictSerializer
-from outcomes.api.registry.views import errors, path_param
+from outcomes.api.common import NoInputSerializer, StrictSerializer
+from outcomes.api.registry.schema import errors, path_param
 from outcomes.exports.json import ConceptSetItemDocumentSerializer, ConceptWindowSerializer, display_name
 from outcomes.models import ConceptSetRevision, Outcome
 from outcomes.permissions import is_curator

@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 
 from outcomes.api.authentication import DataSourceTokenAuthentication
 from outcomes.api.errors import ErrorSerializer
-from outcomes.api.registry.views import SLUG_PARAM, VERSION_PARAM, errors, version_lookup
+from outcomes.api.registry.schema import SLUG_PARAM, VERSION_PARAM, errors
+from outcomes.api.registry.views import version_lookup
 from outcomes.models import DataSource
 from outcomes.selectors.network import network_view, network_view_document
 from outcomes.services.network import ReportDocument, feasibility_report_submit

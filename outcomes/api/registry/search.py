@@ -15,7 +15,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from outcomes.api.registry.views import errors
+from outcomes.api.registry.schema import errors
 from outcomes.search.engine import Reason
 from outcomes.search.generation import remembered_answer
 from outcomes.search.query import search_query

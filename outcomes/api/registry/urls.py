@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import path
 
 from diseases.urls import urlpatterns as condition_urlpatterns
-from outcomes.api.registry import mapping, network, search, views
+from outcomes.api.registry import dumps, mapping, network, search, views
 
 urlpatterns = [
     path("disease-areas/", views.DiseaseAreaList.as_view(), name="disease-area-list"),
@@ -60,7 +60,7 @@ urlpatterns = [
     ),
     path("core-outcome-sets/<slug:slug>/versions/<str:version>/doi/", views.VersionDOI.as_view(), name="version-doi"),
     path("search/", search.Search.as_view(), name="search"),
-    path("dumps/", views.DumpList.as_view(), name="dump-list"),
-    path("dumps/<uuid:pk>/", views.DumpDetail.as_view(), name="dump-detail"),
-    path("dumps/<uuid:pk>/download/", views.DumpDownload.as_view(), name="dump-download"),
+    path("dumps/", dumps.DumpList.as_view(), name="dump-list"),
+    path("dumps/<uuid:pk>/", dumps.DumpDetail.as_view(), name="dump-detail"),
+    path("dumps/<uuid:pk>/download/", dumps.DumpDownload.as_view(), name="dump-download"),
 ]

@@ -1,4 +1,4 @@
-"""Read API of the registry, exports of a version, and whole-registry dumps.
+"""Read API of the registry and exports of a version (whole-registry dumps: dumps.py; OpenAPI helpers: schema.py).
 
 Each view validates its input, calls selectors (or one service), and renders. Visibility: anonymous clients see
 public versions (published, superseded, withdrawn); drafts are visible to curators, admins, and the facilitators of
@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db.models import F, OuterRef, Prefetch, QuerySet, Subquery
-from django.http import FileResponse, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import HttpResponse
 from django.utils.cache import patch_vary_headers
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, generics, permissions, status
 from rest_framework.renderers import BrowsableAPIRenderer
 from rest_framework.request import Request
@@ -24,7 +23,6 @@ from rest_framework.views import APIView
 from outcomes import selectors
 from outcomes.api import caching
 from outcomes.api.common import FirstRendererNegotiation, ORJSONRenderer
-from outcomes.api.errors import ErrorSerializer, error_response
 from outcomes.api.language import (
     ACCEPT_LANGUAGE_HEADER,
     LANG_PARAM,
@@ -42,14 +40,21 @@ from outcomes.api.registry.cite import (
     doi_result,
 )
 from outcomes.api.registry.filters import CoreOutcomeSetFilter
+from outcomes.api.registry.schema import (
+    CSL_JSON_SCHEMA,
+    ETAG_HEADERS,
+    NOT_MODIFIED,
+    SLUG_PARAM,
+    VERSION_PARAM,
+    errors,
+    path_param,
+)
 from outcomes.api.registry.serializers import (
     CoreOutcomeSetDetailSerializer,
     CoreOutcomeSetListSerializer,
     DiseaseAreaSerializer,
     InstrumentSerializer,
     OutcomeDomainSerializer,
-    RegistryDumpRequestSerializer,
-    RegistryDumpSerializer,
     VersionDiffSerializer,
     VersionListItemSerializer,
 )
@@ -62,61 +67,13 @@ from outcomes.models import (
     Instrument,
     OmopVocabulary,
     OutcomeDomain,
-    RegistryDump,
 )
 from outcomes.models.sets import SEMVER_RE
-from outcomes.permissions import is_admin
 from outcomes.selectors.mapping import concept_sets_changed_at
 from outcomes.services.diff import version_diff
-from outcomes.services.dumps import dump_file_path, registry_dump_request
 from outcomes.services.versions import version_doi_set
 
 LATEST = "latest"
-
-_ERROR_TEXT = {
-    400: "Invalid parameter values; `fields` names each one.",
-    401: "Authentication needed.",
-    403: "Not allowed for this user.",
-    404: "Not found.",
-    406: "Not acceptable: the Accept header names no representation this resource has.",
-    409: "Not ready yet.",
-    429: "Too many requests: the anonymous read throttle (API_ANON_THROTTLE).",
-}
-
-
-def errors(*codes: int) -> dict:
-    """Error responses for the schema: every error has the one shape of ErrorSerializer."""
-    return {code: OpenApiResponse(ErrorSerializer, description=_ERROR_TEXT[code]) for code in (*codes, 429)}
-
-
-def path_param(name: str, kind: type, description: str, *examples) -> OpenApiParameter:
-    """A path parameter with examples from the reference data (shown in the docs, used by schemathesis)."""
-    return OpenApiParameter(
-        name,
-        kind,
-        OpenApiParameter.PATH,
-        description=description,
-        examples=[OpenApiExample(str(value), value=value) for value in examples],
-    )
-
-
-SLUG_PARAM = path_param("slug", str, "The set's slug.", "ichom-heart-failure", "localised-prostate-cancer-compacters")
-VERSION_PARAM = path_param(
-    "version",
-    str,
-    "`latest` (the set's current version: the published one, else the latest withdrawn or superseded one) or a "
-    "semantic version MAJOR.MINOR.PATCH. A malformed value is a 400; a well-formed version the set does not have "
-    "is a 404.",
-    "latest",
-    "1.0.0",
-)
-ETAG_HEADERS = [
-    OpenApiParameter("If-None-Match", str, OpenApiParameter.HEADER, description="An ETag from an earlier answer."),
-]
-NOT_MODIFIED = OpenApiResponse(description="Not modified: the ETag in If-None-Match is still current.")
-# CSL-JSON: a list of CSL items (here one, of type `dataset`).
-CSL_JSON_SCHEMA = {"type": "array", "items": {"type": "object", "additionalProperties": {}}, "minItems": 1}
-
 
 # ----------------------------------------------------------------------------------------------- reference data
 
@@ -544,73 +501,3 @@ class VersionDOI(APIView):
         data.is_valid(raise_exception=True)
         updated = version_doi_set(version=found, doi=data.validated_data["doi"], by=request.user)
         return Response(doi_result(updated))
-
-
-# ---------------------------------------------------------------------------------------------- dumps
-
-
-@extend_schema_view(
-    get=extend_schema(
-        summary="Your registry dumps", responses={200: RegistryDumpSerializer(many=True), **errors(400, 403, 404)}
-    )
-)
-class DumpList(generics.ListCreateAPIView):
-    serializer_class = RegistryDumpSerializer
-    permission_classes = [permissions.IsAuthenticated]
-    filter_backends: list = []
-
-    def get_queryset(self) -> QuerySet[RegistryDump]:
-        dumps = RegistryDump.objects.order_by("-created_at")
-        return dumps if is_admin(self.request.user) else dumps.filter(requested_by=self.request.user)
-
-    @extend_schema(
-        summary="Request a whole-registry dump",
-        description="Every published version in one export format, zipped, built in the background. Poll the "
-        "dump's URL until its status is `ready`, then download it.",
-        request=RegistryDumpRequestSerializer,
-        responses={202: RegistryDumpSerializer, **errors(400, 403)},
-    )
-    def post(self, request: Request, *args, **kwargs) -> Response:
-        serializer = RegistryDumpRequestSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        dump = registry_dump_request(export_format=serializer.validated_data["format"], by=request.user)
-        dump.refresh_from_db()
-        data = RegistryDumpSerializer(dump, context={"request": request}).data
-        return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
-
-
-def _dump_or_404(request: Request, pk) -> RegistryDump:
-    dumps = (
-        RegistryDump.objects.all() if is_admin(request.user) else RegistryDump.objects.filter(requested_by=request.user)
-    )
-    return get_object_or_404(dumps, pk=pk)
-
-
-class DumpDetail(APIView):
-    permission_classes = [permissions.IsAuthenticated]
-
-    @extend_schema(
-        summary="A registry dump and its status", responses={200: RegistryDumpSerializer, **errors(403, 404)}
-    )
-    def get(self, request: Request, pk) -> Response:
-        return Response(RegistryDumpSerializer(_dump_or_404(request, pk), context={"request": request}).data)
-
-
-class DumpDownload(APIView):
-    permission_classes = [permissions.IsAuthenticated]
-    content_negotiation_class = FirstRendererNegotiation
-
-    @extend_schema(
-        summary="Download a ready registry dump",
-        responses={(200, "application/zip"): OpenApiTypes.BINARY, **errors(403, 404, 409)},
-    )
-    def get(self, request: Request, pk):
-        dump = _dump_or_404(request, pk)
-        if dump.status != RegistryDump.Status.READY:
-            return error_response(
-                status_code=status.HTTP_409_CONFLICT, code="not_ready", message=f"The dump is {dump.status}."
-            )
-        path = dump_file_path(dump)
-        if not path.exists():
-            raise exceptions.NotFound("The dump's file is gone; request a new dump.")
-        return FileResponse(path.open("rb"), as_attachment=True, filename=path.name, content_type="application/zip")

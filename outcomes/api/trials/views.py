@@ -16,8 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from outcomes.api.common import BoundedJSONParser, FirstRendererNegotiation, ORJSONRenderer
-from outcomes.api.consensus.serializers import StrictSerializer
+from outcomes.api.common import BoundedJSONParser, FirstRendererNegotiation, ORJSONRenderer, StrictSerializer
 from outcomes.api.errors import ErrorSerializer
 from outcomes.exports import attachment
 from outcomes.exports.trials import check_csv, ready_paragraph, research_study, research_study_bytes

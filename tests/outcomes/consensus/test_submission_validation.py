@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.exceptions import ValidationError
 
-from outcomes.api.consensus.serializers import RoundSubmissionSerializer, round_submission_validate
+from outcomes.api.consensus.panel_serializers import RoundSubmissionSerializer, round_submission_validate
 
 FIELDS = ["item_id", "score", "unable_to_score", "option_id", "vote", "comment", "proposed_wording"]
 scalars = st.one_of(
