@@ -4,9 +4,7 @@ sets indexed before; new index rows add them themselves (outcomes.services.searc
 
 from django.db import migrations
 
-from outcomes.search.text import vocabulary_words
-
-CODE_FIELDS = ("ICD-10", "SNOMED CT")
+from outcomes.search.text import CODE_FIELDS, vocabulary_words
 
 
 def compounds_add(apps, schema_editor) -> None:

@@ -25,7 +25,7 @@ from outcomes.models import CoreOutcomeSet, Instrument
 from outcomes.search import CANDIDATES
 from outcomes.search.generation import kept
 from outcomes.search.query import Alternative, Clause, ParsedQuery
-from outcomes.search.text import source_terms
+from outcomes.search.text import CODE_FIELDS, source_terms
 from outcomes.services.search import COLUMN_OF_FIELD, code_term, domain_bit
 
 FTS_TABLE = "outcomes_setsearchfts"
@@ -242,9 +242,6 @@ def _alternative_matches(alternative: Alternative, found: Sequence[str], is_code
         ):
             return True
     return False
-
-
-CODE_FIELDS = frozenset(("ICD-10", "SNOMED CT"))
 
 
 @dataclass(frozen=True)

@@ -80,6 +80,9 @@ def joined(text: str) -> list[str]:
     return [_SPLIT.sub("", compound) for compound in _COMPOUND.findall(fold(text))]
 
 
+# Index sources (SetSearchIndex.sources) whose text is a code, matched whole, not words.
+CODE_FIELDS = frozenset(("ICD-10", "SNOMED CT"))
+
 _stemmer = snowballstemmer.stemmer("english")
 
 

@@ -34,7 +34,7 @@ from outcomes.models import (
     SetSearchIndex,
 )
 from outcomes.search.generation import search_generation_bump
-from outcomes.search.text import index_terms, vocabulary_words
+from outcomes.search.text import CODE_FIELDS, index_terms, vocabulary_words
 from outcomes.selectors import PUBLIC_STATUSES
 
 Status = CoreOutcomeSetVersion.Status
@@ -119,7 +119,7 @@ class _SetDocument:
         sources = self.sources()
         columns: dict[str, list[str]] = {name: [] for name in TERM_COLUMNS}
         for name, text, _ in sources:
-            if name in ("ICD-10", "SNOMED CT"):
+            if name in CODE_FIELDS:
                 columns["conditions"].append(code_term(text))
             else:
                 columns[COLUMN_OF_FIELD[name]] += index_terms(text)
@@ -210,7 +210,7 @@ def _vocabulary_add(rows: Iterable[SetSearchIndex]) -> None:
     found: dict[str, str] = {}
     for row in rows:
         for name, text, _ in row.sources:
-            if name not in ("ICD-10", "SNOMED CT"):
+            if name not in CODE_FIELDS:
                 found.update(vocabulary_words(text))
     SearchWord.objects.bulk_create(
         [SearchWord(word=word, stem=stem_) for word, stem_ in found.items()], ignore_conflicts=True, batch_size=1000
