@@ -85,21 +85,9 @@ def _set_conditions_changed(sender, instance, action: str, reverse: bool, pk_set
         sets_search_index_refresh(set_ids=sets)
 
 
-def _condition_saved(sender, instance, created: bool, **kwargs) -> None:
-    """A renamed or recoded condition: the sets it belongs to are searched by its names and codes. A new one: the
-    search form offers it (both start a new search generation)."""
-    from outcomes.search.generation import search_generation_bump
-    from outcomes.services.search import sets_search_index_refresh
-
-    if created:
-        search_generation_bump()
-    else:
-        sets_search_index_refresh(set_ids=instance.core_outcome_sets.values_list("pk", flat=True))
-
-
-def _disease_area_saved(sender, instance, created: bool, **kwargs) -> None:
-    """A renamed disease area: its sets are searched by its name. A new one: the search form offers it (both start
-    a new search generation)."""
+def _set_grouping_saved(sender, instance, created: bool, **kwargs) -> None:
+    """A renamed or recoded condition or disease area: the sets it groups are searched by its names and codes. A new
+    one: the search form offers it. Both start a new search generation."""
     from outcomes.search.generation import search_generation_bump
     from outcomes.services.search import sets_search_index_refresh
 
@@ -134,9 +122,8 @@ class OutcomesConfig(AppConfig):
         m2m_changed.connect(
             _set_conditions_changed, sender=CoreOutcomeSet.conditions.through, dispatch_uid="search-set-conditions"
         )
-        post_save.connect(_condition_saved, sender=Condition, dispatch_uid="search-condition-saved")
-        post_save.connect(_disease_area_saved, sender=DiseaseArea, dispatch_uid="search-disease-area-saved")
-        for model in (Condition, DiseaseArea):  # the search form offers them
+        for model in (Condition, DiseaseArea):  # their sets are searched by them; the search form offers them
+            post_save.connect(_set_grouping_saved, sender=model, dispatch_uid=f"search-{model.__name__}-saved")
             post_delete.connect(_search_data_changed, sender=model, dispatch_uid=f"search-{model.__name__}-deleted")
         # Register the Celery tasks in every process (web too), so the outbox can send them by name.
         from outcomes import tasks  # noqa: F401
