@@ -258,8 +258,9 @@ def _closest_word(word: str) -> str | None:
     return _closest(word, vocabulary)
 
 
-def _correct(query: ParsedQuery) -> None:
-    """Replace each plain word whose stem is not in the index by the closest indexed word, if one is close."""
+def _correct(query: ParsedQuery, known: frozenset[str]) -> None:
+    """Replace each plain word whose stem is not in the index (`known`) by the closest indexed word, if one is
+    close."""
     candidates = {clause.single_word: clause for clause in query.clauses if clause.single_word}
     candidates = {
         word: c
@@ -268,7 +269,6 @@ def _correct(query: ParsedQuery) -> None:
     }
     if not candidates:
         return
-    known = _known_stems()
     for word, clause in candidates.items():
         if stem(word) in known:
             continue
@@ -291,13 +291,12 @@ def _can_match(clause: Clause, known: frozenset[str]) -> bool:
     )
 
 
-def _drop_absent(query: ParsedQuery) -> None:
+def _drop_absent(query: ParsedQuery, known: frozenset[str]) -> None:
     """Leave out the words (after corrections) that no set holds anywhere, and name them (`not_found`): every word
     must match, so one the registry does not hold would leave nothing at all ("heart failure in elderly patients").
     Only while they are at most half of the words: a query mostly of words no set holds finds nothing, rather than
     a guess from what is left of it."""
     positive = query.positive
-    known = _known_stems()
     absent = [clause for clause in positive if not _can_match(clause, known)]
     if absent and 2 * len(absent) <= len(positive):
         query.clauses = [clause for clause in query.clauses if clause not in absent]
@@ -353,6 +352,7 @@ def search_query(raw: str, *, prefix: bool = False) -> ParsedQuery:
                 alternative for a in last.alternatives for alternative in _still_typing(a, words(last.text))
             ]
     _add_joined(query)
-    _correct(query)
-    _drop_absent(query)
+    known = _known_stems() if query.positive else frozenset()  # read once for both
+    _correct(query, known)
+    _drop_absent(query, known)
     return query
