@@ -323,7 +323,7 @@ def measure(database_url: str, args) -> dict:
     started = subprocess.run(["bash", "scripts/replica.sh", "start"], cwd=BASE_DIR, capture_output=True, text=True)
     if started.returncode:
         results["replica"] = {"error": started.stderr.strip()[-500:]}
-        return results
+        return _saved(results)
     try:
         with Tier(database_url, cache=False, replica_url=replica_url) as tier:
             mix_runs(concurrency=8, args=args, requests=args.warmup)
@@ -344,7 +344,11 @@ def measure(database_url: str, args) -> dict:
     keys = ("submission_without_replica", "submission_with_replica", "publish_without_replica", "publish_with_replica")
     for key in keys:
         run.log(f"scale, {key}: {results[key]}")
-    # Alone or as part of `make bench`, the last scale-out results are in one file.
+    return _saved(results)
+
+
+def _saved(results: dict) -> dict:
+    """`results`, written to SCALE_RESULTS: alone or as part of `make bench`, the last scale-out run is in one file."""
     SCALE_RESULTS.parent.mkdir(parents=True, exist_ok=True)
     SCALE_RESULTS.write_text(json.dumps(results, indent=2, default=str) + "\n")
     run.log(f"scale results: {SCALE_RESULTS.relative_to(BASE_DIR)}")
