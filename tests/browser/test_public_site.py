@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 
 from diseases.models import DiseaseArea
 from tests.browser.conftest import PHONE, axe_violations, screenshot
-from tests.outcomes.web.test_pagination import add_sets
+from tests.outcomes.builders import add_sets
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,8 +1,10 @@
-"""Small builders for version-lifecycle tests: a set with a version holding outcomes, measurements, references."""
+"""Small builders for tests: a set with a version holding outcomes, measurements, references; published sets of an
+area (pagination, search)."""
 
 from __future__ import annotations
 
-from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, OutcomeDomain
+from diseases.models import Condition, DiseaseArea
+from outcomes.models import CoreOutcomeSet, CoreOutcomeSetVersion, Instrument, OutcomeDomain
 from outcomes.services.versions import version_publish
 from tests.factories import (
     CoreOutcomeSetFactory,
@@ -28,3 +30,20 @@ def version_with_content(
     if publish:
         version_publish(version=version, number=number)
     return version
+
+
+def add_sets(count: int, *, area: DiseaseArea, title: str = "Zz set", outcome: str = "Pain") -> list[CoreOutcomeSet]:
+    """`count` published sets of `area` titled "<title> 01", ..., each with one outcome in domain 3 measured with
+    EQ-5D, attached to the condition heart failure."""
+    cardiac = OutcomeDomain.objects.get(number=3)
+    eq5d = Instrument.objects.get(acronym="EQ-5D")
+    heart_failure = Condition.objects.get(slug="heart-failure")
+    sets = []
+    for n in range(1, count + 1):
+        cos = CoreOutcomeSetFactory(title=f"{title} {n:02d}", disease_area=area)
+        cos.conditions.add(heart_failure)
+        version = VersionFactory(core_outcome_set=cos)
+        MeasurementFactory(outcome=OutcomeFactory(version=version, name=outcome, domains=[cardiac]), instrument=eq5d)
+        version_publish(version=version)
+        sets.append(cos)
+    return sets

@@ -18,7 +18,7 @@ from outcomes.search.generation import KEY as GENERATION_KEY
 from outcomes.search.generation import remembered_answer, search_generation_bump
 from outcomes.services.versions import version_withdraw
 from tests.factories import UserFactory
-from tests.outcomes.web.test_pagination import add_sets
+from tests.outcomes.builders import add_sets
 
 pytestmark = pytest.mark.django_db
 

@@ -8,30 +8,13 @@ import pytest
 from django.urls import reverse
 
 from diseases.models import Condition, DiseaseArea
-from outcomes.models import CoreOutcomeSet, Instrument, OutcomeDomain
+from outcomes.models import CoreOutcomeSet
 from outcomes.search.engine import Reason
 from outcomes.selectors.public import PAGE_SIZE
-from outcomes.services.versions import version_publish, version_withdraw
-from tests.factories import CoreOutcomeSetFactory, MeasurementFactory, OutcomeFactory, VersionFactory
+from outcomes.services.versions import version_withdraw
+from tests.outcomes.builders import add_sets
 
 pytestmark = pytest.mark.django_db
-
-
-def add_sets(count: int, *, area: DiseaseArea, title: str = "Zz set", outcome: str = "Pain") -> list[CoreOutcomeSet]:
-    """`count` published sets of `area` titled "<title> 01", ..., each with one outcome in domain 3 measured with
-    EQ-5D, attached to the condition heart failure."""
-    cardiac = OutcomeDomain.objects.get(number=3)
-    eq5d = Instrument.objects.get(acronym="EQ-5D")
-    heart_failure = Condition.objects.get(slug="heart-failure")
-    sets = []
-    for n in range(1, count + 1):
-        cos = CoreOutcomeSetFactory(title=f"{title} {n:02d}", disease_area=area)
-        cos.conditions.add(heart_failure)
-        version = VersionFactory(core_outcome_set=cos)
-        MeasurementFactory(outcome=OutcomeFactory(version=version, name=outcome, domains=[cardiac]), instrument=eq5d)
-        version_publish(version=version)
-        sets.append(cos)
-    return sets
 
 
 @pytest.fixture
