@@ -101,8 +101,8 @@ class InstrumentAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Instrument, form: forms.ModelForm, change: bool) -> None:
         super().save_model(request, obj, form, change)
-        # The sets measuring with it are searched by its acronym and name.
-        if change and {"acronym", "name"} & set(form.changed_data):
+        # The sets measuring with it are searched by its acronym, name and kind.
+        if change and {"acronym", "name", "kind"} & set(form.changed_data):
             sets = Measurement.objects.filter(instrument=obj).values_list(
                 "outcome__version__core_outcome_set", flat=True
             )

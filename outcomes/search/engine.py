@@ -26,7 +26,7 @@ from outcomes.search import CANDIDATES
 from outcomes.search.generation import kept
 from outcomes.search.query import Alternative, Clause, ParsedQuery
 from outcomes.search.text import CODE_FIELDS, source_terms
-from outcomes.services.search import COLUMN_OF_FIELD, code_term, domain_bit
+from outcomes.services.search import COLUMN_OF_FIELD, code_term, domain_bit, instrument_kind_label
 
 FTS_TABLE = "outcomes_setsearchfts"
 # bm25 weights of the FTS5 columns (title, conditions, outcomes, other), in the proportions of PostgreSQL's
@@ -307,14 +307,17 @@ class OutcomeHit:
 
 
 def instrument_hits(query: ParsedQuery) -> list[Instrument]:
-    """Instruments whose acronym or name matches every word of `query` (the list is small: read in full, and kept
-    for the search generation, which an instrument's edit in the admin renews)."""
+    """Instruments whose acronym, name or kind (`instrument_kind_label`: "PROM", "patient-reported") matches every
+    word of `query` (the list is small: read in full, and kept for the search generation, which an instrument's
+    edit in the admin renews)."""
     if not query.positive:
         return []
     hits = []
     clauses = matchers(query.positive)
     for instrument in kept("instruments", lambda: list(Instrument.objects.order_by("acronym"))):
         sources = [("acronym", instrument.acronym), ("name", instrument.name)]
+        if kind := instrument_kind_label(instrument.kind):
+            sources.append(("kind", kind))
         matched = [Reason(name, text) for name, text in sources if any(c.matches(name, text) for c in clauses)]
         if all(any(c.matches(n, t) for n, t in sources) for c in clauses):
             hits.append(InstrumentHit(instrument, matched))

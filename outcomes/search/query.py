@@ -190,6 +190,9 @@ def _expand(query: ParsedQuery) -> None:
             if any(c.negated or c.quoted or c.alternatives[0].code or len(c.alternatives) > 1 for c in run):
                 continue
             key = tuple(word for c in run for word in words(c.text))
+            if key not in table and n == 1:
+                # A hyphenated word whose synonym is written as one word: a-fib (afib), re-admission.
+                key = next(((j,) for j in joined(run[0].text) if (j,) in table), key)
             if key not in table and key and len(key[-1]) > 2 and key[-1].endswith("s"):
                 key = (*key[:-1], key[-1][:-1])  # a plural abbreviation: PROMs, AEs
             if key in table:

@@ -27,6 +27,7 @@ from diseases.models import Condition, Icd10Code
 from outcomes.models import (
     CoreOutcomeSet,
     CoreOutcomeSetVersion,
+    Instrument,
     Measurement,
     Outcome,
     SearchSynonym,
@@ -53,12 +54,21 @@ COLUMN_OF_FIELD = {
     "note": "other",
     "domain": "other",
     "instrument": "other",
+    "instrument kind": "other",
     "population": "other",
     "intervention": "other",
     "setting": "other",
     "developers": "other",
 }
 TERM_COLUMNS = ("title", "conditions", "outcomes", "other")
+
+
+def instrument_kind_label(kind: str) -> str:
+    """What an instrument's kind is searched by: its label, "Patient-reported outcome measure (PROM)" (in English,
+    as the rest of the index); "" for no kind or "other", which says nothing to search for."""
+    if not kind or kind == Instrument.Kind.OTHER or kind not in Instrument.Kind.values:
+        return ""
+    return str(Instrument.Kind(kind).label)
 
 
 def code_term(code: str) -> str:
@@ -89,6 +99,7 @@ class _SetDocument:
     codes: list[str] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     instruments: dict[int, list[tuple[str, str]]] = field(default_factory=lambda: defaultdict(list))
+    instrument_kinds: set[str] = field(default_factory=set)
 
     def sources(self) -> list[list[str]]:
         cos = self.cos
@@ -105,6 +116,8 @@ class _SetDocument:
                 rows.append(["note", outcome.note, outcome.name])
             rows += [["domain", domain.name, outcome.name] for domain in outcome.domains.all()]
             rows += [["instrument", f"{a} ({n})", outcome.name] for a, n in self.instruments[outcome.pk]]
+        # What kind of instruments it measures with (a PROM, a ClinRO, ...): `PROM` or `patient-reported` finds it.
+        rows += [["instrument kind", label, ""] for label in sorted(self.instrument_kinds)]
         for name, value in (
             ("population", cos.scope_population),
             ("intervention", cos.scope_intervention),
@@ -177,10 +190,12 @@ def _documents(set_ids: list[int]) -> list[_SetDocument]:
     for outcome in outcomes:
         docs[version_set[outcome.version_id]].outcomes.append(outcome)
     measurements = Measurement.objects.filter(outcome__version__in=current.values(), instrument__isnull=False)
-    for set_id, outcome_id, acronym, name in measurements.values_list(
-        "outcome__version__core_outcome_set", "outcome", "instrument__acronym", "instrument__name"
+    for set_id, outcome_id, acronym, name, kind in measurements.values_list(
+        "outcome__version__core_outcome_set", "outcome", "instrument__acronym", "instrument__name", "instrument__kind"
     ).order_by("order", "pk"):
         docs[set_id].instruments[outcome_id].append((acronym, name))
+        if label := instrument_kind_label(kind):
+            docs[set_id].instrument_kinds.add(label)
     for doc in docs.values():
         doc.conditions = sorted(doc.cos.conditions.all(), key=lambda c: c.name)
         doc.codes = sorted(set(codes[doc.cos.pk]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from outcomes.models import Instrument, Measurement
 from outcomes.services.versions import version_draft_create
 from tests.factories import OutcomeFactory
 from tests.outcomes.builders import version_with_content
@@ -93,3 +94,23 @@ def test_a_word_no_set_holds_is_left_out_and_named(client, reference_data):
 def test_a_query_mostly_of_words_no_set_holds_finds_nothing(client, reference_data):
     body = search(client, "xylophone glockenspiel dementia")
     assert body["results"] == [] and body["not_found"] == []
+
+
+def test_prom_finds_the_patient_reported_instruments_and_the_sets_measuring_with_one(client, reference_data):
+    body = search(client, "PROM")
+    proms = set(Instrument.objects.filter(kind=Instrument.Kind.PROM).values_list("acronym", flat=True))
+    instruments = hits(body, "instrument")
+    assert {hit["label"] for hit in instruments} == proms
+    assert all(
+        {"field": "kind", "text": "Patient-reported outcome measure (PROM)", "outcome": ""} in hit["matched"]
+        for hit in instruments
+    )
+    measuring = set(
+        Measurement.objects.filter(instrument__kind=Instrument.Kind.PROM, outcome__version__status="published")
+        .values_list("outcome__version__core_outcome_set__slug", flat=True)
+        .distinct()
+    )
+    sets = hits(body, "set")
+    assert {hit["slug"] for hit in sets} == measuring
+    assert all({m["field"] for m in hit["matched"]} & {"instrument kind", "instrument"} for hit in sets)
+    assert search(client, "patient-reported")["set_count"] == len(measuring)

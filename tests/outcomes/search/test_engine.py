@@ -117,6 +117,23 @@ def test_an_instrument_renamed_in_the_admin_is_found_by_its_new_name(client, ref
     assert {"ichom-dementia", "ichom-atrial-fibrillation"} <= set(found("zeta"))
 
 
+@pytest.mark.django_db
+def test_an_instrument_whose_kind_changes_in_the_admin_is_found_by_its_new_kind(client, reference_data):
+    def found(q: str) -> set[str]:
+        return {r.cos.slug for r in client.get(reverse("web:search"), {"q": q}).context["results"]}
+
+    assert found("biomarker") == set()
+    instrument = Instrument.objects.get(acronym="MoCA")
+    client.force_login(UserFactory(username="admin", is_staff=True, is_superuser=True))
+    response = client.post(
+        reverse("admin:outcomes_instrument_change", args=[instrument.pk]),
+        {"acronym": "MoCA", "name": instrument.name, "kind": "biomarker", "url": "", "licence_note": ""},
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert found("biomarker") == {"ichom-dementia", "ichom-atrial-fibrillation"}
+    assert "ichom-atrial-fibrillation" not in found("PerfO")
+
+
 def _published_set(title: str, *, outcome: str = "Pain", definition: str = "How the outcome is defined."):
     cos = CoreOutcomeSetFactory(title=title)
     version = VersionFactory(core_outcome_set=cos)

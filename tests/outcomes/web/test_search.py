@@ -56,13 +56,13 @@ def test_search_matches_outcome_definitions_of_the_current_version_only(client, 
     OutcomeFactory(version=old, name="Flares", definition="Number of acute tophaceous episodes")
     version_publish(version=old)
     new = VersionFactory(core_outcome_set=old.core_outcome_set, version="2.0.0")
-    OutcomeFactory(version=new, name="Flares", definition="Patient-reported flares per year")
+    OutcomeFactory(version=new, name="Flares", definition="Self-recorded flares per year")
     version_publish(version=new)
 
-    response = search(client, q="patient-reported")
+    response = search(client, q="self-recorded")
     assert result_slugs(response) == [old.core_outcome_set.slug]
     assert response.context["results"][0].reasons == [
-        Reason("definition", "Patient-reported flares per year", "Flares")
+        Reason("definition", "Self-recorded flares per year", "Flares")
     ]
     assert result_slugs(search(client, q="tophaceous")) == []
 
