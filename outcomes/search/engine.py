@@ -274,15 +274,31 @@ def matchers(clauses: list[Clause]) -> list[ClauseMatcher]:
 FIELD_RANK = {name: rank for rank, name in enumerate(FIELD_ORDER)}
 
 
-def match_reasons(sources: list[list[str]], clauses: list[ClauseMatcher], *, limit: int = MAX_REASONS) -> list[Reason]:
+def _field_rank(source: list[str]) -> int:
+    return FIELD_RANK[source[0]]
+
+
+def match_reasons(
+    sources: list[list[str]],
+    clauses: list[ClauseMatcher],
+    *,
+    limit: int = MAX_REASONS,
+    seen: dict[tuple[str, str], bool] | None = None,
+) -> list[Reason]:
     """Which of a set's sources (SetSearchIndex.sources) hold a word of the query (`clauses`: its positive clauses,
     `matchers`): heaviest field first, at most `limit` (the sources are looked at heaviest field first, and no
-    further than needed)."""
+    further than needed). `seen`: what was found of the same clauses for other sets' sources (field, text ->
+    matched), to share across the sets of a page: outcome names, domains and instruments recur from set to set."""
     if not clauses:
         return []
+    if seen is None:
+        seen = {}
     found: list[Reason] = []
-    for name, text, outcome in sorted(sources, key=lambda source: FIELD_RANK[source[0]]):
-        if any(clause.matches(name, text) for clause in clauses):
+    for name, text, outcome in sorted(sources, key=_field_rank):
+        matched = seen.get((name, text))
+        if matched is None:
+            matched = seen[name, text] = any(clause.matches(name, text) for clause in clauses)
+        if matched:
             found.append(Reason(name, text, outcome))
             if len(found) == limit:
                 break

@@ -97,8 +97,10 @@ def search_results(
     sets = with_current_versions(sets, outcomes=False) if versions else list(sets)
     if query is None or not query.positive:
         return [SearchResult(cos, []) for cos in sets]
-    clauses = matchers(query.positive)
-    return [SearchResult(cos, match_reasons(getattr(cos, "search_sources", None) or [], clauses)) for cos in sets]
+    clauses, seen = matchers(query.positive), {}
+    return [
+        SearchResult(cos, match_reasons(getattr(cos, "search_sources", None) or [], clauses, seen=seen)) for cos in sets
+    ]
 
 
 def set_suggestions(query: ParsedQuery, *, limit: int) -> list[CoreOutcomeSet]:

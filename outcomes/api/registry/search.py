@@ -134,12 +134,13 @@ def _answer(request: Request, q: str, limit: int) -> dict:
         }
         for hit in hits.outcomes
     ]
+    set_url = _url_of_slug(request, "api:cos-detail")
     results += [
         {
             "kind": "set",
             "label": result.cos.title,
             "slug": result.cos.slug,
-            "url": reverse("api:cos-detail", args=[result.cos.slug], request=request),
+            "url": set_url(result.cos.slug),
             "rank": round(getattr(result.cos, "search_rank", 0.0) or 0.0, 6),
             "matched": _reasons(result.reasons),
         }
@@ -154,6 +155,16 @@ def _answer(request: Request, q: str, limit: int) -> dict:
         "results": results,
     }
     return body  # already in the shape of SearchResponseSerializer (the schema), which would only copy it
+
+
+_SLUG = "slug-of-the-hit"
+
+
+def _url_of_slug(request: Request, name: str):
+    """The absolute URL of the route `name` for a slug, reversed once per answer rather than once per hit (a slug
+    is made of characters a URL holds as they are)."""
+    head, _, tail = reverse(name, args=[_SLUG], request=request).rpartition(_SLUG)
+    return lambda slug: f"{head}{slug}{tail}"
 
 
 def _reasons(reasons: list[Reason]) -> list[dict]:
