@@ -93,6 +93,7 @@ def markdown_table(results: dict) -> str:
         "search_page": "free-text search, page, repeated queries: answers kept",
         "search_api_new": "free-text search, API (typed hits), every query searched (nothing kept)",
         "search_page_new": "free-text search, page, every query searched (nothing kept)",
+        "search_django_floor": "(the search floor statement through a bare Django view: the stack's own floor)",
         "version_detail": "version detail, 100 outcomes",
         "fhir_export": "FHIR export, 100 outcomes",
     }

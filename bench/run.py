@@ -43,6 +43,7 @@ from bench.scenarios import (  # noqa: E402
     export_path,
     list_floor_params,
     list_path,
+    search_django_floor_path,
     search_floor_params,
     search_page_path,
     search_path,
@@ -568,11 +569,15 @@ def main(argv: list[str] | None = None) -> dict:
     if wanted("search"):
         # The same queries with no answer kept (SEARCH_RESULTS_CACHE_SECONDS=0): every request searches, as a query
         # asked for the first time does.
-        with Server(db, args.workers, args.worker_class, args.threads, {"SEARCH_RESULTS_CACHE_SECONDS": "0"}):
+        # The same server also answers the floor statement itself through a bare Django view (bench/floor_urls.py):
+        # what the stack's request handling alone adds to the floor, with no search work.
+        no_answers_kept = {"SEARCH_RESULTS_CACHE_SECONDS": "0", "DJANGO_SETTINGS_MODULE": "bench.floor_site"}
+        with Server(db, args.workers, args.worker_class, args.threads, no_answers_kept):
             log("gunicorn restarted with no search answers kept")
             for key, label, path_for in (
                 ("search_api_new", "free-text search (API), every query searched", search_path),
                 ("search_page_new", "free-text search (page), every query searched", search_page_path),
+                ("search_django_floor", "the floor statement through a bare Django view", search_django_floor_path),
             ):
                 results["scenarios"][key] = measure_read(
                     label,

@@ -53,6 +53,14 @@ def search_page_path(n: int) -> str:
     return "/search/?" + urlencode({"q": SEARCH_QUERIES[n % len(SEARCH_QUERIES)]})
 
 
+# The floor statement answered by a bare Django view on the benchmark's second server (bench/floor_urls.py).
+SEARCH_DJANGO_FLOOR_PATH = "/bench-floor/search/"
+
+
+def search_django_floor_path(n: int) -> str:
+    return f"{SEARCH_DJANGO_FLOOR_PATH}?n={n}"
+
+
 def search_floor_params(n: int) -> dict:
     return {
         "tsquery": " & ".join(terms(SEARCH_QUERIES[n % len(SEARCH_QUERIES)])),

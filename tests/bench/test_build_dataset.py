@@ -103,3 +103,18 @@ def test_the_search_index_is_filled_and_equals_what_the_service_computes(tiny_da
     assert len(built) == CoreOutcomeSet.objects.count() == tiny_dataset.counts["search_index_rows"]
     set_search_index_rebuild()
     assert rows() == built
+
+
+def test_the_bench_floor_view_answers_the_floor_statement_with_the_engines_sets(tiny_dataset, client, settings):
+    """bench/floor_urls.py (the benchmark's bare Django view around the search floor statement) finds the same sets,
+    in the same order, as the search API for the same query."""
+    import json
+
+    from bench.scenarios import SEARCH_QUERIES, search_django_floor_path
+
+    settings.ROOT_URLCONF = "bench.floor_urls"
+    for n, q in enumerate(SEARCH_QUERIES):
+        floor = json.loads(client.get(search_django_floor_path(n)).content)
+        api = client.get("/api/v1/search/", {"q": q, "limit": 20}).json()
+        assert floor["set_count"] == api["set_count"] > 0
+        assert [hit["slug"] for hit in floor["results"]] == [h["slug"] for h in api["results"] if h["kind"] == "set"]
