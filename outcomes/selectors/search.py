@@ -34,7 +34,7 @@ from outcomes.selectors.public import (
     public_set_queryset,
     with_current_versions,
 )
-from outcomes.services.search import domain_bit
+from outcomes.services.search import domain_numbers
 
 
 @dataclass
@@ -149,7 +149,7 @@ def _candidate_counts(sets: QuerySet[CoreOutcomeSet]) -> tuple[int, Facets]:
     facets = Facets()
     for _, _, area, bits in rows:
         facets.areas[area] += 1
-        facets.domains.update(number for number in range(1, 39) if (bits or 0) & domain_bit(number))
+        facets.domains.update(domain_numbers(bits or 0))
     versions = CoreOutcomeSetVersion.objects.filter(pk__in=[row[1] for row in rows if row[1]]).order_by()
     for status, published_on in versions.values_list("status", "published_on"):
         facets.statuses[status] += 1

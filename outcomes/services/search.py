@@ -82,6 +82,16 @@ def domain_bit(number: int) -> int:
     return 1 << (number - 1)
 
 
+def domain_numbers(bits: int) -> list[int]:
+    """The COMET domain numbers whose bits are set in `bits` (`domain_bits` undone), lowest first."""
+    numbers = []
+    while bits:
+        lowest = bits & -bits
+        numbers.append(lowest.bit_length())
+        bits ^= lowest
+    return numbers
+
+
 def domain_bits(numbers: Iterable[int | None]) -> int:
     bits = 0
     for number in numbers:

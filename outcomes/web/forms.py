@@ -13,15 +13,20 @@ from outcomes.search.query import search_query
 from outcomes.selectors.public import COUNTS_CACHE_SECONDS, public_set_queryset, publication_years
 from outcomes.selectors.registry import PUBLIC_STATUSES, Status
 from outcomes.selectors.search import set_search
+from outcomes.web.widgets import PlainSelect
 
 
 class SearchForm(forms.Form):
     q = forms.CharField(label="Search", max_length=200, required=False)
-    area = forms.ChoiceField(label="Disease area", required=False)
-    condition = forms.ChoiceField(label="Condition", required=False)
-    domain = forms.TypedChoiceField(label="COMET domain", required=False, coerce=int, empty_value=None)
-    status = forms.ChoiceField(label="Status", required=False)
-    year = forms.TypedChoiceField(label="Publication year", required=False, coerce=int, empty_value=None)
+    area = forms.ChoiceField(label="Disease area", required=False, widget=PlainSelect)
+    condition = forms.ChoiceField(label="Condition", required=False, widget=PlainSelect)
+    domain = forms.TypedChoiceField(
+        label="COMET domain", required=False, coerce=int, empty_value=None, widget=PlainSelect
+    )
+    status = forms.ChoiceField(label="Status", required=False, widget=PlainSelect)
+    year = forms.TypedChoiceField(
+        label="Publication year", required=False, coerce=int, empty_value=None, widget=PlainSelect
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -140,3 +140,11 @@ def test_after_a_migrate_the_sets_missing_from_the_index_are_indexed_and_a_full_
     SetSearchIndex.objects.filter(core_outcome_set__slug="ichom-atrial-fibrillation").delete()
     assert search_index_fill_missing() == CoreOutcomeSet.objects.count()
     assert whole_index() == expected
+
+
+@pytest.mark.parametrize("numbers", [[], [1], [38], [1, 2, 13, 29, 38], list(range(1, 39))])
+def test_domain_numbers_undo_domain_bits(numbers):
+    from outcomes.services.search import domain_bits, domain_numbers
+
+    assert domain_numbers(domain_bits(numbers)) == numbers
+    assert domain_numbers(domain_bits([*numbers, None])) == numbers

@@ -61,9 +61,7 @@ def test_search_matches_outcome_definitions_of_the_current_version_only(client, 
 
     response = search(client, q="self-recorded")
     assert result_slugs(response) == [old.core_outcome_set.slug]
-    assert response.context["results"][0].reasons == [
-        Reason("definition", "Self-recorded flares per year", "Flares")
-    ]
+    assert response.context["results"][0].reasons == [Reason("definition", "Self-recorded flares per year", "Flares")]
     assert result_slugs(search(client, q="tophaceous")) == []
 
 
