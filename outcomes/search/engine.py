@@ -347,10 +347,15 @@ def outcome_hits(sets: list[CoreOutcomeSet], query: ParsedQuery) -> list[Outcome
         return []
     by_name: dict[str, OutcomeHit] = {}
     clauses = matchers(query.positive)
+    matched: dict[str, bool] = {}  # outcome name -> whether it holds every word (names recur from set to set)
     for cos in sets:
         for name, text, _ in getattr(cos, "search_sources", None) or []:
-            if name == "outcome" and all(clause.matches(name, text) for clause in clauses):
+            if name != "outcome":
+                continue
+            if text not in matched:
+                matched[text] = all(clause.matches(name, text) for clause in clauses)
+            if matched[text]:
                 hit = by_name.setdefault(text.casefold(), OutcomeHit(text, [Reason("outcome", text)]))
-                if cos not in hit.sets:
+                if not hit.sets or hit.sets[-1] is not cos:  # the sets come one after the other
                     hit.sets.append(cos)
     return sorted(by_name.values(), key=lambda hit: (-len(hit.sets), hit.name.casefold()))
