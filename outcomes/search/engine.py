@@ -104,6 +104,41 @@ def _any_filter(clauses: list[Clause]) -> Q:
     return Q(pk__in=RawSQL(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s", [expression]))  # noqa: S608, S611
 
 
+def _tier_ids(base: QuerySet[CoreOutcomeSet], query: ParsedQuery, tier: int) -> tuple[str, tuple]:
+    """The SQL of the first CANDIDATES + 1 ids of `base` in `tier`, compiled by Django."""
+    ids = base.filter(_tier_filter(query, tier)).values_list("pk", flat=True)[: CANDIDATES + 1]
+    sql, params = ids.query.sql_with_params()
+    return sql, tuple(params)
+
+
+def tier_statements(base: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> dict[int, tuple[str, tuple]]:
+    """`_tier_ids` of each tier. Without exclusions the three differ only in the indexed column they match
+    (PostgreSQL) or in the column filter of the FTS5 expression, a parameter (SQLite): then one is compiled and the
+    others are made from it (compiling took about as long as running them), unless its SQL does not hold the
+    match exactly once (an aliased join), when each is compiled."""
+    anywhere = _tier_ids(base, query, ANYWHERE)
+    sql, params = anywhere
+    if not query.negative:
+        if connection.vendor == "postgresql":
+            match = '"outcomes_setsearchindex"."document" @@'
+            if sql.count(match) == 1:
+                return {
+                    ANYWHERE: anywhere,
+                    **{t: (sql.replace(match, f'"outcomes_setsearchindex"."{TIER_DOCUMENT[t]}" @@'), params)
+                       for t in (HEAD, NAMES)},
+                }  # fmt: skip
+        else:
+            expression = _fts5_query(query.positive, [], TIER_COLUMNS[ANYWHERE])
+            if params.count(expression) == 1:
+                at = params.index(expression)
+                return {
+                    ANYWHERE: anywhere,
+                    **{t: (sql, (*params[:at], _fts5_query(query.positive, [], TIER_COLUMNS[t]), *params[at + 1 :]))
+                       for t in (HEAD, NAMES)},
+                }  # fmt: skip
+    return {ANYWHERE: anywhere, **{tier: _tier_ids(base, query, tier) for tier in (HEAD, NAMES)}}
+
+
 def _candidates(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> tuple[dict[int, int], bool]:
     """The ranking candidates among `sets` (id -> the highest tier it is in), and whether more sets match than that
     (a full tier).
@@ -115,9 +150,9 @@ def _candidates(sets: QuerySet[CoreOutcomeSet], query: ParsedQuery) -> tuple[dic
     base = sets.select_related(None).prefetch_related(None).order_by()
     ctes, selects, params = [], [], []
     full = int(CANDIDATES)  # a constant: safe in the SQL
+    statements = tier_statements(base, query)
     for tier in (HEAD, NAMES, ANYWHERE):
-        tier_ids = base.filter(_tier_filter(query, tier)).values_list("pk", flat=True)[: CANDIDATES + 1]
-        sql, tier_params = tier_ids.query.sql_with_params()
+        sql, tier_params = statements[tier]
         higher_not_full = " AND ".join(
             f"(SELECT COUNT(*) FROM tier_{t}) <= {full}"  # noqa: S608
             for t in (HEAD, NAMES)

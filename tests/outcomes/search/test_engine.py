@@ -187,3 +187,26 @@ def test_a_synonym_a_curator_deletes_stops_applying_to_the_next_search(client, r
     assert "ichom-heart-failure" in found("HF")  # read, and kept for the next searches
     SearchSynonym.objects.get(term="HF").delete()
     assert "ichom-heart-failure" not in found("HF")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "q", ["heart failure", "HF", "I50", "quality of life", '"heart failure" OR dementia', "heart -atrial"]
+)
+@pytest.mark.parametrize("facets", [{}, {"area": "heart-disease"}, {"domain": 1}, {"condition": "heart-failure"}])
+def test_the_tiers_made_from_one_compiled_statement_are_the_statements_django_compiles(
+    reference_data, monkeypatch, q, facets
+):
+    from outcomes.selectors.search import set_search
+
+    query = search_query(q)
+    base = set_search(**facets).select_related(None).prefetch_related(None).order_by()
+    compiled = {tier: engine._tier_ids(base, query, tier) for tier in (engine.HEAD, engine.NAMES, engine.ANYWHERE)}
+    compiles = []
+    tier_ids = engine._tier_ids
+    monkeypatch.setattr(engine, "_tier_ids", lambda *args: compiles.append(args[2]) or tier_ids(*args))
+    made = engine.tier_statements(base, query)
+    assert made == compiled
+    assert len(set(made.values())) == 3
+    # Compiled once, unless the query excludes a word (then the tiers differ in more than their column).
+    assert compiles == ([engine.ANYWHERE, engine.HEAD, engine.NAMES] if query.negative else [engine.ANYWHERE])
