@@ -26,13 +26,12 @@ from outcomes.search import CANDIDATES
 from outcomes.search.generation import kept
 from outcomes.search.query import Alternative, Clause, ParsedQuery
 from outcomes.search.text import CODE_FIELDS, source_terms
-from outcomes.services.search import COLUMN_OF_FIELD, code_term, domain_bit, instrument_kind_label
+from outcomes.services.search import code_term, domain_bit, instrument_kind_label
 
 FTS_TABLE = "outcomes_setsearchfts"
 # bm25 weights of the FTS5 columns (title, conditions, outcomes, other), in the proportions of PostgreSQL's
 # default ts_rank weights (A 1.0, B 0.4, C 0.2, D 0.1).
 BM25_WEIGHTS = (10.0, 4.0, 2.0, 1.0)
-FIELD_ORDER = list(COLUMN_OF_FIELD)  # the order reasons are listed in: heaviest field first
 MAX_REASONS = 4
 
 
@@ -306,13 +305,6 @@ def matchers(clauses: list[Clause]) -> list[ClauseMatcher]:
     return [ClauseMatcher.of(clause) for clause in clauses]
 
 
-FIELD_RANK = {name: rank for rank, name in enumerate(FIELD_ORDER)}
-
-
-def _field_rank(source: list[str]) -> int:
-    return FIELD_RANK[source[0]]
-
-
 def match_reasons(
     sources: list[list[str]],
     clauses: list[ClauseMatcher],
@@ -321,15 +313,15 @@ def match_reasons(
     seen: dict[tuple[str, str], bool] | None = None,
 ) -> list[Reason]:
     """Which of a set's sources (SetSearchIndex.sources) hold a word of the query (`clauses`: its positive clauses,
-    `matchers`): heaviest field first, at most `limit` (the sources are looked at heaviest field first, and no
-    further than needed). `seen`: what was found of the same clauses for other sets' sources (field, text ->
-    matched), to share across the sets of a page: outcome names, domains and instruments recur from set to set."""
+    `matchers`): heaviest field first, at most `limit` (the sources are stored heaviest field first, `SOURCE_RANK`,
+    and looked at no further than needed). `seen`: what was found of the same clauses for other sets' sources
+    (field, text -> matched), to share across the sets of a page: outcome names, domains and instruments recur."""
     if not clauses:
         return []
     if seen is None:
         seen = {}
     found: list[Reason] = []
-    for name, text, outcome in sorted(sources, key=_field_rank):
+    for name, text, outcome in sources:
         matched = seen.get((name, text))
         if matched is None:
             matched = seen[name, text] = any(clause.matches(name, text) for clause in clauses)

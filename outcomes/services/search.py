@@ -61,6 +61,9 @@ COLUMN_OF_FIELD = {
     "developers": "other",
 }
 TERM_COLUMNS = ("title", "conditions", "outcomes", "other")
+# A row's sources are stored heaviest field first, in the order of COLUMN_OF_FIELD (a stable sort: outcomes keep
+# their order), which is the order "why it matched" lists them in.
+SOURCE_RANK = {name: rank for rank, name in enumerate(COLUMN_OF_FIELD)}
 
 
 def instrument_kind_label(kind: str) -> str:
@@ -136,7 +139,7 @@ class _SetDocument:
         ):
             if value:
                 rows.append([name, value, ""])
-        return _distinct(rows)
+        return sorted(_distinct(rows), key=lambda row: SOURCE_RANK[row[0]])
 
     def row(self) -> SetSearchIndex:
         sources = self.sources()

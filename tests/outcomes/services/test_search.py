@@ -148,3 +148,19 @@ def test_domain_numbers_undo_domain_bits(numbers):
 
     assert domain_numbers(domain_bits(numbers)) == numbers
     assert domain_numbers(domain_bits([*numbers, None])) == numbers
+
+
+def test_every_rows_sources_are_stored_heaviest_field_first_outcomes_in_their_order(reference_data):
+    from outcomes.services.search import SOURCE_RANK
+
+    rows = list(SetSearchIndex.objects.select_related("core_outcome_set"))
+    assert rows
+    for row in rows:
+        ranks = [SOURCE_RANK[name] for name, _, _ in row.sources]
+        assert ranks == sorted(ranks), row.core_outcome_set.slug
+        current = row.core_outcome_set.versions.filter(status=Status.PUBLISHED).first()
+        if current:
+            names = list(current.outcomes.order_by("order", "pk").values_list("name", flat=True))
+            assert [text for name, text, _ in row.sources if name == "outcome"] == list(dict.fromkeys(names))
+    kinds = {name for row in rows for name, _, _ in row.sources}
+    assert {"title", "condition", "outcome", "domain", "instrument", "instrument kind"} <= kinds
