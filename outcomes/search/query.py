@@ -45,6 +45,9 @@ FILLER_WORDS = frozenset(
         *("use", "using", "need", "want", "recommended", "please"),
     )
 )
+# Words that name the code system of a code typed beside them ("ICD-10 code I50", "SNOMED CT 84114007"): left out
+# when the query holds a code (folded: lower case, letters and digits only).
+CODE_SYSTEM_WORDS = frozenset(("icd", "icd10", "icd11", "snomed", "snomedct", "sct", "ct", "code", "codes"))
 # A word shorter than this is never corrected (too many near neighbours), nor is a word with a digit (a code, an
 # instrument or its version: PHQ-9 is not PHQ-2, SF-36 not SF-12).
 MIN_CORRECTED_LENGTH = 4
@@ -333,8 +336,16 @@ def _add_joined(query: ParsedQuery) -> None:
                 clause.alternatives.append(alternative)
 
 
+def _names_a_code_system(clause: Clause) -> bool:
+    plain = not (clause.quoted or clause.negated or clause.expanded) and len(clause.alternatives) == 1
+    return plain and re.sub(r"[^0-9a-z]", "", clause.text.casefold()) in CODE_SYSTEM_WORDS
+
+
 def _drop_fillers(query: ParsedQuery) -> None:
-    """Leave out the plain words of FILLER_WORDS, unless nothing else would be searched for."""
+    """Leave out the plain words of FILLER_WORDS, unless nothing else would be searched for, and the words of
+    CODE_SYSTEM_WORDS when the query holds a code."""
+    if any(a.code for c in query.positive for a in c.alternatives):
+        query.clauses = [c for c in query.clauses if not _names_a_code_system(c)]
     filler = [c for c in query.clauses if c.single_word in FILLER_WORDS]
     if filler and (len(filler) < len(query.positive) or query.domains):
         query.clauses = [c for c in query.clauses if c not in filler]
