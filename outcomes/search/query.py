@@ -3,8 +3,9 @@
 What a query understands (docs/web.md "Search"):
 - words, each of which must match somewhere in the set (any field): `heart failure`;
 - "quoted phrases", whose words must follow each other: `"quality of life"`;
-- `OR` between two words or phrases: `dementia OR alzheimer`; `-word` excludes sets that match it;
-- ICD-10 codes and code prefixes (`I50`, `C92.0`; `C92` finds C92.0) and SNOMED CT ids of the sets' conditions;
+- `OR` between two words or phrases: `dementia OR alzheimer`; `-word` or `NOT word` excludes sets that match it;
+- ICD-10 codes, code prefixes and parents (`I50`, `C92.0`; `C92` finds C92.0, `I50.9` finds I50) and SNOMED CT ids of
+  the sets' conditions;
 - `domain:N`: sets with an outcome in COMET domain N (a number alone is a word, never a domain);
 - abbreviations and synonyms from `SearchSynonym` (`HF` also finds "heart failure");
 - a word that is nowhere in the index is replaced by the most similar indexed word, when it looks like a slip of the
@@ -43,6 +44,8 @@ FILLER_WORDS = frozenset(
         *("trial", "trials", "study", "studies", "measure", "measures"),
         *("what", "which", "should", "would", "could", "how", "do", "does", "can", "i", "we", "my", "our", "you"),
         *("use", "using", "need", "want", "recommended", "please"),
+        # Who the outcomes are for, which every set is about: "pain in myeloma patients", "men with prostate cancer".
+        *("patient", "patients", "people", "person", "persons", "adult", "adults", "men", "women"),
     )
 )
 # Words that name the code system of a code typed beside them ("ICD-10 code I50", "SNOMED CT 84114007"): left out
@@ -55,6 +58,9 @@ MIN_CORRECTED_LENGTH = 4
 # found first (pg_trgm similarity over the vocabulary's trigram index).
 DIFFLIB_CUTOFF = 0.75
 TRIGRAM_CANDIDATES = 20
+# A word this long may be 2 edits from what was meant (`Leukämie`: leukemia); a shorter one 1 (two edits turn a
+# short word into another too easily: `statins` is not `status`).
+TWO_EDITS_FROM = 8
 # How many of the most similar words (difflib) are checked for being a slip of the keyboard (`_a_slip`).
 CLOSE_MATCHES = 5
 # The English dictionary (`_a_slip`): from SCOWL, see english_words.COPYRIGHT beside it.
@@ -77,6 +83,7 @@ class Clause:
     negated: bool = False
     quoted: bool = False
     expanded: bool = False  # by a synonym: never corrected
+    corrected_to: str = ""  # the word searched instead of a typo (`_correct`), which synonyms then expand
 
     @property
     def single_word(self) -> str | None:
@@ -121,11 +128,26 @@ class ParsedQuery:
         return " ".join(self.corrections.get(token, token) for token in self.raw.split() if token not in left_out)
 
 
+# Punctuation around a code typed in a list or in brackets: "(I50)", "I50,", "I48;".
+_AROUND_CODE = "()[]{},;:!?'\"“”‘’"
+
+
+def _code_alternatives(code: str) -> list[Alternative]:
+    """An ICD-10 code and its prefixes (`C92` finds C92.0), and, for a code more specific than a set's condition
+    holds, each parent code exactly (`I50.9` finds a condition coded I50, `C90.00` one coded C90.0), never a
+    sibling (`I50.9` does not find I50.1)."""
+    term = code.casefold().replace(".", "")
+    return [Alternative((term,), prefix=True, code=True)] + [
+        Alternative((term[:n],), code=True) for n in range(len(term) - 1, 2, -1)
+    ]
+
+
 def _word_clause(text: str, *, negated: bool = False, quoted: bool = False) -> Clause | None:
-    if not quoted and ICD10_RE.match(text):
-        return Clause(text, [Alternative((text.casefold().replace(".", ""),), prefix=True, code=True)], negated)
-    if not quoted and SNOMED_RE.match(text):
-        return Clause(text, [Alternative((text,), code=True)], negated)
+    code = text.strip(_AROUND_CODE)
+    if not quoted and ICD10_RE.match(code):
+        return Clause(code, _code_alternatives(code), negated)
+    if not quoted and SNOMED_RE.match(code):
+        return Clause(code, [Alternative((code,), code=True)], negated)
     found = terms(text)
     if not found:
         return None
@@ -135,11 +157,14 @@ def _word_clause(text: str, *, negated: bool = False, quoted: bool = False) -> C
 def parse(raw: str) -> ParsedQuery:
     """`raw` as clauses, without synonyms or corrections (no database access)."""
     query = ParsedQuery(raw=raw)
-    pending_or = False
+    pending_or = pending_not = False
     for match in _TOKEN_RE.finditer(raw):
         minus, phrase, word = match.groups()
         if word is not None and word in ("OR", "|"):
             pending_or = bool(query.clauses)
+            continue
+        if word == "NOT":  # as `-`: the next word or phrase excludes
+            pending_not = True
             continue
         if word is not None and (domain := DOMAIN_RE.match(word)):
             number = int(domain.group(1))
@@ -147,11 +172,12 @@ def parse(raw: str) -> ParsedQuery:
                 query.domains.append(number)
             continue
         if phrase is not None:
-            clause = _word_clause(phrase, negated=bool(minus), quoted=True)
+            clause = _word_clause(phrase, negated=bool(minus) or pending_not, quoted=True)
         elif word.startswith("-") and len(word) > 1:
             clause = _word_clause(word[1:], negated=True)
         else:
-            clause = _word_clause(word)
+            clause = _word_clause(word, negated=pending_not)
+        pending_not = False
         if clause is None:
             continue
         previous = query.clauses[-1] if query.clauses else None
@@ -190,9 +216,11 @@ def _expand(query: ParsedQuery) -> None:
     while i < len(query.clauses):
         for n in range(min(longest, len(query.clauses) - i), 0, -1):
             run = query.clauses[i : i + n]
-            if any(c.negated or c.quoted or c.alternatives[0].code or len(c.alternatives) > 1 for c in run):
+            if any(
+                c.negated or c.quoted or c.expanded or c.alternatives[0].code or len(c.alternatives) > 1 for c in run
+            ):
                 continue
-            key = tuple(word for c in run for word in words(c.text))
+            key = tuple(word for c in run for word in words(c.corrected_to or c.text))
             if key not in table and n == 1:
                 # A hyphenated word whose synonym is written as one word: a-fib (afib), re-admission.
                 key = next(((j,) for j in joined(run[0].text) if (j,) in table), key)
@@ -219,7 +247,7 @@ def english_words() -> frozenset[str]:
 
 def _a_slip(word: str, match: str) -> bool:
     """Whether `word` could be a slip of the keyboard for `match` (a letter missing, extra, wrong or two swapped:
-    Damerau-Levenshtein edits), not a different word: at most 1 edit in a word of up to 5 letters, 2 in a longer
+    Damerau-Levenshtein edits), not a different word: at most 1 edit in a word of up to 7 letters, 2 in a longer
     one. A word of the English dictionary (`infection`, `bleeding`, `cell`) is what the user meant even when the
     registry does not hold it, unless it is one letter missing, one extra or two swapped away (`prostrate` ->
     prostate, `hart` -> heart): a wrong letter turns one real word into another too easily (`cell` -> well), and
@@ -228,7 +256,7 @@ def _a_slip(word: str, match: str) -> bool:
     if word in english_words():
         # One letter missing or extra (Indel 1), or two neighbours swapped (Levenshtein counts 2): not a wrong letter.
         return edits == 1 and (Indel.distance(word, match) == 1 or Levenshtein.distance(word, match) == 2)
-    return edits <= (1 if len(word) <= 5 else 2)
+    return edits <= (1 if len(word) < TWO_EDITS_FROM else 2)
 
 
 def _closest(word: str, candidates: list[str]) -> str | None:
@@ -239,7 +267,17 @@ def _closest(word: str, candidates: list[str]) -> str | None:
     return None
 
 
-def _closest_word(word: str) -> str | None:
+def _closest_word(word: str, synonym_words: list[str]) -> str | None:
+    """`_closest_indexed_word`, or a one-word synonym term (`kidny` -> kidney, which is not in the index but finds
+    renal), whichever is the more similar."""
+    indexed, synonym = _closest_indexed_word(word), _closest(word, synonym_words)
+    if indexed and synonym:
+        ratio = lambda other: difflib.SequenceMatcher(None, word, other).ratio()  # noqa: E731
+        return synonym if ratio(synonym) > ratio(indexed) else indexed
+    return indexed or synonym
+
+
+def _closest_indexed_word(word: str) -> str | None:
     """The indexed word most like `word`, if `word` looks like a slip of the keyboard for it: the highest difflib
     ratio (at least DIFFLIB_CUTOFF) among the words it is a slip for (`_a_slip`; trigram similarity alone ranks
     short words poorly: "alphabeta" is as close to "alpha" as "dimentia" is to "dementia"). On PostgreSQL the
@@ -275,12 +313,14 @@ def _correct(query: ParsedQuery, known: frozenset[str]) -> None:
     }
     if not candidates:
         return
+    synonym_words = sorted(key[0] for key in _synonyms() if len(key) == 1)
     for word, clause in candidates.items():
         if stem(word) in known:
             continue
-        closest = _closest_word(word)
+        closest = _closest_word(word, synonym_words)
         if closest and closest != word:
             clause.alternatives = [Alternative((stem(closest),))]
+            clause.corrected_to = closest
             query.corrections[clause.text] = closest
 
 
@@ -368,5 +408,7 @@ def search_query(raw: str, *, prefix: bool = False) -> ParsedQuery:
     _add_joined(query)
     known = _known_stems() if query.positive else frozenset()  # read once for both
     _correct(query, known)
+    if query.corrections:  # a corrected word may be a synonym, or complete one: `hart attack`, `kidny`
+        _expand(query)
     _drop_absent(query, known)
     return query

@@ -22,7 +22,12 @@ SPELLING_FILE = Path(__file__).resolve().parent.parent / "data" / "search_spelli
 # Words too common to narrow a search; dropped from the index and from queries alike (so "quality of life" is the
 # phrase "quality life" on both sides).
 STOP_WORDS = frozenset(
-    "a an and are as at be by for from in into is it its of on or the to with without".split()  # noqa: SIM905
+    (
+        *"a an and are as at be by for from in into is it its of on or the to with without".split(),  # noqa: SIM905
+        # Words that say how, not what: "complications after PCI", "any outcomes for AML", "other than survival",
+        # "not eligible for" (a set's scope): searched, they made every other word's set required to hold them too.
+        *"after all any not other over than that these this those".split(),  # noqa: SIM905
+    )
 )
 
 _APOSTROPHES = re.compile(r"['\u2019\u02bc`\u00b4]")
