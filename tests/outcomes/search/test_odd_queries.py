@@ -46,6 +46,17 @@ ODD = [
     "\\",
     "%_",
     "'; DROP TABLE outcomes_coreoutcomeset; --",
+    "NOT",
+    "NOT NOT heart",
+    "heart NOT",
+    "NOT domain:3 heart",
+    'NOT "heart failure"',
+    "(I50",
+    "I50))",
+    "(((",
+    "ICD-10 code",
+    "C90.0000",
+    "kidny kidny kidny",
 ]
 
 
